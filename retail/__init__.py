@@ -1,0 +1,122 @@
+"""The knife retail compliance tracker: a Flask app for Trading Standards and police test-purchase teams."""
+import os
+
+from flask import Flask, flash, jsonify, redirect, render_template, request, url_for
+from flask_wtf.csrf import CSRFError
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+
+from .config import load_config
+from .extensions import bootstrap, csrf, db, login_manager, migrate
+
+
+def create_app(config: dict | None = None) -> Flask:
+    app = Flask(
+        __name__,
+        instance_relative_config=True,
+        template_folder=os.path.join(os.path.dirname(__file__), os.pardir, "templates"),
+        static_folder=os.path.join(os.path.dirname(__file__), os.pardir, "static"),
+    )
+    os.makedirs(app.instance_path, exist_ok=True)
+    app.config.update(load_config(app.instance_path, config))
+    register_extensions(app)
+    register_blueprints(app)
+    register_errorhandlers(app)
+    register_template_helpers(app)
+    register_commands(app)
+    return app
+
+
+def register_extensions(app: Flask) -> None:
+    db.init_app(app)
+    migrate.init_app(app, db, render_as_batch=True, compare_type=True)
+    login_manager.init_app(app)
+    csrf.init_app(app)
+    bootstrap.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = "Please sign in to continue."
+    login_manager.login_message_category = "info"
+    login_manager.session_protection = "strong"
+    from . import audit  # noqa: F401  (registers the flush hooks)
+    from . import models
+
+    @login_manager.user_loader
+    def load_user(user_id: str):
+        return db.session.get(models.User, int(user_id))
+
+    @login_manager.unauthorized_handler
+    def unauthorized():
+        from .access import wants_json
+
+        if wants_json():
+            return jsonify(error="authentication required"), 401
+        flash(login_manager.login_message, "info")
+        return redirect(url_for("auth.login", next=request.full_path if request.query_string else request.path))
+
+
+@event.listens_for(Engine, "connect")
+def _sqlite_pragmas(dbapi_connection, connection_record) -> None:
+    # Foreign keys are off by default in SQLite; WAL and a busy timeout let the web app, the scheduler and the
+    # CLI share the file without "database is locked" errors.
+    if type(dbapi_connection).__module__.startswith("sqlite3"):
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA busy_timeout=10000")
+        cursor.close()
+
+
+def register_blueprints(app: Flask) -> None:
+    from .blueprints import BLUEPRINTS
+
+    for blueprint in BLUEPRINTS:
+        app.register_blueprint(blueprint)
+
+
+def register_errorhandlers(app: Flask) -> None:
+    from .access import wants_json
+
+    messages = {
+        400: "The request could not be understood.",
+        403: "You do not have permission to see this page.",
+        404: "There is nothing at this address.",
+        405: "That action is not allowed here.",
+        409: "Someone else changed this record while you were editing it.",
+        413: "The file is too large. The limit is {limit} MB.",
+        500: "Something went wrong on our side. The error has been logged.",
+    }
+
+    def render_error(error):
+        code = getattr(error, "code", 500) or 500
+        if code >= 500:
+            db.session.rollback()
+        message = messages.get(code, "Error").format(limit=app.config["MAX_CONTENT_LENGTH"] // (1024 * 1024))
+        if isinstance(error, CSRFError):
+            message = "The form had expired or was sent twice. Please reload the page and try again."
+        if wants_json():
+            return jsonify(error=message, status=code), code
+        return render_template("errors/error.html", code=code, message=message), code
+
+    for code in messages:
+        app.register_error_handler(code, render_error)
+    app.register_error_handler(CSRFError, render_error)
+
+
+def register_template_helpers(app: Flask) -> None:
+    from . import access, boroughs, nav, timeutil
+
+    app.jinja_env.filters["datetime"] = timeutil.format_datetime
+    app.jinja_env.filters["date"] = timeutil.format_date
+    app.jinja_env.filters["borough"] = boroughs.borough_name
+    app.jinja_env.tests["startswith"] = lambda value, prefix: str(value).startswith(prefix)
+
+    @app.context_processor
+    def inject():
+        return {"has_role": access.has_role, "Role": access.Role, "STAFF": access.STAFF, "nav_items": nav.nav_items}
+
+
+def register_commands(app: Flask) -> None:
+    from .cli import COMMANDS
+
+    for command in COMMANDS:
+        app.cli.add_command(command)

@@ -1,0 +1,48 @@
+"""`flask import-register` and `flask export-register`: the register as CSV."""
+import sys
+
+import click
+from flask.cli import with_appcontext
+
+from ..audit import acting_as
+from ..register_csv import ImportFileError, apply_import, export_rows, plan_import
+
+
+@click.command("import-register")
+@click.argument("file", type=click.File("rb"))
+@click.option("--dry-run", is_flag=True, help="Check every row and report; change nothing.")
+@with_appcontext
+def import_register_command(file, dry_run):
+    """Import a register CSV, all or nothing. Rows with errors are listed and nothing is imported."""
+    content = file.read()
+    plan = plan_import(content)
+    for message in plan.file_errors:
+        click.echo(f"error: {message}", err=True)
+    for row in plan.error_rows:
+        click.echo(f"line {row.line}: {'; '.join(row.errors)}", err=True)
+    if plan.ignored_columns:
+        click.echo("ignored columns: " + ", ".join(plan.ignored_columns))
+    if not plan.ok:
+        raise click.ClickException(f"Nothing imported: {len(plan.error_rows)} row(s) with errors."
+                                   if plan.error_rows else "Nothing imported.")
+    summary = ", ".join(f"{n} {action}" for action, n in sorted(plan.counts().items()))
+    if dry_run:
+        click.echo(f"Dry run: {len(plan.rows)} rows OK ({summary}). Nothing changed.")
+        return
+    try:
+        with acting_as("cli:import-register"):
+            counts = apply_import(content)
+    except ImportFileError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo("Imported: " + ", ".join(f"{n} {what}" for what, n in counts.items()))
+
+
+@click.command("export-register")
+@click.option("--output", "-o", type=click.File("w", encoding="utf-8", lazy=True), default="-")
+@with_appcontext
+def export_register_command(output):
+    """Write the register as CSV (the columns import-register accepts)."""
+    for chunk in export_rows():
+        output.write(chunk)
+    if output is not sys.stdout:
+        output.close()

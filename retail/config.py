@@ -1,0 +1,71 @@
+"""Settings from the environment (12-factor), with a development and a test flavour."""
+import os
+from pathlib import Path
+
+
+def database_url(instance_path: str) -> str:
+    url = os.environ.get("DATABASE_URL", "").strip()
+    if not url:
+        return "sqlite:///" + str(Path(instance_path) / "retail.sqlite3")
+    # Heroku-style URLs still say postgres://, which SQLAlchemy 2 no longer accepts; psycopg 3 is our driver.
+    if url.startswith("postgres://"):
+        url = "postgresql+psycopg://" + url[len("postgres://"):]
+    elif url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url[len("postgresql://"):]
+    return url
+
+
+def env_flag(name: str, default: bool = False) -> bool:
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+class ConfigError(RuntimeError):
+    """Raised when the app is started without a setting it cannot run safely without."""
+
+
+def load_config(instance_path: str, overrides: dict | None = None) -> dict:
+    """Build the Flask config dict. `overrides` (tests) win over the environment."""
+    overrides = dict(overrides or {})
+    env = overrides.get("ENV_NAME") or os.environ.get("RETAIL_ENV", "production")
+    testing = bool(overrides.get("TESTING"))
+    development = env == "development"
+    secret = overrides.get("SECRET_KEY") or os.environ.get("SECRET_KEY")
+    if not secret:
+        if development or testing:
+            secret = "dev-only-not-secret"
+        else:
+            raise ConfigError(
+                "SECRET_KEY is not set. Set it in the environment (for example "
+                "`export SECRET_KEY=$(python -c 'import secrets; print(secrets.token_hex(32))')`), "
+                "or set RETAIL_ENV=development for local work."
+            )
+    config = {
+        "ENV_NAME": env,
+        "SECRET_KEY": secret,
+        "SQLALCHEMY_DATABASE_URI": database_url(instance_path),
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": not (development or testing),
+        "REMEMBER_COOKIE_HTTPONLY": True,
+        "REMEMBER_COOKIE_SAMESITE": "Lax",
+        "REMEMBER_COOKIE_SECURE": not (development or testing),
+        "WTF_CSRF_TIME_LIMIT": None,  # officers keep a form open on a phone for a long time
+        "MAX_CONTENT_LENGTH": int(os.environ.get("RETAIL_MAX_UPLOAD_BYTES", 5 * 1024 * 1024)),
+        "BOOTSTRAP_SERVE_LOCAL": True,  # officers' networks and CI have no CDN
+        "BOOTSTRAP_BOOTSWATCH_THEME": None,
+        "LOGIN_MAX_FAILURES": 5,
+        "LOGIN_LOCK_MINUTES": 15,
+        "REGISTER_PAGE_SIZE": 25,
+        "RETAIL_ALLOW_PRIVATE_FETCH": env_flag("RETAIL_ALLOW_PRIVATE_FETCH"),
+        "RETAIL_CONTACT_URL": os.environ.get("RETAIL_CONTACT_URL", "https://example.invalid/knife-retail-tracker"),
+        "RETAIL_FETCH_MIN_HOST_DELAY": float(os.environ.get("RETAIL_FETCH_MIN_HOST_DELAY", "5")),
+        "TIMEZONE": "Europe/London",
+    }
+    if testing:
+        config.update({"WTF_CSRF_ENABLED": False, "SESSION_COOKIE_SECURE": False})
+    config.update(overrides)
+    return config

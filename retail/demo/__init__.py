@@ -1,0 +1,93 @@
+"""Deterministic, fictional demo data at three scales, generated with bulk inserts.
+
+Each area adds a generator to GENERATORS; they run in order and share a DemoContext (the random source, the
+scale, and the ids created so far), so later areas build on the register this module creates.
+"""
+import random
+import secrets
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Callable
+
+import click
+import sqlalchemy as sa
+
+from ..extensions import db
+
+SCALES = {
+    "small": {"businesses": 60, "premises": 75, "stores": 14, "outside_share": 0.0},
+    "london": {"businesses": 3200, "premises": 4000, "stores": 600, "outside_share": 0.0},
+    "uk": {"businesses": 190_000, "premises": 250_000, "stores": 20_000, "outside_share": 0.97},
+}
+
+
+@dataclass
+class DemoContext:
+    scale: str
+    rng: random.Random
+    today: date
+    password: str
+    params: dict
+    business_ids: list[int] = field(default_factory=list)
+    premises: list[dict] = field(default_factory=list)  # id, business_id, borough, business_type
+    store_ids: list[int] = field(default_factory=list)
+    users: dict[str, int] = field(default_factory=dict)  # role key -> user id
+    demo_business_id: int | None = None
+    extra: dict = field(default_factory=dict)
+
+    def progress(self, iterable=None, label: str = "", length: int | None = None):
+        return click.progressbar(iterable, label=label.ljust(28), length=length, show_eta=False, show_pos=True)
+
+
+GENERATORS: list[Callable[[DemoContext], None]] = []
+
+
+def generator(func):
+    GENERATORS.append(func)
+    return func
+
+
+def next_id(table) -> int:
+    return (db.session.scalar(sa.select(sa.func.max(table.c.id))) or 0) + 1
+
+
+def bulk_insert(table, rows: list[dict], chunk: int = 5000) -> None:
+    for start in range(0, len(rows), chunk):
+        db.session.execute(sa.insert(table), rows[start:start + chunk])
+
+
+def reset_sequences() -> None:
+    """After inserting explicit ids, move PostgreSQL's sequences past them (SQLite needs nothing)."""
+    if db.engine.dialect.name != "postgresql":
+        return
+    for table in db.metadata.sorted_tables:
+        if "id" in table.c and isinstance(table.c.id.type, sa.Integer) and table.c.id.primary_key:
+            db.session.execute(sa.text(
+                f"SELECT setval(pg_get_serial_sequence('{table.name}', 'id'), "
+                f"COALESCE((SELECT MAX(id) FROM {table.name}), 0) + 1, false)"))
+
+
+def seed(scale: str, password: str | None, seed_value: int) -> DemoContext:
+    from . import register  # noqa: F401  (registers the register generator first)
+
+    load_area_generators()
+    ctx = DemoContext(scale=scale, rng=random.Random(seed_value), today=date.today(),
+                      password=password or secrets.token_urlsafe(12), params=SCALES[scale])
+    for gen in GENERATORS:
+        gen(ctx)
+        db.session.flush()
+    reset_sequences()
+    db.session.commit()
+    return ctx
+
+
+def load_area_generators() -> None:
+    """Import the generators of later areas, if present, in the order they depend on each other."""
+    import importlib
+
+    for name in ("purchases", "training", "monitor", "compliance"):
+        try:
+            importlib.import_module(f"{__name__}.{name}")
+        except ModuleNotFoundError as exc:
+            if exc.name != f"{__name__}.{name}":
+                raise

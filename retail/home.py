@@ -1,0 +1,36 @@
+"""What the home page shows. Later features add panels here (retests due, expiring certificates, alerts)."""
+from typing import Callable
+
+import sqlalchemy as sa
+
+from .extensions import db
+from .models.register import Business, Premises
+
+# Each provider takes the user and returns a panel dict {"title", "template", ...} or None. Areas register theirs.
+PANEL_PROVIDERS: list[Callable] = []
+
+
+def panel(func: Callable) -> Callable:
+    PANEL_PROVIDERS.append(func)
+    return func
+
+
+def staff_panels(user) -> list[dict]:
+    panels = []
+    for provider in PANEL_PROVIDERS:
+        result = provider(user)
+        if result:
+            panels.append(result)
+    return panels
+
+
+@panel
+def register_counts(user) -> dict:
+    businesses = db.session.scalar(sa.select(sa.func.count()).select_from(Business))
+    premises = db.session.scalar(sa.select(sa.func.count()).select_from(Premises).where(Premises.status == "trading"))
+    return {"title": "Register", "template": "main/_panel_register.html", "businesses": businesses,
+            "premises": premises}
+
+
+def retailer_home(user) -> dict:
+    return {"business": user.business}

@@ -1,0 +1,390 @@
+"""Register CSV import (all or nothing, with a per-row preview) and export in the same columns, so they round-trip."""
+import csv
+import io
+import re
+from dataclasses import dataclass, field
+
+import sqlalchemy as sa
+from sqlalchemy.orm import selectinload
+
+from .boroughs import OUTSIDE_LONDON, borough_name, normalise_borough
+from .extensions import db
+from .models.register import (BUSINESS_TYPE_LABELS, Business, BusinessType, KnifeDisplay, Premises, PremisesStatus,
+                              SellsCategory, name_key)
+from .register import rra_summary, _set_keys, _premises_keys
+from .validation import InvalidValue, normalise_postcode, postcode_key
+
+# Canonical columns, in export order. Import accepts these and the spellings in HEADING_ALIASES.
+COLUMNS = ["external_ref", "legal_name", "trading_name", "company_number", "business_type", "contact_name",
+           "contact_email", "contact_phone", "primary_authority", "premises_name", "address_line1", "address_line2",
+           "town", "postcode", "borough", "local_authority", "sells", "display", "status", "notes", "rra_status"]
+EXPORT_ONLY = {"rra_status"}
+
+HEADING_ALIASES = {
+    "external_ref": ["externalref", "councilref", "councilreference", "reference", "ref", "ourref", "premisesref",
+                     "traderref", "id"],
+    "legal_name": ["legalname", "businessname", "name", "companyname", "business", "registeredname", "tradername"],
+    "trading_name": ["tradingname", "tradingas", "ta", "dba"],
+    "company_number": ["companynumber", "companyno", "companyregno", "crn", "companieshousenumber"],
+    "business_type": ["businesstype", "type", "retailertype", "tradertype"],
+    "contact_name": ["contactname", "contact", "owner", "manager", "contactperson"],
+    "contact_email": ["contactemail", "email", "emailaddress"],
+    "contact_phone": ["contactphone", "phone", "telephone", "tel", "phonenumber", "telno"],
+    "primary_authority": ["primaryauthority", "primaryauthoritypartner", "pa"],
+    "premises_name": ["premisesname", "shopname", "storename", "premises", "shop", "site", "sitename"],
+    "address_line1": ["addressline1", "address1", "address", "street", "premisesaddress", "shopaddress"],
+    "address_line2": ["addressline2", "address2", "locality"],
+    "town": ["town", "city", "towncity", "posttown"],
+    "postcode": ["postcode", "postalcode", "premisespostcode", "shoppostcode"],
+    "borough": ["borough", "londonborough", "localauthority", "la", "council", "district"],
+    "local_authority": ["localauthorityoutsidelondon", "otherlocalauthority"],
+    "sells": ["sells", "whatitsells", "products", "knifecategories", "categories", "knivessold", "productssold"],
+    "display": ["display", "knifedisplay", "howknivesaredisplayed", "storage", "displaystorage"],
+    "status": ["status", "tradingstatus", "premisesstatus"],
+    "notes": ["notes", "comments", "remarks"],
+    "rra_status": ["rrastatus", "rra", "responsibleretaileragreement"],
+}
+_HEADING_LOOKUP = {alias: column for column, aliases in HEADING_ALIASES.items() for alias in aliases}
+_HEADING_LOOKUP.update({re.sub(r"[^a-z0-9]", "", c): c for c in COLUMNS})
+
+_TYPE_WORDS = {
+    "independent": BusinessType.INDEPENDENT, "indie": BusinessType.INDEPENDENT, "ind": BusinessType.INDEPENDENT,
+    "multiple": BusinessType.MULTIPLE, "chain": BusinessType.MULTIPLE, "multiplechain": BusinessType.MULTIPLE,
+    "nationalagreement": BusinessType.NATIONAL_AGREEMENT, "nationalvoluntaryagreement": BusinessType.NATIONAL_AGREEMENT,
+    "nationalvoluntaryagreementsignatory": BusinessType.NATIONAL_AGREEMENT, "nva": BusinessType.NATIONAL_AGREEMENT,
+    "onlineonly": BusinessType.ONLINE_ONLY, "online": BusinessType.ONLINE_ONLY,
+    "marketplaceseller": BusinessType.MARKETPLACE_SELLER, "marketplace": BusinessType.MARKETPLACE_SELLER,
+}
+_TYPE_WORDS.update({re.sub(r"[^a-z]", "", label.lower()): t for t, label in BUSINESS_TYPE_LABELS.items()})
+_SELLS_WORDS = [
+    (r"kitchen|domestic|cutlery|chef", SellsCategory.KITCHEN), (r"fold|pocket|lock", SellsCategory.FOLDING),
+    (r"multi", SellsCategory.MULTI_TOOL), (r"craft|stanley|utility|scalpel", SellsCategory.CRAFT),
+    (r"garden|axe|machete|hatchet|billhook", SellsCategory.GARDEN), (r"razor", SellsCategory.RAZORS),
+    (r"sword|martial|katana", SellsCategory.SWORDS), (r"other", SellsCategory.OTHER),
+]
+_DISPLAY_WORDS = [(r"lock|cabinet", KnifeDisplay.LOCKED_CABINET), (r"behind|counter|till", KnifeDisplay.BEHIND_COUNTER),
+                  (r"open|shelf|self", KnifeDisplay.OPEN_SHELF)]
+MAX_ROWS = 50_000
+
+
+class ImportFileError(ValueError):
+    """The file as a whole cannot be read (encoding, no header, missing required columns)."""
+
+
+@dataclass
+class ImportRow:
+    line: int
+    values: dict
+    errors: list[str] = field(default_factory=list)
+    action: str = ""
+
+
+@dataclass
+class ImportPlan:
+    rows: list[ImportRow]
+    ignored_columns: list[str]
+    file_errors: list[str] = field(default_factory=list)
+
+    @property
+    def error_rows(self) -> list[ImportRow]:
+        return [r for r in self.rows if r.errors]
+
+    @property
+    def ok(self) -> bool:
+        return not self.file_errors and not self.error_rows and bool(self.rows)
+
+    def counts(self) -> dict[str, int]:
+        counts: dict[str, int] = {}
+        for row in self.rows:
+            counts[row.action] = counts.get(row.action, 0) + 1
+        return counts
+
+
+def _heading_key(heading: str) -> str:
+    return re.sub(r"[^a-z0-9]", "", heading.lower())
+
+
+def decode(content: bytes) -> str:
+    for encoding in ("utf-8-sig", "cp1252"):
+        try:
+            return content.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    raise ImportFileError("The file is not readable text. Save it from your spreadsheet as CSV (UTF-8).")
+
+
+def read_rows(content: bytes) -> tuple[list[str], list[tuple[int, dict]], list[str]]:
+    """Headings mapped to our columns, rows as (line number, {column: value}), and headings we ignored."""
+    if b"\x00" in content[:4096]:
+        raise ImportFileError("This looks like a spreadsheet file, not CSV. Use 'Save as CSV' first.")
+    text = decode(content)
+    first_line = text.splitlines()[0] if text.strip() else ""
+    if not first_line.strip():
+        raise ImportFileError("The file is empty.")
+    delimiter = max([",", ";", "\t"], key=first_line.count)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    headings = next(reader)
+    mapping: dict[int, str] = {}
+    ignored = []
+    for index, heading in enumerate(headings):
+        column = _HEADING_LOOKUP.get(_heading_key(heading))
+        if column and column not in mapping.values():
+            mapping[index] = column
+        elif heading.strip():
+            ignored.append(heading.strip())
+    # "Local Authority" alone means the borough; beside a Borough column it names an authority outside London.
+    if "borough" not in mapping.values():
+        pass
+    missing = [c for c in ("legal_name", "postcode") if c not in mapping.values()]
+    if missing:
+        names = {"legal_name": "Business Name", "postcode": "Postcode"}
+        raise ImportFileError("The file has no " + " or ".join(f"'{names[m]}'" for m in missing) +
+                              " column. See the accepted headings on this page.")
+    rows = []
+    for values in reader:
+        if not any(v.strip() for v in values):
+            continue
+        if len(rows) >= MAX_ROWS:
+            raise ImportFileError(f"The file has more than {MAX_ROWS} rows; split it into smaller files.")
+        row = {column: (values[index].strip() if index < len(values) else "") for index, column in mapping.items()}
+        rows.append((reader.line_num, row))
+    return [mapping[i] for i in sorted(mapping)], rows, ignored
+
+
+def _parse_type(text: str) -> BusinessType:
+    if not text:
+        return BusinessType.INDEPENDENT
+    found = _TYPE_WORDS.get(re.sub(r"[^a-z]", "", text.lower()))
+    if not found:
+        raise InvalidValue(f"Unknown business type '{text}' (use independent, multiple, national agreement, "
+                           "online only or marketplace seller).")
+    return found
+
+
+def _parse_sells(text: str) -> list[str]:
+    found = set()
+    for part in re.split(r"[|;,/+]| and ", text.lower()):
+        part = part.strip()
+        if not part:
+            continue
+        for pattern, category in _SELLS_WORDS:
+            if re.search(pattern, part):
+                found.add(category.value)
+                break
+        else:
+            raise InvalidValue(f"Unknown product category '{part}'.")
+    return sorted(found)
+
+
+def _parse_display(text: str) -> str | None:
+    if not text:
+        return None
+    for pattern, display in _DISPLAY_WORDS:
+        if re.search(pattern, text.lower()):
+            return display.value
+    raise InvalidValue(f"Unknown display '{text}' (use locked cabinet, behind counter or open shelf).")
+
+
+def _parse_status(text: str) -> str:
+    lowered = text.lower().strip()
+    if lowered in {"", "trading", "open", "active", "live"}:
+        return PremisesStatus.TRADING.value
+    if lowered in {"closed", "ceased", "ceased trading", "gone"}:
+        return PremisesStatus.CLOSED.value
+    raise InvalidValue(f"Unknown status '{text}' (use trading or closed).")
+
+
+def _clean(line: int, raw: dict) -> ImportRow:
+    row = ImportRow(line=line, values={})
+    v = row.values
+    for column in COLUMNS:
+        v[column] = raw.get(column, "")
+    if not v["legal_name"]:
+        row.errors.append("Business name is missing.")
+    try:
+        v["postcode"] = normalise_postcode(v["postcode"])
+    except InvalidValue as exc:
+        row.errors.append(str(exc))
+    borough_text = v["borough"]
+    code = normalise_borough(borough_text) if borough_text else None
+    if not borough_text:
+        row.errors.append("Borough is missing.")
+    elif code is None:
+        row.errors.append(f"Unknown borough '{borough_text}'. Use a London borough (e.g. 'Hackney' or 'LB Hackney') "
+                          "or 'Outside London' with a local authority.")
+    else:
+        v["borough"] = code
+        if code == OUTSIDE_LONDON and not v["local_authority"]:
+            row.errors.append("A shop outside London needs a local authority.")
+    for column, parser in (("business_type", _parse_type), ("sells", _parse_sells), ("display", _parse_display),
+                           ("status", _parse_status)):
+        try:
+            v[column] = parser(v[column])
+        except InvalidValue as exc:
+            row.errors.append(str(exc))
+    if not v["address_line1"]:
+        row.errors.append("Address is missing.")
+    if len(v["legal_name"]) > 200 or len(v["premises_name"]) > 200 or len(v["address_line1"]) > 200:
+        row.errors.append("A name or address is longer than 200 characters.")
+    v["premises_name"] = v["premises_name"] or v["trading_name"] or v["legal_name"]
+    return row
+
+
+def plan_import(content: bytes) -> ImportPlan:
+    """Read and check every row, and say what importing would do. Changes nothing."""
+    try:
+        _, raw_rows, ignored = read_rows(content)
+    except ImportFileError as exc:
+        return ImportPlan(rows=[], ignored_columns=[], file_errors=[str(exc)])
+    rows = [_clean(line, raw) for line, raw in raw_rows]
+    ignored = [h for h in ignored]
+    plan = ImportPlan(rows=rows, ignored_columns=ignored)
+    if not rows:
+        plan.file_errors.append("The file has a heading row but no data rows.")
+        return plan
+    good = [r for r in rows if not r.errors]
+    refs = {r.values["external_ref"] for r in good if r.values["external_ref"]}
+    by_ref = {b.external_ref: b for b in db.session.scalars(sa.select(Business).where(Business.external_ref.in_(refs))
+                                                             .options(selectinload(Business.premises)))} if refs else {}
+    seen_premises: dict[tuple, int] = {}
+    new_business_keys: set = set()
+    for row in good:
+        v = row.values
+        business = by_ref.get(v["external_ref"]) if v["external_ref"] else _find_by_name_postcode(v)
+        pkey = (v["external_ref"] or name_key(v["legal_name"]), postcode_key(v["postcode"]), name_key(v["premises_name"]))
+        if pkey in seen_premises:
+            row.errors.append(f"Same shop as line {seen_premises[pkey]} (same business, name and postcode).")
+            continue
+        seen_premises[pkey] = row.line
+        bkey = v["external_ref"] or (name_key(v["legal_name"]), postcode_key(v["postcode"]))
+        if business is None:
+            row.action = "new shop" if bkey in new_business_keys or _same_new_business(v, new_business_keys) else \
+                "new business"
+            new_business_keys.add(bkey)
+            new_business_keys.add(("name", name_key(v["legal_name"])) if not v["external_ref"] else bkey)
+        else:
+            existing = next((p for p in business.premises if p.postcode_key == postcode_key(v["postcode"])
+                             and p.name_key == name_key(v["premises_name"])), None)
+            row.action = "update" if existing else "new shop"
+    return plan
+
+
+def _same_new_business(values: dict, keys: set) -> bool:
+    return not values["external_ref"] and ("name", name_key(values["legal_name"])) in keys
+
+
+def _find_by_name_postcode(values: dict) -> Business | None:
+    key = name_key(values["legal_name"])
+    return db.session.scalars(
+        sa.select(Business).join(Premises, Premises.business_id == Business.id)
+        .where(sa.or_(Business.legal_name_key == key, Business.trading_name_key == key),
+               Premises.postcode_key == postcode_key(values["postcode"]))
+        .options(selectinload(Business.premises)).limit(1)
+    ).first()
+
+
+BUSINESS_COLUMNS = ["legal_name", "trading_name", "company_number", "business_type", "contact_name", "contact_email",
+                    "contact_phone", "primary_authority", "notes"]
+
+
+def apply_import(content: bytes) -> dict[str, int]:
+    """Import the file in one transaction. Raises ImportFileError (with nothing changed) if any row is bad."""
+    plan = plan_import(content)
+    if not plan.ok:
+        problems = plan.file_errors + [f"line {r.line}: {'; '.join(r.errors)}" for r in plan.error_rows[:5]]
+        raise ImportFileError("Nothing was imported. " + " ".join(problems))
+    created: dict[object, Business] = {}
+    counts = {"businesses created": 0, "businesses updated": 0, "shops created": 0, "shops updated": 0}
+    try:
+        for row in plan.rows:
+            v = row.values
+            if v["external_ref"]:
+                business = created.get(v["external_ref"]) or db.session.scalar(
+                    sa.select(Business).where(Business.external_ref == v["external_ref"]))
+            else:
+                business = created.get(("name", name_key(v["legal_name"]))) or _find_by_name_postcode(v)
+            business_data = {c: v[c] for c in BUSINESS_COLUMNS if v[c] != "" or c == "business_type"}
+            if business is None:
+                business = Business(external_ref=v["external_ref"] or None, **business_data)
+                _set_keys(business)
+                db.session.add(business)
+                counts["businesses created"] += 1
+                created[v["external_ref"] or ("name", name_key(v["legal_name"]))] = business
+            elif business not in created.values():
+                before = {c: getattr(business, c) for c in business_data}
+                for column, value in business_data.items():
+                    setattr(business, column, value)
+                _set_keys(business)
+                if any(before[c] != getattr(business, c) for c in business_data):
+                    counts["businesses updated"] += 1
+                created[v["external_ref"] or ("name", name_key(v["legal_name"]))] = business
+            premises = next((p for p in business.premises if p.postcode_key == postcode_key(v["postcode"])
+                             and p.name_key == name_key(v["premises_name"])), None)
+            fields = {"name": v["premises_name"], "address_line1": v["address_line1"],
+                      "address_line2": v["address_line2"], "town": v["town"] or "London", "postcode": v["postcode"],
+                      "borough": v["borough"], "local_authority": v["local_authority"], "display": v["display"],
+                      "status": v["status"]}
+            if premises is None:
+                premises = Premises(business=business, **fields)
+                premises.sells = v["sells"]
+                _premises_keys(premises)
+                db.session.add(premises)
+                counts["shops created"] += 1
+            else:
+                changed = any(getattr(premises, k) != val for k, val in fields.items()) or premises.sells != v["sells"]
+                for k, val in fields.items():
+                    setattr(premises, k, val)
+                premises.sells = v["sells"]
+                _premises_keys(premises)
+                if changed:
+                    counts["shops updated"] += 1
+            db.session.flush()
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        raise
+    return counts
+
+
+def export_rows():
+    """Yield CSV lines for the whole register, one row per shop (businesses without shops get one row)."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+
+    def flush():
+        data = buffer.getvalue()
+        buffer.seek(0)
+        buffer.truncate()
+        return data
+
+    writer.writerow(COLUMNS)
+    yield flush()
+    query = sa.select(Business).order_by(Business.id).options(selectinload(Business.premises)).execution_options(
+        yield_per=500)
+    batch: list[Business] = []
+    for business in db.session.scalars(query):
+        batch.append(business)
+        if len(batch) == 500:
+            yield from _export_batch(batch, writer, flush)
+            batch = []
+    if batch:
+        yield from _export_batch(batch, writer, flush)
+
+
+def _export_batch(batch, writer, flush):
+    statuses = rra_summary([b.id for b in batch])
+    for business in batch:
+        base = [business.external_ref or "", business.legal_name,
+                business.trading_name if business.trading_name != business.legal_name else "",
+                business.company_number or "", business.business_type.value, business.contact_name,
+                business.contact_email, business.contact_phone, business.primary_authority]
+        for premises in business.premises or [None]:
+            if premises is None:
+                shop = ["", "", "", "", business.head_office_postcode or "", "", "", "", "", ""]
+            else:
+                shop = [premises.name, premises.address_line1, premises.address_line2, premises.town,
+                        premises.postcode, borough_name(premises.borough), premises.local_authority,
+                        "|".join(premises.sells), premises.display.value if premises.display else "",
+                        premises.status.value]
+            writer.writerow(base + shop + [business.notes, statuses[business.id]])
+        yield flush()

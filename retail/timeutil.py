@@ -1,0 +1,60 @@
+"""Time helpers: aware UTC in the database, Europe/London on screen."""
+from datetime import date, datetime, timezone
+from zoneinfo import ZoneInfo
+
+import sqlalchemy as sa
+from sqlalchemy.types import TypeDecorator
+
+LONDON = ZoneInfo("Europe/London")
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def today_london() -> date:
+    return datetime.now(LONDON).date()
+
+
+class UTCDateTime(TypeDecorator):
+    """A timestamp stored as UTC and always handed back timezone-aware.
+
+    SQLite has no time zones, so without this a value read back would be naive and
+    comparisons with aware datetimes would fail.
+    """
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        value = value.astimezone(timezone.utc)
+        if dialect.name == "sqlite":
+            return value.replace(tzinfo=None)
+        return value
+
+    def process_result_value(self, value, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=timezone.utc)
+        return value.astimezone(timezone.utc)
+
+
+def london(value: datetime | None) -> datetime | None:
+    return value.astimezone(LONDON) if value else None
+
+
+def format_datetime(value: datetime | None, fmt: str = "%d %b %Y %H:%M") -> str:
+    return london(value).strftime(fmt) if value else ""
+
+
+def format_date(value: date | datetime | None, fmt: str = "%d %b %Y") -> str:
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        value = london(value)
+    return value.strftime(fmt)

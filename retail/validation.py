@@ -1,0 +1,54 @@
+"""Small validators shared by forms and CSV imports: UK postcodes and web addresses."""
+import re
+from urllib.parse import urlsplit
+
+_POSTCODE = re.compile(r"^(GIR0AA|[A-PR-UWYZ][A-HK-Y]?[0-9][0-9A-HJKMNPR-Y]?[0-9][ABD-HJLNP-UW-Z]{2})$")
+_POSTCODE_PREFIX = re.compile(r"^[A-Z]{1,2}[0-9][0-9A-Z]?[0-9]?[A-Z]{0,2}$")
+_HOST = re.compile(r"^(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z0-9-]{2,63}$|^localhost$|^\d{1,3}(\.\d{1,3}){3}$")
+
+
+class InvalidValue(ValueError):
+    """A value a user typed that we cannot accept; the message is shown next to the field."""
+
+
+def normalise_postcode(text: str | None) -> str:
+    """'sw1a1aa' -> 'SW1A 1AA'. Raises InvalidValue with a message for the officer."""
+    compact = re.sub(r"\s+", "", (text or "").upper())
+    if not compact:
+        raise InvalidValue("Enter a postcode.")
+    if not _POSTCODE.match(compact):
+        raise InvalidValue(f"'{text.strip()}' is not a valid UK postcode (for example SW1A 1AA).")
+    return f"{compact[:-3]} {compact[-3:]}"
+
+
+def postcode_key(postcode: str) -> str:
+    return re.sub(r"\s+", "", postcode.upper())
+
+
+def looks_like_postcode_prefix(text: str) -> bool:
+    compact = re.sub(r"\s+", "", text.upper())
+    return bool(compact) and bool(_POSTCODE_PREFIX.match(compact)) and any(c.isdigit() for c in compact)
+
+
+def normalise_url(text: str | None) -> str:
+    """Validate an http(s) address and return it tidied (lower-case host, no fragment)."""
+    raw = (text or "").strip()
+    if not raw:
+        raise InvalidValue("Enter a web address.")
+    if "://" not in raw:
+        raw = "https://" + raw
+    parts = urlsplit(raw)
+    if parts.scheme.lower() not in {"http", "https"}:
+        raise InvalidValue("The address must start with http:// or https://.")
+    host = (parts.hostname or "").lower()
+    if not host or not _HOST.match(host) or " " in raw:
+        raise InvalidValue(f"'{text.strip()}' is not a valid web address.")
+    netloc = host + (f":{parts.port}" if parts.port else "")
+    path = parts.path or "/"
+    query = f"?{parts.query}" if parts.query else ""
+    return f"{parts.scheme.lower()}://{netloc}{path}{query}"
+
+
+def url_domain(url: str) -> str:
+    host = (urlsplit(url).hostname or "").lower()
+    return host.removeprefix("www.")
