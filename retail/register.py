@@ -3,7 +3,6 @@ from dataclasses import dataclass
 from datetime import date
 
 import sqlalchemy as sa
-from sqlalchemy.orm import selectinload
 
 from .audit import record_event
 from .extensions import db
@@ -96,7 +95,44 @@ def register_query(filters: RegisterFilters):
     elif filters.rra == "never":
         query = query.where(Business.id.not_in(sa.select(RraSignature.business_id)))
     order = SORTS.get(filters.sort, SORTS["name"])()
-    return query.order_by(*order).options(selectinload(Business.premises))
+    return query.order_by(*order)
+
+
+def shops_for_page(business_ids: list[int], filters: RegisterFilters, per_business: int = 3):
+    """The first few shops of each business on a register page (matching ones first) and each one's shop count.
+
+    A chain can have thousands of shops, so this uses a window function instead of loading them all.
+    """
+    if not business_ids:
+        return {}, {}
+    preference = []
+    if filters.borough:
+        preference.append(sa.case((Premises.borough == filters.borough, 0), else_=1))
+    if filters.q and looks_like_postcode_prefix(filters.q):
+        preference.append(sa.case((_prefix(Premises.postcode_key, postcode_key(filters.q)), 0), else_=1))
+    rank = sa.func.row_number().over(partition_by=Premises.business_id,
+                                     order_by=[*preference, Premises.name_key, Premises.id]).label("rank")
+    ranked = sa.select(Premises.id, rank).where(Premises.business_id.in_(business_ids)).subquery()
+    rows = db.session.scalars(
+        sa.select(Premises).join(ranked, ranked.c.id == Premises.id).where(ranked.c.rank <= per_business)
+        .order_by(Premises.business_id, ranked.c.rank)
+    ).all()
+    shops: dict[int, list[Premises]] = {bid: [] for bid in business_ids}
+    for premises in rows:
+        shops[premises.business_id].append(premises)
+    counts = dict(db.session.execute(
+        sa.select(Premises.business_id, sa.func.count()).where(Premises.business_id.in_(business_ids))
+        .group_by(Premises.business_id)).all())
+    return shops, counts
+
+
+def business_premises_page(business: Business, limit: int = 50) -> tuple[list[Premises], int]:
+    """The shops listed on a business page: all of an independent's, the first `limit` of a chain's."""
+    total = db.session.scalar(sa.select(sa.func.count()).select_from(Premises)
+                              .where(Premises.business_id == business.id))
+    shops = db.session.scalars(sa.select(Premises).where(Premises.business_id == business.id)
+                               .order_by(Premises.name_key, Premises.id).limit(limit)).all()
+    return list(shops), total
 
 
 def rra_summary(business_ids: list[int]) -> dict[int, str]:

@@ -134,7 +134,9 @@ def read_rows(content: bytes) -> tuple[list[str], list[tuple[int, dict]], list[s
             ignored.append(heading.strip())
     # "Local Authority" alone means the borough; beside a Borough column it names an authority outside London.
     if "borough" not in mapping.values():
-        pass
+        for index, column in mapping.items():
+            if column == "local_authority":
+                mapping[index] = "borough"
     missing = [c for c in ("legal_name", "postcode") if c not in mapping.values()]
     if missing:
         names = {"legal_name": "Business Name", "postcode": "Postcode"}

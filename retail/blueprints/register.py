@@ -21,7 +21,7 @@ from ..models.register import (BUSINESS_TYPE_LABELS, RRA_COMMITMENTS, RRA_FILTER
 from ..register_csv import COLUMNS, HEADING_ALIASES, ImportFileError, apply_import, export_rows, plan_import
 from ..timeline import business_timeline
 from ..timeutil import today_london, utcnow
-from ..validation import InvalidValue, looks_like_postcode_prefix, postcode_key
+from ..validation import InvalidValue
 
 bp = Blueprint("register", __name__)
 
@@ -75,9 +75,9 @@ def index():
                        error_out=False, max_per_page=100)
     ids = [b.id for b in page.items]
     statuses = reg.rra_summary(ids)
-    pkey = postcode_key(filters.q) if filters.q and looks_like_postcode_prefix(filters.q) else None
+    shops, shop_counts = reg.shops_for_page(ids, filters)
     return render_template(
-        "register/index.html", page=page, filters=filters, statuses=statuses, pkey=pkey,
+        "register/index.html", page=page, filters=filters, statuses=statuses, shops=shops, shop_counts=shop_counts,
         borough_choices=BOROUGH_CHOICES, type_choices=list(BUSINESS_TYPE_LABELS.items()),
         rra_choices=list(RRA_FILTERS.items()), sells_choices=SELLS_CHOICES)
 
@@ -188,8 +188,10 @@ def business_new():
 @roles_required(STAFF)
 def business_view(business_id: int):
     business = _get(Business, business_id)
+    shops, shop_count = reg.business_premises_page(business)
     return render_template(
         "register/business.html", business=business, rra_status=reg.business_rra_status(business),
+        shops=shops, shop_count=shop_count,
         timeline=business_timeline(business, current_user), history=history("Business", business.id),
         commitments=RRA_COMMITMENTS, extra_sections=reg.business_sections(business, current_user))
 

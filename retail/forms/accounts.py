@@ -1,7 +1,7 @@
 """Sign-in, password and user administration forms."""
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, IntegerField, PasswordField, SelectField, StringField, SubmitField
-from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional, ValidationError
+from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional
 
 from ..access import ROLE_LABELS, Role
 
@@ -39,11 +39,17 @@ class UserForm(FlaskForm):
         description="Leave blank when editing to keep the current password.")
     submit = SubmitField("Save user")
 
-    def validate_business_id(self, field):
-        if self.role.data == Role.RETAILER and not field.data:
-            raise ValidationError("A retailer must belong to a business: give its register id.")
-        if self.role.data != Role.RETAILER and field.data:
-            raise ValidationError("Only retailer accounts belong to a business.")
+    def validate(self, extra_validators=None):
+        # Checked here, not in an inline validator: Optional() stops the field's chain when it is empty.
+        ok = super().validate(extra_validators)
+        if self.role.data == Role.RETAILER and not self.business_id.data:
+            self.business_id.errors = list(self.business_id.errors) + [
+                "A retailer must belong to a business: give its register id."]
+            ok = False
+        if self.role.data != Role.RETAILER and self.business_id.data:
+            self.business_id.errors = list(self.business_id.errors) + ["Only retailer accounts belong to a business."]
+            ok = False
+        return ok
 
 
 class SettingsForm(FlaskForm):

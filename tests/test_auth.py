@@ -1,0 +1,132 @@
+"""Signing in, lock-out, passwords, disabled accounts, and user administration."""
+import sqlalchemy as sa
+
+from retail.access import Role
+from retail.config import ConfigError, load_config
+from retail.models.accounts import User
+from tests.conftest import PASSWORD, login_as
+
+
+def test_login_and_logout(client, users):
+    response = client.post("/login", data={"email": "OFFICER@test.example", "password": PASSWORD})
+    assert response.status_code == 302
+    assert client.get("/").status_code == 200
+    client.post("/logout")
+    assert client.get("/").status_code == 302
+
+
+def test_five_failures_lock_the_account_for_15_minutes(client, users, db):
+    for _ in range(4):
+        page = client.post("/login", data={"email": "police@test.example", "password": "wrong"})
+        assert "not recognised" in page.get_data(as_text=True)
+    page = client.post("/login", data={"email": "police@test.example", "password": "wrong"}).get_data(as_text=True)
+    assert "locked for 15 minutes" in page
+    # Even the right password is refused while locked.
+    page = client.post("/login", data={"email": "police@test.example", "password": PASSWORD}).get_data(as_text=True)
+    assert "locked" in page
+    user = db.session.scalar(sa.select(User).where(User.email == "police@test.example"))
+    assert user.locked_until is not None
+
+
+def test_disabled_user_cannot_sign_in_and_loses_session(app, users, db):
+    client = app.test_client()
+    login_as(client, users[Role.OFFICER])
+    users[Role.OFFICER].active = False
+    db.session.commit()
+    assert client.get("/register").status_code == 302  # session no longer accepted
+    page = client.post("/login", data={"email": "officer@test.example", "password": PASSWORD}).get_data(as_text=True)
+    assert "disabled" in page
+
+
+def test_login_does_not_redirect_off_site(client, users):
+    response = client.post("/login?next=https://evil.example/", data={"email": "officer@test.example",
+                                                                       "password": PASSWORD})
+    assert response.headers["Location"] == "/"
+    client.post("/logout")
+    response = client.post("/login?next=/register", data={"email": "officer@test.example", "password": PASSWORD})
+    assert response.headers["Location"] == "/register"
+
+
+def test_change_own_password(client, users):
+    login_as(client, users[Role.RETAILER])
+    page = client.post("/account/password", data={"current_password": "nope", "new_password": "a-new-password-1",
+                                                  "confirm": "a-new-password-1"}).get_data(as_text=True)
+    assert "not your current password" in page
+    response = client.post("/account/password", data={"current_password": PASSWORD,
+                                                      "new_password": "a-new-password-1",
+                                                      "confirm": "a-new-password-1"})
+    assert response.status_code == 302
+    client.post("/logout")
+    assert client.post("/login", data={"email": "retailer@test.example",
+                                       "password": "a-new-password-1"}).status_code == 302
+
+
+def test_admin_creates_disables_and_reroles_users_without_deleting(client, users, db):
+    login_as(client, users[Role.ADMIN])
+    response = client.post("/admin/users/new", data={"email": "new@test.example", "name": "New Officer",
+                                                     "role": "officer", "active": "y",
+                                                     "password": "long-enough-pw"})
+    assert response.status_code == 302
+    user = db.session.scalar(sa.select(User).where(User.email == "new@test.example"))
+    page = client.post(f"/admin/users/{user.id}", data={"email": "new@test.example", "name": "New Officer",
+                                                       "role": "retailer"}).get_data(as_text=True)
+    assert "must belong to a business" in page
+    client.post(f"/admin/users/{user.id}", data={"email": "new@test.example", "name": "New Officer",
+                                                 "role": "supervisor"})  # no "active": disabled
+    db.session.expire_all()
+    user = db.session.get(User, user.id)
+    assert user.role == Role.SUPERVISOR and user.active is False
+    # The user list still shows them.
+    assert "new@test.example" in client.get("/admin/users").get_data(as_text=True)
+    # An admin cannot disable themselves.
+    page = client.post(f"/admin/users/{users[Role.ADMIN].id}", data={
+        "email": "admin@test.example", "name": "Admin", "role": "admin"}).get_data(as_text=True)
+    assert "cannot disable your own account" in page
+
+
+def test_session_cookie_flags(app, client, users):
+    response = client.post("/login", data={"email": "officer@test.example", "password": PASSWORD})
+    cookie = response.headers.get("Set-Cookie", "")
+    assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
+
+
+def test_production_refuses_to_start_without_secret_key(monkeypatch, tmp_path):
+    monkeypatch.delenv("SECRET_KEY", raising=False)
+    monkeypatch.setenv("RETAIL_ENV", "production")
+    try:
+        load_config(str(tmp_path))
+    except ConfigError as exc:
+        assert "SECRET_KEY" in str(exc)
+    else:
+        raise AssertionError("started without SECRET_KEY")
+    monkeypatch.setenv("SECRET_KEY", "x" * 32)
+    config = load_config(str(tmp_path))
+    assert config["SESSION_COOKIE_SECURE"] is True
+
+
+def test_database_url_rewrites_postgres_scheme(monkeypatch, tmp_path):
+    monkeypatch.setenv("SECRET_KEY", "x")
+    monkeypatch.setenv("DATABASE_URL", "postgres://u:p@db.example/retail")
+    assert load_config(str(tmp_path))["SQLALCHEMY_DATABASE_URI"] == "postgresql+psycopg://u:p@db.example/retail"
+    monkeypatch.delenv("DATABASE_URL")
+    assert load_config(str(tmp_path))["SQLALCHEMY_DATABASE_URI"].startswith("sqlite:///")
+
+
+def test_cli_create_user_reads_password_from_stdin(runner, db, make_business):
+    business = make_business()
+    result = runner.invoke(args=["create-user", "shop@test.example", "--role", "retailer", "--business-id",
+                                 str(business.id), "--name", "Shop Owner", "--password-stdin"],
+                           input="a-long-password\n")
+    assert result.exit_code == 0, result.output
+    user = db.session.scalar(sa.select(User).where(User.email == "shop@test.example"))
+    assert user.check_password("a-long-password") and user.business_id == business.id
+    bad = runner.invoke(args=["create-user", "x@test.example", "--role", "retailer", "--password-stdin"],
+                        input="a-long-password\n")
+    assert bad.exit_code != 0 and "must belong to an existing business" in bad.output
+
+
+def test_cli_create_user_prompts_hidden(runner, db):
+    result = runner.invoke(args=["create-user", "sup@test.example", "--role", "supervisor"],
+                           input="a-long-password\na-long-password\n")
+    assert result.exit_code == 0, result.output
+    assert "a-long-password" not in result.output

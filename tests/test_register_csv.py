@@ -1,0 +1,142 @@
+"""Register CSV import (preview, all or nothing, re-import without duplicates) and export round trip."""
+import io
+
+import sqlalchemy as sa
+
+from retail.access import Role
+from retail.models.register import Business, ImportBatch, Premises
+from retail.register_csv import apply_import, plan_import
+from tests.conftest import login_as
+from tests.factories import create_business
+
+GOOD = (
+    "\ufeffBusiness Name;Trading As;Post Code;Local Authority;Address;Type;Sells;Council Ref\r\n"
+    "Patel Hardware Ltd;Patel's Hardware;e8 4rp;LB Hackney;12 Mare Street;Independent;kitchen|craft;H-001\r\n"
+    "Patel Hardware Ltd;Patel's Hardware;n16 7ab;Hackney;3 Church Street;independent;garden;H-001\r\n"
+    "Brightside Ltd;Brightside;se15 4ql;Southwark;1 Rye Lane;Chain;kitchen;S-777\r\n"
+)
+
+
+def test_common_spellings_are_accepted(db):
+    plan = plan_import(GOOD.encode("utf-8"))
+    assert plan.ok, [r.errors for r in plan.rows]
+    counts = apply_import(GOOD.encode("utf-8"))
+    assert counts["businesses created"] == 2 and counts["shops created"] == 3
+    patel = db.session.scalar(sa.select(Business).where(Business.external_ref == "H-001"))
+    assert sorted(p.postcode for p in patel.premises) == ["E8 4RP", "N16 7AB"]
+    assert {p.borough for p in patel.premises} == {"hackney"}
+    assert db.session.scalar(sa.select(Business).where(Business.external_ref == "S-777")).business_type.value == \
+        "multiple"
+
+
+def test_reimport_creates_no_duplicates(db):
+    apply_import(GOOD.encode("utf-8"))
+    counts = apply_import(GOOD.encode("utf-8"))
+    assert counts["businesses created"] == 0 and counts["shops created"] == 0
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Premises)) == 3
+    # Without a reference, matching falls back to name + postcode.
+    no_ref = "Name,Postcode,Borough,Address\nLone Shop,W6 9AA,Hammersmith & Fulham,1 King St\n"
+    apply_import(no_ref.encode())
+    apply_import(no_ref.encode())
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Business)
+                             .where(Business.legal_name == "Lone Shop")) == 1
+
+
+def test_one_bad_row_among_500_imports_nothing(db):
+    lines = ["Business Name,Postcode,Borough,Address"]
+    for n in range(500):
+        lines.append(f"Shop {n},E8 {n % 9 + 1}AA,Hackney,{n} Mare Street")
+    lines[321] = "Shop bad,E8 1AA,Narnia,1 Nowhere"
+    content = "\n".join(lines).encode()
+    plan = plan_import(content)
+    assert not plan.ok
+    [bad] = plan.error_rows
+    assert bad.line == 322 and "Unknown borough 'Narnia'" in bad.errors[0]
+    try:
+        apply_import(content)
+    except ValueError as exc:
+        assert "Nothing was imported" in str(exc)
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Business)) == 0
+
+
+def test_row_errors_are_specific(db):
+    content = ("Business Name,Postcode,Borough,Address,Type\n"
+               "A,NOTAPC,Hackney,1 St,independent\n"
+               ",E8 1AA,Hackney,1 St,independent\n"
+               "C,E8 1AA,Hackney,,shop\n").encode()
+    rows = plan_import(content).rows
+    assert "not a valid UK postcode" in rows[0].errors[0]
+    assert "Business name is missing." in rows[1].errors
+    assert any("Unknown business type 'shop'" in e for e in rows[2].errors)
+    assert "Address is missing." in rows[2].errors
+
+
+def test_file_level_errors(db):
+    assert "no 'Postcode'" in plan_import(b"Name,Town\nA,London\n").file_errors[0]
+    assert "spreadsheet file" in plan_import(b"PK\x03\x04\x00\x00binary").file_errors[0]
+    assert "no data rows" in plan_import(b"Name,Postcode\n").file_errors[0]
+
+
+def test_export_round_trips_through_import(client, users, db):
+    create_business(legal_name="Round Trip Ltd", trading_name="Round Trip", postcode="SW1A 1AA",
+                    borough="westminster", external_ref="RT-1", sells=("kitchen", "razors"))
+    login_as(client, users[Role.OFFICER])
+    response = client.get("/register/export.csv")
+    assert response.mimetype == "text/csv"
+    exported = response.get_data()
+    assert b"Round Trip Ltd" in exported and b"Westminster" in exported
+    before = db.session.scalar(sa.select(sa.func.count()).select_from(Premises))
+    plan = plan_import(exported)
+    assert plan.ok, [(r.line, r.errors) for r in plan.error_rows]
+    counts = apply_import(exported)
+    assert counts == {"businesses created": 0, "businesses updated": 0, "shops created": 0, "shops updated": 0}
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Premises)) == before
+
+
+def test_upload_preview_then_confirm(client, users, db):
+    login_as(client, users[Role.OFFICER])
+    response = client.post("/register/import", data={"file": (io.BytesIO(GOOD.encode()), "register.csv")},
+                           content_type="multipart/form-data")
+    assert response.status_code == 302
+    preview = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "All 3 rows are ready" in preview
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Business)
+                             .where(Business.external_ref == "H-001")) == 0  # preview changes nothing
+    batch = db.session.scalar(sa.select(ImportBatch))
+    client.post(f"/register/import/{batch.id}/confirm")
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Business)
+                             .where(Business.external_ref == "H-001")) == 1
+
+
+def test_upload_with_errors_shows_rows_and_no_import_button(client, users):
+    login_as(client, users[Role.OFFICER])
+    bad = "Business Name,Postcode,Borough,Address\nGood,E8 1AA,Hackney,1 St\nBad,E8 1AA,Hackny,2 St\n"
+    response = client.post("/register/import", data={"file": (io.BytesIO(bad.encode()), "r.csv")},
+                           content_type="multipart/form-data", follow_redirects=True)
+    page = response.get_data(as_text=True)
+    assert "Unknown borough &#39;Hackny&#39;" in page
+    assert "Import all" not in page
+
+
+def test_oversized_upload_is_refused_clearly(app, client, users):
+    app.config["MAX_CONTENT_LENGTH"] = 1024 * 1024
+    login_as(client, users[Role.OFFICER])
+    big = b"Name,Postcode\n" + b"x" * (2 * 1024 * 1024)
+    response = client.post("/register/import", data={"file": (io.BytesIO(big), "big.csv")},
+                           content_type="multipart/form-data")
+    assert response.status_code == 413
+    assert "too large" in response.get_data(as_text=True)
+
+
+def test_cli_import_dry_run_and_real(runner, db, tmp_path):
+    path = tmp_path / "register.csv"
+    path.write_bytes(GOOD.encode())
+    result = runner.invoke(args=["import-register", str(path), "--dry-run"])
+    assert result.exit_code == 0 and "Nothing changed" in result.output
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Business)) == 0
+    result = runner.invoke(args=["import-register", str(path)])
+    assert result.exit_code == 0 and "2 businesses created" in result.output
+    bad = tmp_path / "bad.csv"
+    bad.write_text("Business Name,Postcode,Borough,Address\nX,ZZ,Hackney,1 St\n")
+    result = runner.invoke(args=["import-register", str(bad)])
+    assert result.exit_code != 0 and "line 2" in result.output
