@@ -1,0 +1,1 @@
+"""Fetching, extraction and age-verification wording classification for online knife listings."""
