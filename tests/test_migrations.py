@@ -37,6 +37,14 @@ def test_migrations_match_the_models(empty_database_url, monkeypatch):
             context = MigrationContext.configure(conn, opts={"compare_type": True})
             diff = compare_metadata(context, db.metadata)
         assert diff == [], f"models and migrations disagree (run `flask db migrate`): {diff}"
+        # The audit log is append-only in the database itself, not just by convention.
+        with db.engine.begin() as conn:
+            conn.execute(sa.text("INSERT INTO audit_entry (at, actor, action, record_type, record_id, changes) "
+                                 "VALUES (CURRENT_TIMESTAMP, 'test', 'create', 'Business', 1, '{}')"))
+        for statement in ("UPDATE audit_entry SET actor = 'someone else'", "DELETE FROM audit_entry"):
+            with pytest.raises(sa.exc.DatabaseError, match="append-only"):
+                with db.engine.begin() as conn:
+                    conn.execute(sa.text(statement))
         # And the way back works, so a bad release can be rolled back.
         downgrade(revision="base")
         assert sa.inspect(db.engine).get_table_names() in ([], ["alembic_version"])
