@@ -44,7 +44,7 @@ def run(scale: str, runs: int) -> list[tuple[str, float]]:
     results = []
     for label, path in pages:
         assert client.get(path).status_code == 200, path
-        results.append((label, median_ms(lambda: client.get(path), runs=runs)))
+        results.append((label, median_ms(lambda path=path: client.get(path), runs=runs)))
     return results
 
 

@@ -1,5 +1,5 @@
 """What the home page shows. Later features add panels here (retests due, expiring certificates, alerts)."""
-from typing import Callable
+from collections.abc import Callable
 
 import sqlalchemy as sa
 

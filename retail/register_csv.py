@@ -253,7 +253,8 @@ def plan_import(content: bytes) -> ImportPlan:
     for row in good:
         v = row.values
         business = by_ref.get(v["external_ref"]) if v["external_ref"] else _find_by_name_postcode(v)
-        pkey = (v["external_ref"] or name_key(v["legal_name"]), postcode_key(v["postcode"]), name_key(v["premises_name"]))
+        pkey = (v["external_ref"] or name_key(v["legal_name"]), postcode_key(v["postcode"]),
+                name_key(v["premises_name"]))
         if pkey in seen_premises:
             row.errors.append(f"Same shop as line {seen_premises[pkey]} (same business, name and postcode).")
             continue

@@ -1,7 +1,7 @@
 """The business timeline: every area adds its events (test purchases, letters, training, RRA) through a provider."""
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Callable
+from collections.abc import Callable
 
 import sqlalchemy as sa
 

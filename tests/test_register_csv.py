@@ -60,10 +60,10 @@ def test_one_bad_row_among_500_imports_nothing(db):
 
 
 def test_row_errors_are_specific(db):
-    content = ("Business Name,Postcode,Borough,Address,Type\n"
-               "A,NOTAPC,Hackney,1 St,independent\n"
-               ",E8 1AA,Hackney,1 St,independent\n"
-               "C,E8 1AA,Hackney,,shop\n").encode()
+    content = (b"Business Name,Postcode,Borough,Address,Type\n"
+               b"A,NOTAPC,Hackney,1 St,independent\n"
+               b",E8 1AA,Hackney,1 St,independent\n"
+               b"C,E8 1AA,Hackney,,shop\n")
     rows = plan_import(content).rows
     assert "not a valid UK postcode" in rows[0].errors[0]
     assert "Business name is missing." in rows[1].errors

@@ -7,7 +7,7 @@ import random
 import secrets
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Callable
+from collections.abc import Callable
 
 import click
 import sqlalchemy as sa

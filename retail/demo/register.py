@@ -53,7 +53,8 @@ KINDS = [("Hardware", ["kitchen", "craft", "garden", "multi-tool"]), ("DIY", ["c
          ("Garden Centre", ["garden", "craft"]), ("Barber Supplies", ["razors"]), ("Cutlers", ["kitchen", "folding"]),
          ("Martial Arts Supplies", ["swords", "other"]), ("Catering Supplies", ["kitchen"]),
          ("Mini Market", ["kitchen", "razors"]), ("Tool Centre", ["craft", "multi-tool", "garden"])]
-CHAINS = ["Hartley Homeware", "Brightside Hardware", "Kettering & Co Cookshops", "ValueMart", "Greenleaf Garden Centres",
+CHAINS = ["Hartley Homeware", "Brightside Hardware", "Kettering & Co Cookshops", "ValueMart",
+          "Greenleaf Garden Centres",
           "Northgate DIY", "Cornerstone Stores", "The Kitchen Drawer", "Pennywise Discount", "Urban Tools"]
 NATIONAL = ["Marlowe Supermarkets", "Fenwick & Daughters", "Thrift Price Stores", "Homestead Superstores",
             "Oakwood Department Stores"]
@@ -91,7 +92,8 @@ def generate_register(ctx: DemoContext) -> None:
                    trading_name_key=name_key(trading), other_trading_names="", company_number=company,
                    business_type=btype, head_office_address="", head_office_postcode=None,
                    contact_name=f"{rng.choice('ABCDEFGHJKLMNPRS')}. {rng.choice(FIRST)}",
-                   contact_email=f"owner{business_id}@example.com", contact_phone=f"020 7946 {rng.randint(0, 9999):04d}",
+                   contact_email=f"owner{business_id}@example.com",
+                   contact_phone=f"020 7946 {rng.randint(0, 9999):04d}",
                    primary_authority="", external_ref=f"TS-{used_refs:06d}", notes="", created_at=now, updated_at=now,
                    version=1)
         business_rows.append(row)
@@ -121,7 +123,8 @@ def generate_register(ctx: DemoContext) -> None:
     big = big[:max(3, min(len(big), chain_premises // 3))]  # at small scale, a few chains with several shops
     for index, (name, btype) in enumerate(big):
         business = add_business(f"{name} Ltd", name, btype, f"{rng.randint(1000000, 9999999):08d}")
-        business["primary_authority"] = rng.choice(["Westminster City Council", "Croydon Council", "Kent County Council",
+        business["primary_authority"] = rng.choice(["Westminster City Council", "Croydon Council",
+                                                     "Kent County Council",
                                                      "Birmingham City Council"])
         shops = max(1, chain_premises // len(big))
         kind, sells = KINDS[index % len(KINDS)]
@@ -137,7 +140,8 @@ def generate_register(ctx: DemoContext) -> None:
             business = add_business(f"{owner} {kind} Ltd" if rng.random() < 0.5 else f"{trading} ({owner})",
                                     trading, "independent")
             for n in range(2 if rng.random() < 0.08 else 1):
-                add_premises(business, trading if n == 0 else f"{trading} (branch)", rng.sample(sells, k=max(1, len(sells) - rng.randint(0, 1))))
+                categories = rng.sample(sells, k=max(1, len(sells) - rng.randint(0, 1)))
+                add_premises(business, trading if n == 0 else f"{trading} (branch)", categories)
                 bar.update(1)
     # Online-only sellers and marketplace sellers.
     store_rows = []
@@ -194,7 +198,8 @@ def _generate_rra(ctx: DemoContext, businesses: list[dict], now) -> None:
         reason = {"active": "", "suspended": "Failed a test purchase; under review",
                   "withdrawn": rng.choice(["Shop changed hands", "Declined to renew", "Repeated failures"])}[status]
         signature_rows.append(dict(
-            id=signature_id, business_id=business["id"], scheme="london-rra" if rng.random() < 0.8 else "borough-charter",
+            id=signature_id, business_id=business["id"],
+            scheme="london-rra" if rng.random() < 0.8 else "borough-charter",
             scheme_other="", signed_on=signed, signatory_name=business["contact_name"], signatory_role="Owner",
             ts_officer=rng.choice(["J. Okafor", "S. Patel", "M. Evans", "R. Chen"]),
             police_officer=rng.choice(["PC A. Wright", "PC D. Nowak", ""]),
