@@ -31,6 +31,3 @@ def register_counts(user) -> dict:
     return {"title": "Register", "template": "main/_panel_register.html", "businesses": businesses,
             "premises": premises}
 
-
-def retailer_home(user) -> dict:
-    return {"business": user.business}

@@ -1,5 +1,5 @@
 """The home page: what each role needs first thing."""
-from flask import Blueprint, render_template
+from flask import Blueprint, redirect, render_template, url_for
 from flask_login import current_user
 
 from .. import home
@@ -12,7 +12,7 @@ bp = Blueprint("main", __name__)
 @login_required
 def home_page():
     if current_user.role == Role.RETAILER:
-        return render_template("main/retailer_home.html", **home.retailer_home(current_user))
+        return redirect(url_for("portal.index"))
     return render_template("main/home.html", panels=home.staff_panels(current_user))
 
 
