@@ -1,0 +1,244 @@
+"""Operations (test-purchase exercises) and the volunteers taking part, with their consent per operation.
+
+Volunteer pages show children's dates of birth and consent: staff only (officer, police, supervisor, admin).
+"""
+import sqlalchemy as sa
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy.orm import selectinload
+from sqlalchemy.orm.exc import StaleDataError
+
+from .. import purchases as P
+from ..access import STAFF, roles_required
+from ..audit import history
+from ..extensions import db
+from ..forms.purchases import (ConsentForm, OperationCreateForm, OperationEditForm, VolunteerCreateForm,
+                               VolunteerEditForm)
+from ..idempotency import create_once
+from ..models.accounts import User
+from ..models.purchases import Operation, TestPurchase, Volunteer, VolunteerConsent
+from ..nav import add_nav
+from ..register import StaleRecord
+from ..timeutil import today_london
+from ..validation import InvalidValue
+
+bp = Blueprint("operations", __name__)
+
+add_nav("Operations", "operations.index", STAFF, 21)
+
+
+def _get(model, record_id):
+    return db.session.get(model, record_id) or abort(404)
+
+
+def _field_error(form, exc) -> None:
+    field = getattr(exc, "field", None)
+    if field and field in form:
+        form[field].errors = list(form[field].errors) + [str(exc)]
+    else:
+        flash(str(exc), "danger")
+
+
+def _save_edit(form, apply, target):
+    try:
+        apply()
+        db.session.commit()
+    except StaleRecord as exc:
+        db.session.rollback()
+        flash(str(exc), "danger")
+        return None
+    except StaleDataError:
+        db.session.rollback()
+        flash("Someone else saved this record at the same moment. Reload it to see their changes.", "danger")
+        return None
+    except InvalidValue as exc:
+        db.session.rollback()
+        _field_error(form, exc)
+        return None
+    flash("Saved.", "success")
+    return redirect(target)
+
+
+def _staff_choices(form) -> None:
+    staff = db.session.execute(sa.select(User.id, User.name, User.email).where(
+        User.role != "retailer", User.active.is_(True)).order_by(User.name)).all()
+    form.lead_officer_id.choices = [(0, "Not set")] + [(uid, name or email) for uid, name, email in staff]
+    form.officer_ids.choices = [(uid, name or email) for uid, name, email in staff]
+
+
+def _operation_data(form) -> dict:
+    return {name: form[name].data for name in P.OPERATION_FIELDS}
+
+
+# --- operations -------------------------------------------------------------------------------------------------
+
+@bp.route("/operations")
+@roles_required(STAFF)
+def index():
+    page = db.paginate(sa.select(Operation).order_by(Operation.starts_on.desc(), Operation.id.desc()),
+                       per_page=25, error_out=False)
+    ids = [op.id for op in page.items]
+    counts = {}
+    if ids:
+        counts = {op_id: (n, fails) for op_id, n, fails in db.session.execute(
+            sa.select(TestPurchase.operation_id, sa.func.count(),
+                      sa.func.count(sa.case((TestPurchase.failed.is_(True), 1))))
+            .where(TestPurchase.operation_id.in_(ids)).group_by(TestPurchase.operation_id))}
+    return render_template("operations/index.html", page=page, counts=counts, today=today_london())
+
+
+@bp.route("/operations/new", methods=["GET", "POST"])
+@roles_required(STAFF)
+def new():
+    form = OperationCreateForm()
+    _staff_choices(form)
+    if request.method == "GET":
+        form.starts_on.data = form.ends_on.data = today_london()
+        form.lead_officer_id.data = current_user.id
+        form.officer_ids.data = [current_user.id]
+        form.lead_agency.data = "police" if current_user.role.value == "police" else "trading-standards"
+    if form.validate_on_submit():
+        try:
+            op_id, created = create_once(form.submission_token.data, "Operation",
+                                         lambda: P.create_operation(_operation_data(form)), current_user.id)
+        except InvalidValue as exc:
+            _field_error(form, exc)
+        else:
+            flash("Operation created. Now record each volunteer's consent." if created
+                  else "This form was already saved.", "success")
+            return redirect(url_for(".view", operation_id=op_id))
+    return render_template("operations/form.html", form=form, operation=None), 422 if form.is_submitted() else 200
+
+
+@bp.route("/operations/<int:operation_id>")
+@roles_required(STAFF)
+def view(operation_id: int):
+    op = _get(Operation, operation_id)
+    officers = db.session.scalars(sa.select(User).where(User.id.in_(op.officer_ids)).order_by(User.name)).all()
+    purchases = db.session.scalars(P.with_names(
+        sa.select(TestPurchase).where(TestPurchase.operation_id == op.id)
+        .order_by(TestPurchase.purchase_date.desc(), TestPurchase.id.desc()).limit(200))
+        .options(selectinload(TestPurchase.volunteer), selectinload(TestPurchase.actions))).all()
+    consent_form = ConsentForm()
+    consent_form.volunteer_id.choices = _volunteer_choices(op)
+    consent_form.given_on.data = today_london()
+    letters_missing = sum(1 for tp in purchases if tp.stage.value == "concluded" and tp.outcome
+                          and tp.outcome.value != "INCONCLUSIVE" and not tp.letters)
+    return render_template("operations/view.html", operation=op, officers=officers, purchases=purchases,
+                           consent_form=consent_form, history=history("Operation", op.id),
+                           letters_missing=letters_missing)
+
+
+def _volunteer_choices(op: Operation):
+    taken = {c.volunteer_id for c in op.consents}
+    volunteers = db.session.scalars(sa.select(Volunteer).where(Volunteer.active.is_(True))
+                                    .order_by(Volunteer.code_name)).all()
+    return [(0, "Choose…")] + [(v.id, f"{v.code_name} (age {v.age_on(op.starts_on)} at the start)")
+                               for v in volunteers if v.id not in taken]
+
+
+@bp.route("/operations/<int:operation_id>/edit", methods=["GET", "POST"])
+@roles_required(STAFF)
+def edit(operation_id: int):
+    op = _get(Operation, operation_id)
+    form = OperationEditForm(obj=op)
+    _staff_choices(form)
+    if request.method == "GET":
+        form.version.data = op.version
+        form.lead_agency.data = op.lead_agency.value
+        form.lead_officer_id.data = op.lead_officer_id or 0
+        form.officer_ids.data = op.officer_ids
+    if form.validate_on_submit():
+        done = _save_edit(form, lambda: P.update_operation(op, _operation_data(form), form.version.data),
+                          url_for(".view", operation_id=op.id))
+        if done:
+            return done
+    return render_template("operations/form.html", form=form, operation=op), 422 if form.is_submitted() else 200
+
+
+@bp.route("/operations/<int:operation_id>/consents", methods=["POST"])
+@roles_required(STAFF)
+def add_consent(operation_id: int):
+    op = _get(Operation, operation_id)
+    form = ConsentForm()
+    form.volunteer_id.choices = _volunteer_choices(op)
+    form.volunteer_id.validate_choice = False
+    if form.validate_on_submit():
+        data = {name: form[name].data for name in P.CONSENT_FIELDS}
+        try:
+            _id, created = create_once(form.submission_token.data, "VolunteerConsent",
+                                       lambda: P.add_consent(op, data), current_user.id)
+        except InvalidValue as exc:
+            flash(str(exc), "danger")
+        else:
+            flash("Consent recorded." if created else "This consent was already saved.", "success")
+    else:
+        for field in form:
+            for error in field.errors:
+                flash(f"{field.label.text}: {error}", "danger")
+    return redirect(url_for(".view", operation_id=op.id) + "#volunteers")
+
+
+@bp.route("/consents/<int:consent_id>/withdraw", methods=["POST"])
+@roles_required(STAFF)
+def withdraw_consent(consent_id: int):
+    consent = _get(VolunteerConsent, consent_id)
+    P.withdraw_consent(consent)
+    db.session.commit()
+    flash(f"Consent for {consent.volunteer.code_name} withdrawn: they can no longer be chosen for this operation.",
+          "success")
+    return redirect(url_for(".view", operation_id=consent.operation_id) + "#volunteers")
+
+
+# --- volunteers -------------------------------------------------------------------------------------------------
+
+@bp.route("/volunteers")
+@roles_required(STAFF)
+def volunteers():
+    rows = db.session.scalars(sa.select(Volunteer).order_by(Volunteer.active.desc(), Volunteer.code_name)).all()
+    return render_template("operations/volunteers.html", volunteers=rows, today=today_london())
+
+
+@bp.route("/volunteers/new", methods=["GET", "POST"])
+@roles_required(STAFF)
+def volunteer_new():
+    form = VolunteerCreateForm()
+    if form.validate_on_submit():
+        data = {name: form[name].data for name in P.VOLUNTEER_FIELDS}
+        try:
+            vid, created = create_once(form.submission_token.data, "Volunteer", lambda: P.create_volunteer(data),
+                                       current_user.id)
+        except InvalidValue as exc:
+            _field_error(form, exc)
+        else:
+            flash("Volunteer added." if created else "This form was already saved.", "success")
+            return redirect(url_for(".volunteer_view", volunteer_id=vid))
+    return render_template("operations/volunteer_form.html", form=form, volunteer=None), \
+        422 if form.is_submitted() else 200
+
+
+@bp.route("/volunteers/<int:volunteer_id>")
+@roles_required(STAFF)
+def volunteer_view(volunteer_id: int):
+    volunteer = _get(Volunteer, volunteer_id)
+    purchases = db.session.scalars(sa.select(TestPurchase).where(TestPurchase.volunteer_id == volunteer.id)
+                                   .order_by(TestPurchase.purchase_date.desc()).limit(100)).all()
+    return render_template("operations/volunteer.html", volunteer=volunteer, purchases=purchases,
+                           today=today_london(), history=history("Volunteer", volunteer.id))
+
+
+@bp.route("/volunteers/<int:volunteer_id>/edit", methods=["GET", "POST"])
+@roles_required(STAFF)
+def volunteer_edit(volunteer_id: int):
+    volunteer = _get(Volunteer, volunteer_id)
+    form = VolunteerEditForm(obj=volunteer)
+    if request.method == "GET":
+        form.version.data = volunteer.version
+    if form.validate_on_submit():
+        data = {name: form[name].data for name in P.VOLUNTEER_FIELDS}
+        done = _save_edit(form, lambda: P.update_volunteer(volunteer, data, form.version.data),
+                          url_for(".volunteer_view", volunteer_id=volunteer.id))
+        if done:
+            return done
+    return render_template("operations/volunteer_form.html", form=form, volunteer=volunteer), \
+        422 if form.is_submitted() else 200

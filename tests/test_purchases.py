@@ -1,0 +1,452 @@
+"""Test purchases: outcome rules, validation, in-store and staged online records, retests, amendments, exports."""
+from datetime import date, timedelta
+
+import pytest
+import sqlalchemy as sa
+
+from retail import purchases as P
+from retail.access import Role
+from retail.extensions import db as _db
+from retail.models.audit import AuditEntry
+from retail.models.purchases import (ActionStatus, ActionType, FollowUpAction, NotificationLetter, Outcome,
+                                     TestPurchase)
+from retail.timeutil import today_london
+from tests.conftest import login_as
+from tests.factories import create_business, create_store
+
+TODAY = today_london()
+
+
+def make_operation(start=None, end=None, name="Operation Sceptre, test week"):
+    op = P.create_operation({"name": name, "lead_agency": "police", "boroughs": ["hackney"],
+                             "starts_on": start or TODAY - timedelta(days=3), "ends_on": end or TODAY,
+                             "officer_ids": [], "risk_assessment_ref": "RA-1"})
+    _db.session.commit()
+    return op
+
+
+def make_volunteer(code="FALCON", age_years=14, dob=None):
+    volunteer = P.create_volunteer({"code_name": code, "date_of_birth": dob or date(TODAY.year - age_years, 1, 1),
+                                    "active": True})
+    _db.session.commit()
+    return volunteer
+
+
+def give_consent(op, volunteer, photo="PH-778"):
+    consent = P.add_consent(op, {"volunteer_id": volunteer.id, "given_by": "Mrs Guardian", "given_on": op.starts_on,
+                                 "birth_certificate_checked_by": "PC Checker", "photo_ref": photo})
+    _db.session.commit()
+    return consent
+
+
+@pytest.fixture
+def setup(app, users):
+    business = create_business(legal_name="Sharp Corner Ltd", trading_name="Sharp Corner", postcode="E8 2AA")
+    op = make_operation()
+    volunteer = make_volunteer()
+    give_consent(op, volunteer)
+    return {"business": business, "premises": business.premises[0], "op": op, "volunteer": volunteer,
+            "users": users}
+
+
+def in_store_data(s, **extra):
+    data = {"kind": "underage", "operation_id": s["op"].id, "premises_id": s["premises"].id, "purchase_date": TODAY,
+            "volunteer_id": s["volunteer"].id, "staff_action": "no-challenge", "sale_made": True,
+            "item_category": "kitchen", "exhibit_ref": "EX-1"}
+    data.update(extra)
+    return data
+
+
+def form_data(s, **extra):
+    data = {"kind": "underage", "operation_id": str(s["op"].id), "premises_id": str(s["premises"].id),
+            "premises_query": "Sharp Corner", "purchase_date": TODAY.isoformat(),
+            "volunteer_id": str(s["volunteer"].id),
+            "staff_action": "no-challenge", "sale_made": "yes", "item_category": "kitchen", "exhibit_ref": "EX-9",
+            "submission_token": "tok-instore", "signage_seen": "", "knives_secure": "no", "id_shown": "none"}
+    data.update(extra)
+    return data
+
+
+# --- outcome rules ----------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("action,sold,expected", [
+    ("no-challenge", True, Outcome.FAIL_SOLD_NO_CHALLENGE),
+    ("asked-age", True, Outcome.FAIL_SOLD_AFTER_CHALLENGE),
+    ("asked-id", True, Outcome.FAIL_SOLD_AFTER_CHALLENGE),
+    ("asked-id", False, Outcome.PASS_ID_REQUESTED_REFUSED),
+    ("asked-age", False, Outcome.PASS_REFUSED),
+    ("refused", False, Outcome.PASS_REFUSED),
+])
+def test_in_store_outcome_follows_from_what_staff_did(action, sold, expected):
+    assert P.derive_in_store_outcome(action, sold) == expected
+
+
+def test_contradictory_or_missing_in_store_answers_are_refused():
+    with pytest.raises(P.PurchaseError, match="refused and sold"):
+        P.derive_in_store_outcome("refused", True)
+    with pytest.raises(P.PurchaseError, match="aborted"):
+        P.derive_in_store_outcome("no-challenge", False)
+    with pytest.raises(P.PurchaseError, match="sold"):
+        P.derive_in_store_outcome("asked-id", None)
+    assert P.derive_in_store_outcome(None, None, aborted=True) == Outcome.INCONCLUSIVE
+
+
+def test_retest_defaults_to_three_months_later_even_at_month_end():
+    assert P.default_retest_due(date(2026, 11, 30)) == date(2027, 2, 28)
+    assert P.default_retest_due(date(2026, 1, 15)) == date(2026, 4, 15)
+
+
+# --- validation -------------------------------------------------------------------------------------------------
+
+def test_failed_in_store_attempt_gets_letter_and_retest(setup):
+    tp = P.create_in_store(in_store_data(setup))
+    _db.session.commit()
+    assert tp.outcome == Outcome.FAIL_SOLD_NO_CHALLENGE and tp.failed
+    assert tp.business_id == setup["business"].id
+    assert [letter.template for letter in tp.letters] == ["fail_sold_no_challenge"]
+    retest = [a for a in tp.actions if a.action_type == ActionType.RETEST]
+    assert retest and retest[0].due_on == P.default_retest_due(TODAY) and retest[0].status == ActionStatus.PENDING
+
+
+def test_passed_attempt_gets_letter_but_no_retest_and_aborted_gets_neither(setup):
+    passed = P.create_in_store(in_store_data(setup, staff_action="asked-id", sale_made=False))
+    aborted = P.create_in_store(in_store_data(setup, staff_action="", sale_made=None, aborted=True))
+    _db.session.commit()
+    assert passed.letters[0].template == "pass_id_requested_refused" and not passed.actions
+    assert aborted.outcome == Outcome.INCONCLUSIVE and not aborted.letters and not aborted.actions
+
+
+@pytest.mark.parametrize("change,message", [
+    ({"purchase_date": TODAY + timedelta(days=1)}, "future"),
+    ({"volunteer_id": None}, "Choose the volunteer"),
+    ({"operation_id": None}, "must belong to an operation"),
+])
+def test_bad_in_store_input_is_refused_with_a_message(setup, change, message):
+    with pytest.raises(P.PurchaseError, match=message):
+        P.create_in_store(in_store_data(setup, **change))
+
+
+def test_volunteer_aged_18_on_the_purchase_date_is_refused(setup):
+    op = make_operation(start=TODAY - timedelta(days=10), end=TODAY)
+    # 17 when the operation starts (consent allowed), 18 by the purchase date.
+    turning = TODAY - timedelta(days=2)
+    older = make_volunteer("HAWK", dob=date(turning.year - 18, turning.month, turning.day))
+    give_consent(op, older)
+    with pytest.raises(P.PurchaseError, match="18 or over"):
+        P.create_in_store(in_store_data(setup, operation_id=op.id, volunteer_id=older.id))
+    assert P.volunteers_for_operation(op.id, TODAY) == []
+
+
+def test_volunteer_without_consent_for_this_operation_is_refused(setup):
+    other = make_volunteer("ROBIN")
+    with pytest.raises(P.PurchaseError, match="no parental consent"):
+        P.create_in_store(in_store_data(setup, volunteer_id=other.id))
+
+
+def test_closed_premises_is_refused(setup):
+    premises = setup["premises"]
+    premises.status = "closed"
+    _db.session.commit()
+    with pytest.raises(P.PurchaseError, match="marked closed"):
+        P.create_in_store(in_store_data(setup))
+
+
+def test_date_outside_the_operation_is_refused(setup):
+    with pytest.raises(P.PurchaseError, match="outside the operation"):
+        P.create_in_store(in_store_data(setup, purchase_date=TODAY - timedelta(days=20)))
+
+
+def test_challenge25_needs_an_adult_tester_and_no_child(setup):
+    with pytest.raises(P.PurchaseError, match="adult tester"):
+        P.create_in_store(in_store_data(setup, kind="challenge25", tester_age=20))
+    with pytest.raises(P.PurchaseError, match="18 to 24"):
+        P.create_in_store(in_store_data(setup, kind="challenge25", volunteer_id=None, tester_age=16))
+    tp = P.create_in_store(in_store_data(setup, kind="challenge25", volunteer_id=None, tester_age=19))
+    _db.session.commit()
+    assert tp.kind.value == "challenge25" and tp.letters[0].template == "challenge25_fail"
+    # Kept apart: counting underage failures ignores Challenge 25 tests.
+    assert P.repeat_failures(TODAY - timedelta(days=30), min_failures=1) == []
+
+
+def test_challenge25_cannot_lead_to_prosecution(setup):
+    tp = P.create_in_store(in_store_data(setup, kind="challenge25", volunteer_id=None, tester_age=21))
+    with pytest.raises(P.PurchaseError, match="policy check"):
+        P.add_action(tp, {"action_type": "prosecution", "decided_on": TODAY})
+
+
+# --- online, in stages ------------------------------------------------------------------------------------------
+
+def online_setup(setup):
+    seller = create_business(legal_name="Blade Direct Ltd", trading_name="Blade Direct", shop=False)
+    store = create_store(seller, url="https://bladedirect.example/")
+    return seller, store
+
+
+def test_online_purchase_recorded_in_stages_names_the_failing_party(setup):
+    seller, store = online_setup(setup)
+    tp = P.create_online({"kind": "underage", "operation_id": setup["op"].id, "online_store_id": store.id,
+                          "listing_url": "https://www.bladedirect.example/chef-knife",
+                          "purchase_date": TODAY - timedelta(days=2),
+                          "volunteer_id": setup["volunteer"].id, "dob_entered": "true", "checkout_dob_asked": "yes",
+                          "checkout_av_run": "no", "order_cancelled": "no"})
+    _db.session.commit()
+    assert tp.stage.value == "ordered" and tp.business_id == seller.id and not tp.letters
+    with pytest.raises(P.PurchaseError, match="Record the delivery"):
+        P.conclude_online(tp, "FAIL_DELIVERED_NO_AGE_CHECK", ["seller-checkout"])
+    P.record_dispatch(tp, {"dispatched_on": TODAY - timedelta(days=1), "parcel_marked": "no", "courier": "QuickPost",
+                           "age_verified_service": "no"}, tp.version)
+    _db.session.commit()
+    assert tp.stage.value == "dispatched"
+    P.record_delivery(tp, {"delivered_on": TODAY, "delivered_to": "home", "delivery_id_asked": "no",
+                           "left_unattended": "no"}, tp.version)
+    _db.session.commit()
+    assert P.suggest_failing_parties(tp) == {P.FailingParty.SELLER_CHECKOUT, P.FailingParty.SELLER_DISPATCH,
+                                             P.FailingParty.COURIER}
+    with pytest.raises(P.PurchaseError, match="which party failed"):
+        P.conclude_online(tp, "FAIL_DELIVERED_NO_AGE_CHECK", [], tp.version)
+    with pytest.raises(P.PurchaseError, match="locker"):
+        P.conclude_online(tp, "FAIL_DELIVERED_TO_LOCKER", ["courier"], tp.version)
+    P.conclude_online(tp, "FAIL_DELIVERED_NO_AGE_CHECK", ["seller-checkout", "courier"], tp.version)
+    _db.session.commit()
+    assert tp.failed and tp.checkout_failed and tp.courier_failed and not tp.dispatch_failed
+    assert tp.letters[0].template == "fail_delivered_no_age_check"
+    assert any(a.action_type == ActionType.RETEST for a in tp.actions)
+
+
+def test_listing_url_must_be_on_the_store_domain(setup):
+    _seller, store = online_setup(setup)
+    with pytest.raises(P.PurchaseError, match="not on the store's site"):
+        P.create_online({"kind": "underage", "operation_id": setup["op"].id, "online_store_id": store.id,
+                         "listing_url": "https://elsewhere.example/knife", "purchase_date": TODAY,
+                         "volunteer_id": setup["volunteer"].id})
+    with pytest.raises(P.PurchaseError, match="bladedirect.example"):
+        P.create_online({"kind": "underage", "operation_id": setup["op"].id, "online_store_id": store.id,
+                         "listing_url": "https://bladedirect.example.evil.test/knife", "purchase_date": TODAY,
+                         "volunteer_id": setup["volunteer"].id})
+
+
+def test_refused_at_checkout_needs_a_cancelled_order_and_has_no_failing_party(setup):
+    _seller, store = online_setup(setup)
+    tp = P.create_online({"kind": "underage", "operation_id": setup["op"].id, "online_store_id": store.id,
+                          "listing_url": "https://bladedirect.example/x", "purchase_date": TODAY,
+                          "volunteer_id": setup["volunteer"].id, "checkout_av_run": "yes",
+                          "checkout_av_provider": "AgeCheckCo", "order_cancelled": "yes"})
+    _db.session.commit()
+    with pytest.raises(P.PurchaseError, match="no failing party"):
+        P.conclude_online(tp, "PASS_REFUSED_AT_CHECKOUT", ["courier"], tp.version)
+    with pytest.raises(P.PurchaseError, match="no dispatch"):
+        P.record_dispatch(tp, {"dispatched_on": TODAY}, tp.version)
+    P.conclude_online(tp, "PASS_REFUSED_AT_CHECKOUT", [], tp.version)
+    _db.session.commit()
+    assert not tp.failed and tp.letters[0].template == "pass_refused_at_checkout" and not tp.actions
+
+
+def test_police_user_records_online_stages_through_the_forms(client, setup, db):
+    _seller, store = online_setup(setup)
+    login_as(client, setup["users"][Role.POLICE])
+    response = client.post("/purchases/new-online", data={
+        "kind": "underage", "operation_id": str(setup["op"].id), "listing_url": "https://bladedirect.example/k1",
+        "purchase_date": TODAY.isoformat(), "volunteer_id": str(setup["volunteer"].id), "order_ref": "ORD-1",
+        "checkout_av_run": "no", "order_cancelled": "no", "submission_token": "online-1", "item_category": "kitchen"})
+    assert response.status_code == 302, response.get_data(as_text=True)
+    tp = db.session.scalar(sa.select(TestPurchase).where(TestPurchase.order_ref == "ORD-1"))
+    assert tp.online_store_id == store.id  # found from the listing address
+    url = f"/purchases/{tp.id}"
+    assert client.post(f"{url}/dispatch", data={"dispatched_on": TODAY.isoformat(), "parcel_marked": "yes",
+                                                "age_verified_service": "no", "version": tp.version}).status_code == 302
+    db.session.refresh(tp)
+    assert client.post(f"{url}/delivery", data={"delivered_on": TODAY.isoformat(), "delivered_to": "locker",
+                                                "version": tp.version}).status_code == 302
+    db.session.refresh(tp)
+    page = client.get(f"{url}/outcome").get_data(as_text=True)
+    assert "look unmet" in page
+    response = client.post(f"{url}/outcome", data={"outcome": "FAIL_DELIVERED_TO_LOCKER",
+                                                   "failing_parties": ["seller-dispatch"], "version": tp.version})
+    assert response.status_code == 302
+    db.session.refresh(tp)
+    assert tp.outcome == Outcome.FAIL_DELIVERED_TO_LOCKER and tp.dispatch_failed
+    assert "Delivered to a locker" in client.get(url).get_data(as_text=True)
+
+
+# --- routes: logging on a phone, double submit, picker without JavaScript -------------------------------------------
+
+def test_officer_logs_in_store_attempt_and_double_submit_creates_one(client, setup, db):
+    login_as(client, setup["users"][Role.OFFICER])
+    first = client.post("/purchases/new", data=form_data(setup))
+    second = client.post("/purchases/new", data=form_data(setup))
+    assert first.status_code == 302 and first.headers["Location"] == second.headers["Location"]
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(TestPurchase)) == 1
+    page = client.get(first.headers["Location"]).get_data(as_text=True)
+    assert "Sold without any challenge" in page and "FALCON" in page
+
+
+def test_new_form_defaults_from_the_running_operation(client, setup):
+    login_as(client, setup["users"][Role.POLICE])
+    page = client.get("/purchases/new").get_data(as_text=True)
+    assert f'<option selected value="{setup["op"].id}"' in page or f'value="{setup["op"].id}" selected' in page
+    assert "FALCON" in page  # only volunteers with consent are offered
+    assert TODAY.isoformat() in page
+    assert "premises-picker.js" in page
+
+
+def test_premises_picker_without_javascript_resolves_or_asks(client, setup, db):
+    create_business(legal_name="Sharp Corner Two Ltd", trading_name="Sharp Corner Two", postcode="E8 3BB")
+    login_as(client, setup["users"][Role.OFFICER])
+    response = client.post("/purchases/new", data=form_data(setup, premises_id="", premises_query="sharp corner",
+                                                             submission_token="pick-1"))
+    page = response.get_data(as_text=True)
+    assert response.status_code == 422 and "Several shops match" in page and "Sharp Corner Two" in page
+    response = client.post("/purchases/new", data=form_data(setup, premises_id="", premises_query="E8 2AA",
+                                                             submission_token="pick-2"))
+    assert response.status_code == 302
+    tp = db.session.scalar(sa.select(TestPurchase))
+    assert tp.premises_id == setup["premises"].id
+    response = client.post("/purchases/new", data=form_data(setup, premises_id="", premises_query="zzzz",
+                                                             submission_token="pick-3"))
+    assert "No shop in the register matches" in response.get_data(as_text=True)
+
+
+def test_form_shows_clear_message_for_a_volunteer_without_consent(client, setup, db):
+    other = make_volunteer("ROBIN")
+    login_as(client, setup["users"][Role.OFFICER])
+    response = client.post("/purchases/new", data=form_data(setup, volunteer_id=str(other.id),
+                                                             submission_token="nc-1"))
+    assert response.status_code == 422
+    assert "no parental consent for ROBIN" in response.get_data(as_text=True)
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(TestPurchase)) == 0
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(NotificationLetter)) == 0
+
+
+def test_stale_edit_is_refused(client, setup, db):
+    tp = P.create_in_store(in_store_data(setup))
+    db.session.commit()
+    login_as(client, setup["users"][Role.OFFICER])
+    stale_version = tp.version
+    P.update_purchase(tp, {"notes": "first save"}, tp.version)
+    db.session.commit()
+    response = client.post(f"/purchases/{tp.id}/edit", data=form_data(setup, version=stale_version,
+                                                                       notes="second save"))
+    assert response.status_code == 422
+    assert "changed by someone else" in response.get_data(as_text=True)
+    db.session.refresh(tp)
+    assert tp.notes == "first save"
+
+
+def test_plain_edit_refused_once_letter_sent_and_amendment_keeps_original(client, setup, db):
+    tp = P.create_in_store(in_store_data(setup, exhibit_ref="EX-ORIGINAL"))
+    db.session.commit()
+    P.mark_letters_sent(tp.letters, TODAY, "post")
+    db.session.commit()
+    with pytest.raises(P.LetterAlreadySent):
+        P.update_purchase(tp, {"exhibit_ref": "EX-NEW"}, tp.version)
+    db.session.rollback()
+    login_as(client, setup["users"][Role.OFFICER])
+    response = client.post(f"/purchases/{tp.id}/edit", data=form_data(setup, version=tp.version,
+                                                                       exhibit_ref="EX-NEW"))
+    assert response.status_code == 302 and response.headers["Location"].endswith(f"/purchases/{tp.id}/amend")
+    db.session.refresh(tp)
+    assert tp.exhibit_ref == "EX-ORIGINAL"
+    no_reason = client.post(f"/purchases/{tp.id}/amend", data=form_data(setup, version=tp.version,
+                                                                         exhibit_ref="EX-NEW", reason=""))
+    assert no_reason.status_code == 422
+    response = client.post(f"/purchases/{tp.id}/amend", data=form_data(
+        setup, version=tp.version, exhibit_ref="EX-NEW", staff_action="asked-id",
+        reason="Exhibit label misread; staff asked for ID per body-cam"))
+    assert response.status_code == 302
+    db.session.refresh(tp)
+    assert tp.exhibit_ref == "EX-NEW" and tp.amendment_count == 1
+    assert tp.outcome == Outcome.FAIL_SOLD_AFTER_CHALLENGE
+    entries = db.session.scalars(sa.select(AuditEntry).where(AuditEntry.record_type == "TestPurchase",
+                                                             AuditEntry.record_id == tp.id)).all()
+    update = next(e for e in entries if e.action == "update" and "exhibit_ref" in e.changes)
+    assert update.changes["exhibit_ref"] == ["EX-ORIGINAL", "EX-NEW"]
+    assert "Exhibit label misread" in update.reason
+    event = next(e for e in entries if e.action == "event")
+    assert event.changes["outcome"] == ["FAIL_SOLD_NO_CHALLENGE", "FAIL_SOLD_AFTER_CHALLENGE"]
+    # The sent letter is untouched; a corrected letter is drafted.
+    letters = sorted(tp.letters, key=lambda letter: letter.id)
+    assert letters[0].sent_on == TODAY and letters[0].template == "fail_sold_no_challenge"
+    assert letters[1].sent_on is None and letters[1].replaces_letter_id == letters[0].id
+    assert letters[1].template == "fail_sold_after_challenge"
+
+
+def test_retest_due_panel_and_retest_completed_by_next_attempt(client, setup, db):
+    old_op = make_operation(start=TODAY - timedelta(days=120), end=TODAY - timedelta(days=100), name="Old op")
+    give_consent(old_op, setup["volunteer"])
+    failed = P.create_in_store(in_store_data(setup, operation_id=old_op.id, purchase_date=TODAY - timedelta(days=110)))
+    db.session.commit()
+    retest = next(a for a in failed.actions if a.action_type == ActionType.RETEST)
+    assert retest.due_on < TODAY
+    login_as(client, setup["users"][Role.OFFICER])
+    home = client.get("/").get_data(as_text=True)
+    assert "Retests due" in home and "1 overdue" in home and "Sharp Corner" in home
+    P.create_in_store(in_store_data(setup, staff_action="refused", sale_made=False))
+    db.session.commit()
+    db.session.refresh(retest)
+    assert retest.status == ActionStatus.COMPLETED and retest.retest_purchase_id is not None
+    assert "0 overdue" in client.get("/").get_data(as_text=True)
+
+
+def test_follow_up_prosecution_with_court_details(client, setup, db):
+    tp = P.create_in_store(in_store_data(setup))
+    db.session.commit()
+    login_as(client, setup["users"][Role.SUPERVISOR])
+    response = client.post(f"/purchases/{tp.id}/actions/new", data={
+        "action_type": "prosecution", "status": "completed", "decided_on": TODAY.isoformat(),
+        "court": "Thames Magistrates' Court", "hearing_on": TODAY.isoformat(), "court_result": "Guilty plea",
+        "fine": "2000.00", "costs": "850.50", "submission_token": "act-1"})
+    assert response.status_code == 302
+    action = db.session.scalar(sa.select(FollowUpAction).where(FollowUpAction.action_type == ActionType.PROSECUTION))
+    assert action.fine == 2000 and action.court == "Thames Magistrates' Court"
+    assert P.pending_enforcement()[tp.business_id]["prosecutions"] == 1
+    page = client.get(f"/purchases/{tp.id}").get_data(as_text=True)
+    assert "Guilty plea" in page and "2,000.00" in page
+    future = client.post(f"/purchases/{tp.id}/actions/new", data={
+        "action_type": "warning-letter", "status": "pending", "decided_on": (TODAY + timedelta(days=3)).isoformat(),
+        "submission_token": "act-2"})
+    assert future.status_code == 422 and "cannot be in the future" in future.get_data(as_text=True)
+
+
+def test_business_page_timeline_shows_purchases_letters_and_actions(client, setup, db):
+    tp = P.create_in_store(in_store_data(setup))
+    db.session.commit()
+    P.mark_letters_sent(tp.letters, TODAY, "email")
+    db.session.commit()
+    login_as(client, setup["users"][Role.OFFICER])
+    page = client.get(f"/businesses/{setup['business'].id}").get_data(as_text=True)
+    assert "Test purchase (in store): Sold without any challenge" in page
+    assert "Notification letter sent" in page and "Retest scheduled" in page
+
+
+def test_purchase_list_filters_and_routes_per_role(client, setup, db):
+    P.create_in_store(in_store_data(setup))
+    P.create_in_store(in_store_data(setup, kind="challenge25", volunteer_id=None, tester_age=22,
+                                    staff_action="asked-id", sale_made=False))
+    db.session.commit()
+    for role in (Role.ADMIN, Role.SUPERVISOR, Role.OFFICER, Role.POLICE):
+        client.post("/logout")
+        login_as(client, setup["users"][role])
+        assert client.get("/purchases").status_code == 200
+    page = client.get("/purchases?kind=challenge25").get_data(as_text=True)
+    assert "ID requested, then refused</span>" in page and "Sold without any challenge</span>" not in page
+    client.post("/logout")
+    login_as(client, setup["users"][Role.RETAILER])
+    for url in ("/purchases", "/purchases/new", "/purchases/export.csv", "/letters", "/letters/print"):
+        assert client.get(url).status_code == 403, url
+
+
+def test_export_csv_is_pseudonymised(client, setup, db):
+    P.create_in_store(in_store_data(setup))
+    db.session.commit()
+    login_as(client, setup["users"][Role.SUPERVISOR])
+    response = client.get("/purchases/export.csv")
+    text = response.get_data(as_text=True)
+    assert response.mimetype == "text/csv"
+    header, row = text.splitlines()[:2]
+    assert "FAIL_SOLD_NO_CHALLENGE" in row and "Sharp Corner" in row
+    volunteer = setup["volunteer"]
+    dob = volunteer.date_of_birth
+    for secret in (volunteer.code_name, dob.isoformat(), dob.strftime("%d %b %Y"), "Mrs Guardian", "PC Checker",
+                   "PH-778"):
+        assert secret not in text
+    assert "volunteer" not in header.lower()
