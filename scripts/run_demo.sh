@@ -25,6 +25,12 @@ trap cleanup EXIT INT TERM
 if $FLASK --help 2>/dev/null | grep -q "demo-shop"; then
   $FLASK demo-shop --port 5050 > instance/demo-shop.log 2>&1 &
   pids+=($!)
+  # The scheduler treats an unreachable host as down for a while: let the demo shop come up first.
+  for _ in $(seq 1 50); do
+    .venv/bin/python -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:5050/robots.txt', timeout=1)" \
+      2>/dev/null && break
+    sleep 0.2
+  done
 fi
 if $FLASK --help 2>/dev/null | grep -q "scheduler"; then
   $FLASK scheduler > instance/scheduler.log 2>&1 &

@@ -315,7 +315,8 @@ def new_online():
     form.operation_id.validate_choice = False
     form.volunteer_id.validate_choice = False
     form.online_store_id.validate_choice = False
-    store = db.session.get(OnlineStore, request.args.get("store", type=int) or 0)
+    store = db.session.get(OnlineStore, request.args.get("store", type=int)
+                           or request.args.get("online_store_id", type=int) or 0)
     if request.method == "GET":
         op = _default_operation()
         form.operation_id.data = str(op.id) if op else ""
@@ -323,7 +324,7 @@ def new_online():
         form.officer_inside.data = current_user.name
         if store is not None:
             form.online_store_id.data = str(store.id)
-            form.listing_url.data = store.base_url
+            form.listing_url.data = request.args.get("listing_url") or store.base_url
     candidates = _store_candidates(form) if form.is_submitted() else ([store] if store else [])
     form.online_store_id.choices = [("", "Choose…")] + [
         (str(s.id), f"{s.display_name} ({s.business.display_name})") for s in candidates]

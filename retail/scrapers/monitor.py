@@ -1,0 +1,838 @@
+"""The listing monitor: one check of an online store, the store-level verdict, alerts, targets and bulk import.
+
+One store check: fetch the start pages (and a robots-allowed sitemap), discover product and policy pages up to
+the store's cap, fetch each with conditional requests, classify, record a `ListingCheck` per fetch, then work out
+the store-level verdict. Network work happens outside database transactions; each page's result is saved in a
+short transaction of its own, so a crash loses at most the page in flight.
+"""
+from __future__ import annotations
+
+import csv
+import html
+import io
+import logging
+import random
+import re
+import time
+from collections.abc import Callable
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from urllib.parse import urljoin, urlsplit
+
+import sqlalchemy as sa
+from flask import current_app
+from sqlalchemy.exc import OperationalError
+
+from ..audit import record_event
+from ..extensions import db
+from ..models.listings import (AGE_RANK, DEFAULT_INTERVAL_HOURS, AGE_LABELS, AlertKind, Listing, ListingCheck,
+                               ListingKind, MonitorAlert, MonitorRun, StoreMonitor, compress_text)
+from ..models.register import Business, OnlineStore, Platform, RraSignature
+from ..timeutil import utcnow
+from ..validation import InvalidValue, normalise_url, url_domain
+from .classify import Verdict, classify
+from .discover import discover_policy_urls, discover_product_urls, is_same_site, looks_like_policy_page, parse_sitemap
+from .fetch import SITEMAP_TYPES, Fetcher, FetchResult, FetchSettings
+
+log = logging.getLogger(__name__)
+
+MAX_POLICY_PAGES = 6
+PROGRESS_EVERY = 1.0  # seconds between progress writes
+MAX_CHILD_SITEMAPS = 3
+_TITLE = re.compile(r"<title[^>]*>(.*?)</title>", re.IGNORECASE | re.DOTALL)
+_H1 = re.compile(r"<h1[^>]*>(.*?)</h1>", re.IGNORECASE | re.DOTALL)
+_TAGS = re.compile(r"<[^>]+>")
+
+ClassifyFn = Callable[[str, str | None], Verdict]
+
+
+class LeaseLost(Exception):
+    """Another scheduler took over this store (our lease expired); stop without touching its run."""
+
+
+# --- fetch settings from the app ---------------------------------------------------------------------------------
+
+def fetch_settings(app=None, **overrides) -> FetchSettings:
+    """FetchSettings from app config and the authority's settings (the User-Agent names us and how to reach us)."""
+    from ..settings import get_setting
+
+    app = app or current_app
+    contact = get_setting("contact_url") or app.config.get("RETAIL_CONTACT_URL", "")
+    authority = get_setting("authority_name")
+    values = dict(
+        user_agent=f"KnifeRetailComplianceTracker/1.0 ({authority}; +{{contact_url}})",
+        contact_url=contact,
+        min_host_delay=float(app.config.get("RETAIL_FETCH_MIN_HOST_DELAY", 5.0)),
+        allow_private=bool(app.config.get("RETAIL_ALLOW_PRIVATE_FETCH", False)),
+    )
+    values.update(overrides)
+    return FetchSettings(**values)
+
+
+def make_fetcher(app=None, **overrides) -> Fetcher:
+    return Fetcher(fetch_settings(app, **overrides))
+
+
+# --- monitor rows, settings, "check now", hand-added listings -----------------------------------------------------
+
+def ensure_monitor(store: OnlineStore, *, due_now: bool = True) -> StoreMonitor:
+    monitor = db.session.scalar(sa.select(StoreMonitor).where(StoreMonitor.online_store_id == store.id))
+    if monitor is None:
+        monitor = StoreMonitor(online_store_id=store.id, start_urls=store.base_url,
+                               interval_hours=DEFAULT_INTERVAL_HOURS, next_due_at=utcnow() if due_now else None,
+                               last_result={}, prohibited=[])
+        db.session.add(monitor)
+        db.session.flush()
+    return monitor
+
+
+def monitor_for(store_id: int) -> StoreMonitor | None:
+    return db.session.scalar(sa.select(StoreMonitor).where(StoreMonitor.online_store_id == store_id))
+
+
+def _port(url: str) -> int | None:
+    parts = urlsplit(url)
+    try:
+        port = parts.port
+    except ValueError:
+        return -1
+    return None if port in (None, 80, 443) else port
+
+
+def in_store_scope(url: str, store: OnlineStore) -> bool:
+    """Is `url` on the store's site? Same host (and port); own websites under a path must stay under that path."""
+    if not is_same_site(url, store.base_url) or _port(url) != _port(store.base_url):
+        return False
+    base_path = urlsplit(store.base_url).path or "/"
+    if store.platform == Platform.OWN_WEBSITE and base_path != "/":
+        path = urlsplit(url).path or "/"
+        return path.startswith(base_path.rstrip("/") + "/") or path == base_path.rstrip("/")
+    return True
+
+
+def _clean_start_urls(text: str, store: OnlineStore) -> str:
+    urls = []
+    for line in (text or "").replace(" ", "\n").splitlines():
+        line = line.strip()
+        if not line:
+            continue
+        url = normalise_url(line)
+        if url_domain(url) != store.domain and not is_same_site(url, store.base_url):
+            raise InvalidValue(f"{url} is not on the store's site ({store.domain}).")
+        if url not in urls:
+            urls.append(url)
+    return "\n".join(urls)
+
+
+def update_settings(monitor: StoreMonitor, data: dict, version=None) -> StoreMonitor:
+    from ..register import check_version
+
+    check_version(monitor, version)
+    store = db.session.get(OnlineStore, monitor.online_store_id)
+    monitor.start_urls = _clean_start_urls(data.get("start_urls", monitor.start_urls), store) or store.base_url
+    interval = int(data.get("interval_hours") or monitor.interval_hours)
+    cap = int(data.get("listing_cap") or monitor.listing_cap)
+    if not 1 <= interval <= 24 * 90:
+        raise InvalidValue("The interval must be between 1 hour and 90 days.")
+    if not 1 <= cap <= 1000:
+        raise InvalidValue("The listing cap must be between 1 and 1,000.")
+    if interval != monitor.interval_hours and monitor.last_run_at:
+        monitor.next_due_at = monitor.last_run_at + timedelta(hours=interval)
+    monitor.interval_hours = interval
+    monitor.listing_cap = cap
+    if "enabled" in data:
+        monitor.enabled = bool(data["enabled"])
+    db.session.flush()
+    return monitor
+
+
+def request_check(store: OnlineStore, requested_by: str) -> StoreMonitor:
+    """Queue a check for the scheduler ("check now"): it is claimed ahead of the overdue ones."""
+    monitor = ensure_monitor(store)
+    db.session.execute(sa.update(StoreMonitor.__table__).where(StoreMonitor.id == monitor.id).values(
+        check_requested_at=utcnow(), check_requested_by=requested_by[:254], enabled=True))
+    db.session.flush()
+    db.session.refresh(monitor)
+    return monitor
+
+
+def add_listing_by_hand(store: OnlineStore, url: str, added_by: str) -> Listing:
+    url = normalise_url(url)
+    if url_domain(url) != store.domain and not is_same_site(url, store.base_url):
+        raise InvalidValue(f"That address is not on this store's site ({store.domain}).")
+    existing = db.session.scalar(sa.select(Listing).where(Listing.online_store_id == store.id, Listing.url == url))
+    if existing:
+        if not existing.added_by_hand:
+            existing.added_by_hand = True
+            existing.added_by = added_by
+        listing = existing
+    else:
+        listing = Listing(online_store_id=store.id, url=url, kind=ListingKind.PRODUCT, added_by_hand=True,
+                          added_by=added_by, prohibited=[], cues=[])
+        db.session.add(listing)
+    db.session.flush()
+    record_event("OnlineStore", store.id, f"Listing added by hand: {url}")
+    ensure_monitor(store)
+    return listing
+
+
+# --- one store check ----------------------------------------------------------------------------------------------
+
+@dataclass
+class PageOutcome:
+    listing_id: int
+    url: str
+    kind: str
+    status: int | None
+    error: str
+    changed: bool
+    text: str | None = None
+
+
+@dataclass
+class CheckResult:
+    store_id: int
+    run_id: int
+    pages: int = 0
+    changed: int = 0
+    errors: int = 0
+    age_check: str | None = None
+    bladed_listings: int = 0
+    prohibited: list = field(default_factory=list)
+    alerts: int = 0
+
+
+def _retrying(fn, attempts: int = 6):
+    """Run a short write transaction, retrying when SQLite reports the file busy (several processes share it)."""
+    for attempt in range(attempts):
+        try:
+            result = fn()
+            db.session.commit()
+            return result
+        except OperationalError as exc:
+            db.session.rollback()
+            if "locked" not in str(exc).lower() and "busy" not in str(exc).lower() or attempt == attempts - 1:
+                raise
+            time.sleep(0.05 * (attempt + 1) + random.random() * 0.05)
+    return None
+
+
+def _title(document: str | None) -> str:
+    if not document:
+        return ""
+    match = _TITLE.search(document[:200_000]) or _H1.search(document[:200_000])
+    if not match:
+        return ""
+    return " ".join(html.unescape(_TAGS.sub(" ", match.group(1))).split())[:300]
+
+
+def _get_listing(store_id: int, url: str, kind: ListingKind) -> Listing:
+    listing = db.session.scalar(sa.select(Listing).where(Listing.online_store_id == store_id, Listing.url == url))
+    if listing is None:
+        listing = Listing(online_store_id=store_id, url=url, kind=kind, prohibited=[], cues=[])
+        db.session.add(listing)
+        db.session.flush()
+    elif listing.kind != kind and not listing.added_by_hand and kind != ListingKind.CATEGORY:
+        listing.kind = kind
+    return listing
+
+
+def _last_text(listing_id: int) -> str | None:
+    check = db.session.scalar(sa.select(ListingCheck).where(ListingCheck.listing_id == listing_id,
+                                                            ListingCheck.page_text.is_not(None))
+                              .order_by(ListingCheck.id.desc()).limit(1))
+    return check.text if check else None
+
+
+class StoreChecker:
+    """Checks one store. `heartbeat()` is called between pages and raises LeaseLost to stop early."""
+
+    def __init__(self, store_id: int, fetcher: Fetcher, *, classify_fn: ClassifyFn | None = None,
+                 trigger: str = "cli", worker: str = "", heartbeat: Callable[[], None] | None = None,
+                 progress: Callable[[int, int], None] | None = None):
+        self.store_id = store_id
+        self.fetcher = fetcher
+        self.classify = classify_fn or classify
+        self.trigger = trigger
+        self.worker = worker
+        self.heartbeat = heartbeat or (lambda: None)
+        self.progress = progress
+        self.alerts = 0
+        self._progress_at = 0.0
+
+    # The page pipeline -------------------------------------------------------------------------------------------
+
+    def _fetch_listing(self, url: str, kind: ListingKind, *, want_text: bool = False) -> PageOutcome:
+        state = db.session.execute(sa.select(Listing.id, Listing.etag, Listing.last_modified).where(
+            Listing.online_store_id == self.store_id, Listing.url == url)).first()
+        db.session.commit()  # no transaction stays open during the network request
+        result = self.fetcher.fetch(url, etag=state.etag if state else None,
+                                    last_modified=state.last_modified if state else None)
+        verdict = self.classify(result.text, result.final_url) if result.ok else None
+        outcome = _retrying(lambda: self._save(url, kind, result, verdict))
+        if want_text and outcome is not None and outcome.text is None and result.not_modified:
+            outcome.text = _last_text(outcome.listing_id)
+            db.session.commit()
+        self.heartbeat()
+        return outcome
+
+    def _save(self, url: str, kind: ListingKind, result: FetchResult, verdict: Verdict | None) -> PageOutcome:
+        now = utcnow()
+        listing = _get_listing(self.store_id, url, kind)
+        listing.last_seen_at = now
+        listing.last_checked_at = now
+        listing.last_status = result.status
+        check = ListingCheck(listing_id=listing.id, online_store_id=self.store_id, checked_at=now,
+                             final_url=result.final_url[:1000], http_status=result.status, etag=result.etag,
+                             last_modified=result.last_modified, not_modified=result.not_modified,
+                             prohibited=[], cues=[], rules_version="")
+        db.session.add(check)
+        changed = False
+        if result.not_modified:
+            # Unchanged since the last good check: the page costs the retailer a 304 and keeps its verdict.
+            check.content_hash = listing.content_hash
+            check.bladed, check.age_check = listing.bladed, listing.age_check
+            check.prohibited, check.cues = list(listing.prohibited or []), list(listing.cues or [])
+            check.rules_version = listing.rules_version
+            listing.last_error = ""
+        elif verdict is not None:
+            changed = result.content_hash != listing.content_hash
+            check.content_hash = result.content_hash
+            check.changed = changed
+            if changed:
+                check.page_text = compress_text(result.text)
+            data = verdict.to_dict()
+            check.bladed, check.age_check = data["bladed"], data["age_check"]
+            check.prohibited, check.cues, check.rules_version = data["prohibited"], data["cues"], data["rules_version"]
+            before = set(listing.prohibited or [])
+            new_items = [p for p in data["prohibited"] if p not in before]
+            listing.bladed, listing.age_check = data["bladed"], data["age_check"]
+            listing.prohibited, listing.cues = data["prohibited"], data["cues"]
+            listing.rules_version = data["rules_version"]
+            listing.verdict_at = now
+            listing.content_hash = result.content_hash
+            listing.etag, listing.last_modified = result.etag, result.last_modified
+            listing.last_error = ""
+            title = _title(result.text)
+            if title:
+                listing.title = title
+            db.session.flush()
+            listing.last_good_check_id = check.id
+            if new_items and listing.kind != ListingKind.POLICY:
+                db.session.add(MonitorAlert(
+                    online_store_id=self.store_id, listing_id=listing.id, kind=AlertKind.PROHIBITED_FOUND,
+                    before=", ".join(sorted(before))[:200], after=", ".join(data["prohibited"])[:200],
+                    detail=f"{', '.join(new_items)} offered at {listing.url}", raised_at=now))
+                self.alerts += 1
+        else:
+            # A failed fetch: record why, keep the last good verdict and validators.
+            reason = result.error or (f"Skipped: {result.skipped_reason}" if result.skipped_reason else "No content")
+            check.error = reason[:2000]
+            check.content_hash = result.content_hash
+            listing.last_error = reason[:2000]
+        db.session.flush()
+        return PageOutcome(listing.id, url, listing.kind.value, result.status, check.error, changed,
+                           result.text if verdict is not None else None)
+
+    # Discovery ---------------------------------------------------------------------------------------------------
+
+    def _sitemap_urls(self, store: OnlineStore, start_urls: list[str]) -> list[str]:
+        candidates = [u for u in start_urls if urlsplit(u).path.lower().endswith((".xml", ".xml.gz", ".txt"))]
+        candidates.append(urljoin(store.base_url, "sitemap.xml"))
+        pages: list[str] = []
+        seen: set[str] = set()
+        queue = list(dict.fromkeys(candidates))
+        fetched = 0
+        while queue and fetched < 1 + MAX_CHILD_SITEMAPS + len(candidates):
+            url = queue.pop(0)
+            if url in seen:
+                continue
+            seen.add(url)
+            fetched += 1
+            # fetch() honours robots.txt: a disallowed sitemap comes back skipped and is left alone.
+            result = self.fetcher.fetch(url, accept=SITEMAP_TYPES)
+            self.heartbeat()
+            if not result.ok:
+                continue
+            found, children = parse_sitemap(result.text, store.base_url)
+            pages.extend(u for u in found if u not in pages)
+            queue.extend(children[:MAX_CHILD_SITEMAPS])
+        return pages
+
+    def run(self) -> CheckResult:
+        with _scoring_paused():
+            result = self._run()
+        _rescore(self.store_id)
+        return result
+
+    def _run(self) -> CheckResult:
+        store = db.session.get(OnlineStore, self.store_id)
+        if store is None:
+            raise LookupError(f"no online store {self.store_id}")
+        db.session.commit()
+
+        def start() -> MonitorRun:
+            ensure_monitor(store)
+            new_run = MonitorRun(online_store_id=store.id, trigger=self.trigger, worker=self.worker[:120],
+                                 prohibited=[])
+            db.session.add(new_run)
+            db.session.flush()
+            return new_run
+
+        run = _retrying(start)
+        monitor = monitor_for(store.id)
+        result = CheckResult(store_id=store.id, run_id=run.id)
+        cap = max(1, monitor.listing_cap)
+        start_urls = monitor.start_url_list or [store.base_url]
+        html_starts = [u for u in start_urls if not urlsplit(u).path.lower().endswith((".xml", ".xml.gz", ".txt"))]
+        hand = list(db.session.scalars(sa.select(Listing.url).where(Listing.online_store_id == store.id,
+                                                                    Listing.added_by_hand.is_(True))))
+        known = list(db.session.scalars(sa.select(Listing.url).where(
+            Listing.online_store_id == store.id, Listing.kind == ListingKind.PRODUCT,
+            Listing.added_by_hand.is_(False)).order_by(Listing.id)))
+        known_policy = list(db.session.scalars(sa.select(Listing.url).where(
+            Listing.online_store_id == store.id, Listing.kind == ListingKind.POLICY).order_by(Listing.id)))
+        db.session.commit()
+        self._set_progress(0, len(html_starts) + cap)
+        outcomes: list[PageOutcome] = []
+        products: list[str] = []
+        policies: list[str] = []
+        done = 0
+        for url in html_starts:
+            kind = ListingKind.POLICY if looks_like_policy_page(url) else ListingKind.CATEGORY
+            outcome = self._fetch_listing(url, kind, want_text=True)
+            outcomes.append(outcome)
+            done += 1
+            if outcome.text:
+                for found in discover_product_urls(url, outcome.text, limit=cap * 2):
+                    if found not in products:
+                        products.append(found)
+                for found in discover_policy_urls(url, outcome.text, limit=MAX_POLICY_PAGES):
+                    if found not in policies:
+                        policies.append(found)
+        for found in self._sitemap_urls(store, start_urls):
+            bucket = policies if looks_like_policy_page(found) else products
+            if found not in bucket:
+                bucket.append(found)
+        starts = set(html_starts)
+        in_scope = [u for u in products if in_store_scope(u, store) and u not in starts]
+        policy_urls = [u for u in dict.fromkeys(policies + known_policy) if in_store_scope(u, store)
+                       and u not in starts][:MAX_POLICY_PAGES]
+        product_urls = list(dict.fromkeys(hand + in_scope + known))
+        product_urls = [u for u in product_urls if u not in policy_urls][:max(cap, len(hand))]
+        total = done + len(policy_urls) + len(product_urls)
+        self._set_progress(done, total)
+        for url in policy_urls:
+            outcomes.append(self._fetch_listing(url, ListingKind.POLICY))
+            done += 1
+            self._set_progress(done, total)
+        for url in product_urls:
+            outcomes.append(self._fetch_listing(url, ListingKind.PRODUCT))
+            done += 1
+            self._set_progress(done, total)
+
+        result.pages = len(outcomes)
+        result.changed = sum(1 for o in outcomes if o.changed)
+        result.errors = sum(1 for o in outcomes if o.error)
+        verdict = _retrying(lambda: self._finish(store.id, run.id, result))
+        result.age_check = verdict["age_check"]
+        result.bladed_listings = verdict["bladed_listings"]
+        result.prohibited = verdict["prohibited"]
+        result.alerts = self.alerts
+        return result
+
+    def _set_progress(self, done: int, total: int, *, force: bool = False) -> None:
+        if self.progress:
+            self.progress(done, total)
+        now = time.monotonic()
+        if not force and done < total and now - self._progress_at < PROGRESS_EVERY:
+            return  # the store page polls every few seconds; a write per page would only slow the crawl
+        self._progress_at = now
+        _retrying(lambda: db.session.execute(sa.update(StoreMonitor.__table__).where(
+            StoreMonitor.online_store_id == self.store_id).values(progress_done=done, progress_total=total)))
+
+    def _finish(self, store_id: int, run_id: int, result: CheckResult) -> dict:
+        now = utcnow()
+        monitor = monitor_for(store_id)
+        before = monitor.age_check
+        verdict = store_verdict(store_id)
+        worse = (before is not None and verdict["age_check"] is not None
+                 and AGE_RANK[verdict["age_check"]] < AGE_RANK[before])
+        if worse:
+            weakest = verdict["weakest"]
+            db.session.add(MonitorAlert(
+                online_store_id=store_id, listing_id=weakest.id if weakest else None,
+                kind=AlertKind.AGE_CHECK_WORSE, before=before, after=verdict["age_check"],
+                detail=verdict["reason"][:2000], raised_at=now))
+            self.alerts += 1
+        summary = (f"{result.pages} pages checked, {result.changed} changed, {result.errors} failed; "
+                   f"{verdict['bladed_listings']} bladed listings; "
+                   f"store verdict: {AGE_LABELS.get(verdict['age_check'] or '', 'no bladed listings found')}")
+        db.session.execute(sa.update(StoreMonitor.__table__).where(StoreMonitor.id == monitor.id).values(
+            age_check=verdict["age_check"], bladed_listings=verdict["bladed_listings"],
+            risky_listings=verdict["risky_listings"], prohibited=verdict["prohibited"],
+            prohibited_count=verdict["prohibited_count"],
+            verdict_listing_id=verdict["weakest"].id if verdict["weakest"] else None,
+            verdict_policy_id=verdict["policy"].id if verdict["policy"] else None,
+            verdict_reason=verdict["reason"], verdict_at=now, last_run_at=now,
+            last_result={"run_id": run_id, "pages": result.pages, "changed": result.changed,
+                         "errors": result.errors, "alerts": self.alerts, "summary": summary,
+                         "trigger": self.trigger, "finished_at": now.isoformat()}))
+        run = db.session.get(MonitorRun, run_id)
+        run.finished_at = now
+        run.pages, run.changed, run.errors = result.pages, result.changed, result.errors
+        run.age_check, run.bladed_listings = verdict["age_check"], verdict["bladed_listings"]
+        run.prohibited = verdict["prohibited"]
+        run.summary = summary
+        return verdict
+
+
+@contextmanager
+def _scoring_paused():
+    """Page-by-page saves do not each trigger the risk rescore; the store's business is rescored once at the end."""
+    try:
+        from ..scoring import scoring_paused
+    except ImportError:
+        yield
+        return
+    with scoring_paused():
+        yield
+
+
+def _rescore(store_id: int) -> None:
+    try:
+        from ..scoring import rescore_business
+    except ImportError:
+        return
+    try:
+        business_id = db.session.scalar(sa.select(OnlineStore.business_id).where(OnlineStore.id == store_id))
+        rescore_business(business_id)
+        db.session.commit()
+    except Exception:  # noqa: BLE001 - a scoring problem must never undo or fail the check
+        db.session.rollback()
+        log.exception("rescore after the check of store %s failed", store_id)
+
+
+def check_store(store_id: int, fetcher: Fetcher, **kwargs) -> CheckResult:
+    """Run one check of a store now (in this thread), outside the scheduler's lease bookkeeping."""
+    return StoreChecker(store_id, fetcher, **kwargs).run()
+
+
+# --- the store-level verdict ---------------------------------------------------------------------------------------
+
+def _max_level(a: str | None, b: str | None) -> str | None:
+    if a is None:
+        return b
+    if b is None:
+        return a
+    return a if AGE_RANK[a] >= AGE_RANK[b] else b
+
+
+def store_verdict(store_id: int) -> dict:
+    """The store's age-check level and the listings that led to it.
+
+    A policy page (delivery, age verification, terms) that promises a real check counts for every listing of
+    the store; the store's level is then the weakest of its bladed listings, each lifted by the best policy page.
+    """
+    listings = list(db.session.scalars(sa.select(Listing).where(Listing.online_store_id == store_id)
+                                       .order_by(Listing.id)))
+    policies = [item for item in listings if item.kind == ListingKind.POLICY and item.age_check]
+    bladed = [item for item in listings if item.kind == ListingKind.PRODUCT and item.bladed and item.age_check]
+    if not bladed:  # a one-page shop: the category page itself is the listing
+        bladed = [item for item in listings if item.kind == ListingKind.CATEGORY and item.bladed and item.age_check]
+    policy = max(policies, key=lambda item: AGE_RANK[item.age_check], default=None)
+    policy_level = policy.age_check if policy else None
+    if policy is not None and policy_level == "none":
+        policy = None
+        policy_level = None
+    effective = {item.id: _max_level(item.age_check, policy_level) for item in bladed}
+    prohibited = sorted({p for item in listings if item.kind != ListingKind.POLICY for p in (item.prohibited or [])})
+    prohibited_count = sum(1 for item in listings if item.kind != ListingKind.POLICY and item.prohibited)
+    result = {"age_check": None, "bladed_listings": len(bladed), "risky_listings": 0, "prohibited": prohibited,
+              "prohibited_count": prohibited_count, "weakest": None, "policy": policy, "lifted": False,
+              "effective": effective, "bladed": bladed, "reason": ""}
+    if not bladed:
+        result["reason"] = "No bladed articles found for sale on the pages checked."
+        if prohibited:
+            result["reason"] += f" Prohibited items named: {', '.join(prohibited)}."
+        return result
+    weakest = min(bladed, key=lambda item: (AGE_RANK[effective[item.id]], item.id))
+    level = effective[weakest.id]
+    result.update(age_check=level, weakest=weakest,
+                  risky_listings=sum(1 for item in bladed if effective[item.id] in ("none", "weak")))
+    lifted = policy is not None and AGE_RANK[policy_level] > AGE_RANK[weakest.age_check]
+    result["lifted"] = lifted
+    name = weakest.title or weakest.url
+    parts = [f"{len(bladed)} bladed listing{'s' if len(bladed) != 1 else ''} found."]
+    if lifted:
+        parts.append(f"The policy page '{policy.title or policy.url}' promises a {policy_level} age check "
+                     f"that covers every listing, so the store is rated {level}.")
+        parts.append(f"Without it the weakest listing, '{name}', would be {weakest.age_check}.")
+    else:
+        parts.append(f"The weakest listing is '{name}': {AGE_LABELS[level].lower()}.")
+        if policy is not None and AGE_RANK[policy_level] > AGE_RANK[level]:
+            pass
+        elif policy is not None and policy_level == level:
+            parts.append(f"The policy page '{policy.title or policy.url}' says the same ({policy_level}).")
+        elif policy is not None:
+            parts.append(f"The best policy page, '{policy.title or policy.url}', is only {policy_level}.")
+        else:
+            parts.append("No delivery or age-verification policy page with age wording was found.")
+    if prohibited:
+        parts.append(f"Prohibited items offered: {', '.join(prohibited)}.")
+    result["reason"] = " ".join(parts)
+    return result
+
+
+def store_report(store_id: int) -> dict:
+    """The per-store summary printed by `scrape run --json`."""
+    store = db.session.get(OnlineStore, store_id)
+    monitor = monitor_for(store_id)
+    listings = db.session.scalars(sa.select(Listing).where(Listing.online_store_id == store_id)
+                                  .order_by(Listing.kind, Listing.id))
+    return {
+        "store_id": store_id, "url": store.base_url,
+        "age_check": monitor.age_check if monitor else None,
+        "bladed_listings": monitor.bladed_listings if monitor else 0,
+        "prohibited": list(monitor.prohibited or []) if monitor else [],
+        "listings": [{"url": item.url, "bladed": item.bladed, "age_check": item.age_check, "status": item.last_status,
+                      "error": item.last_error or None} for item in listings],
+    }
+
+
+# --- alerts -------------------------------------------------------------------------------------------------------
+
+def open_alerts_query():
+    return sa.select(MonitorAlert).where(MonitorAlert.acknowledged_at.is_(None)).order_by(MonitorAlert.raised_at.desc(),
+                                                                                           MonitorAlert.id.desc())
+
+
+def acknowledge(alert: MonitorAlert, user) -> None:
+    if alert.acknowledged_at is None:
+        alert.acknowledged_at = utcnow()
+        alert.acknowledged_by_id = user.id
+        record_event("OnlineStore", alert.online_store_id, f"Monitor alert acknowledged: {alert.kind_label}")
+        db.session.flush()
+
+
+# --- online test purchase targets ---------------------------------------------------------------------------------
+
+def _purchase_failures_subquery():
+    """Count of failed online test purchases per store, if the purchases area exists (else None)."""
+    try:
+        from ..models import purchases
+    except ImportError:
+        return None
+    model = getattr(purchases, "TestPurchase", None)
+    if model is None or not hasattr(model, "online_store_id"):
+        return None
+    conditions = [model.online_store_id == StoreMonitor.online_store_id]
+    if hasattr(model, "channel"):
+        conditions.append(sa.cast(model.channel, sa.String) == "online")
+    if hasattr(model, "failed"):
+        conditions.append(model.failed.is_(True))
+    elif getattr(model, "outcome", None) is not None:
+        conditions.append(sa.func.lower(sa.cast(model.outcome, sa.String)).like("fail%"))
+    else:
+        return None
+    return sa.select(sa.func.count()).select_from(model).where(*conditions).scalar_subquery()
+
+
+def targets_query():
+    """Stores selling bladed articles with no or weak age checks, or prohibited items, best target first."""
+    age_rank = sa.case((StoreMonitor.age_check == "none", 0), (StoreMonitor.age_check == "weak", 1), else_=2)
+    rra_active = sa.exists(sa.select(RraSignature.id).where(RraSignature.business_id == OnlineStore.business_id,
+                                                            RraSignature.status == "active"))
+    failures = _purchase_failures_subquery()
+    failures_col = (failures if failures is not None else sa.literal(0)).label("failures")
+    rra_col = sa.case((rra_active, 1), else_=0).label("rra_active")
+    query = (
+        sa.select(StoreMonitor, OnlineStore, Business, failures_col, rra_col)
+        .join(OnlineStore, OnlineStore.id == StoreMonitor.online_store_id)
+        .join(Business, Business.id == OnlineStore.business_id)
+        .where(sa.or_(sa.and_(StoreMonitor.age_check.in_(("none", "weak")), StoreMonitor.risky_listings > 0),
+                      StoreMonitor.prohibited_count > 0))
+        .order_by(age_rank, (StoreMonitor.risky_listings + StoreMonitor.prohibited_count).desc(),
+                  failures_col.desc() if failures is not None else sa.literal(0), rra_col, OnlineStore.id)
+    )
+    return query
+
+
+def risky_listings(store_ids: list[int], per_store: int = 3) -> dict[int, list[Listing]]:
+    """The listings that make each store a target: prohibited items first, then no check, then weak."""
+    if not store_ids:
+        return {}
+    policy_levels: dict[int, str] = {}
+    for store_id, level in db.session.execute(
+            sa.select(Listing.online_store_id, Listing.age_check).where(
+                Listing.online_store_id.in_(store_ids), Listing.kind == ListingKind.POLICY,
+                Listing.age_check.is_not(None))):
+        policy_levels[store_id] = _max_level(policy_levels.get(store_id), level)
+    rows = db.session.scalars(sa.select(Listing).where(
+        Listing.online_store_id.in_(store_ids), Listing.kind != ListingKind.POLICY,
+        sa.or_(Listing.bladed.is_(True), Listing.age_check.is_(None))).order_by(Listing.id))
+    found: dict[int, list[Listing]] = {sid: [] for sid in store_ids}
+    for listing in rows:
+        level = _max_level(listing.age_check, policy_levels.get(listing.online_store_id))
+        if listing.prohibited or (listing.bladed and level in ("none", "weak")):
+            found[listing.online_store_id].append(listing)
+    for sid, items in found.items():
+        items.sort(key=lambda item: (0 if item.prohibited else 1, AGE_RANK.get(item.age_check or "none", 0), item.id))
+        found[sid] = items[:per_store]
+    return found
+
+
+TARGET_CSV_COLUMNS = ["rank", "store_id", "store", "url", "business", "platform", "age_check", "risky_listings",
+                      "bladed_listings", "prohibited", "previous_online_failures", "rra_signatory",
+                      "example_listing", "last_checked"]
+
+
+def target_csv_rows():
+    yield TARGET_CSV_COLUMNS
+    rows = db.session.execute(targets_query()).all()
+    rank = 0
+    for start in range(0, len(rows), 500):  # example listings fetched 500 stores at a time, not one query per row
+        chunk = rows[start:start + 500]
+        examples = risky_listings([row[1].id for row in chunk], 1)
+        for monitor, store, business, failures, rra in chunk:
+            rank += 1
+            example = examples.get(store.id) or []
+            yield [rank, store.id, store.display_name, store.base_url, business.display_name, store.platform.value,
+                   monitor.age_check or "", monitor.risky_listings, monitor.bladed_listings,
+                   "; ".join(monitor.prohibited or []), failures or 0, "yes" if rra else "no",
+                   example[0].url if example else "", monitor.last_run_at.isoformat() if monitor.last_run_at else ""]
+
+
+def csv_text(rows) -> str:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    for row in rows:
+        writer.writerow(row)
+    return buffer.getvalue()
+
+
+# --- bulk import of online stores ----------------------------------------------------------------------------------
+
+class StoreImportError(Exception):
+    def __init__(self, errors: list[str]):
+        super().__init__("\n".join(errors))
+        self.errors = errors
+
+
+_PLATFORMS = {p.value: p for p in Platform} | {
+    "": Platform.OWN_WEBSITE, "own website": Platform.OWN_WEBSITE, "website": Platform.OWN_WEBSITE,
+    "marketplace": Platform.OTHER_MARKETPLACE, "other marketplace": Platform.OTHER_MARKETPLACE}
+
+
+def _find_business(ref: str) -> tuple[Business | None, str]:
+    ref = ref.strip()
+    if not ref:
+        return None, "the business column is empty"
+    business = db.session.scalar(sa.select(Business).where(Business.external_ref == ref))
+    if business:
+        return business, ""
+    from ..models.register import name_key
+
+    key = name_key(ref)
+    matches = list(db.session.scalars(sa.select(Business).where(
+        sa.or_(Business.legal_name_key == key, Business.trading_name_key == key)).limit(3)))
+    if len(matches) == 1:
+        return matches[0], ""
+    if len(matches) > 1:
+        return None, f"'{ref}' matches more than one business; use its council reference instead"
+    return None, f"no business with reference or name '{ref}'"
+
+
+def import_stores(text: str) -> dict:
+    """Import online stores from CSV text, all or nothing. Raises StoreImportError listing every bad row.
+
+    Columns: business (external_ref or exact name), url, platform, start_urls (space-separated). A row whose URL is
+    already registered for the same business updates it instead of adding a duplicate.
+    """
+    from .. import register as reg
+
+    reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
+    headings = {(h or "").strip().lower() for h in (reader.fieldnames or [])}
+    missing = {"business", "url"} - headings
+    if missing:
+        raise StoreImportError([f"The file needs the column(s): {', '.join(sorted(missing))} "
+                                "(expected business, url, platform, start_urls)."])
+    errors: list[str] = []
+    plans = []
+    seen_urls: dict[str, int] = {}
+    for line, raw in enumerate(reader, start=2):
+        row = {(k or "").strip().lower(): (v or "").strip() for k, v in raw.items() if k}
+        if not any(row.values()):
+            continue
+        problems = []
+        business, problem = _find_business(row.get("business", ""))
+        if problem:
+            problems.append(problem)
+        try:
+            url = normalise_url(row.get("url"))
+        except InvalidValue as exc:
+            url = None
+            problems.append(f"url: {exc}")
+        platform = _PLATFORMS.get(row.get("platform", "").lower())
+        if platform is None:
+            problems.append(f"platform '{row.get('platform')}' is not one of {', '.join(p.value for p in Platform)}")
+        starts = []
+        for start in row.get("start_urls", "").split():
+            try:
+                start = normalise_url(start)
+            except InvalidValue as exc:
+                problems.append(f"start_urls: {exc}")
+                continue
+            if url and url_domain(start) != url_domain(url):
+                problems.append(f"start URL {start} is not on {url_domain(url)}")
+            starts.append(start)
+        if url:
+            if url in seen_urls:
+                problems.append(f"url {url} is already on line {seen_urls[url]} of this file")
+            seen_urls.setdefault(url, line)
+            existing = db.session.scalar(sa.select(OnlineStore).where(OnlineStore.base_url == url))
+            if existing and business and existing.business_id != business.id:
+                problems.append(f"{url} is already registered for {existing.business.display_name}")
+        else:
+            existing = None
+        if problems:
+            errors.append(f"Line {line}: " + "; ".join(problems))
+            continue
+        plans.append((business, url, platform, starts, existing))
+    if errors:
+        db.session.rollback()
+        raise StoreImportError(errors)
+    if not plans:
+        raise StoreImportError(["The file has no rows to import."])
+    counts = {"created": 0, "updated": 0, "unchanged": 0}
+    try:
+        for business, url, platform, starts, existing in plans:
+            if existing is None:
+                store = reg.add_online_store(business, {"base_url": url, "platform": platform.value})
+                counts["created"] += 1
+            else:
+                store = existing
+                changed = False
+                if store.platform != platform:
+                    store.platform = platform
+                    changed = True
+                monitor = monitor_for(store.id)
+                if starts and (monitor is None or monitor.start_url_list != starts):
+                    changed = True
+                counts["updated" if changed else "unchanged"] += 1
+            monitor = ensure_monitor(store)
+            if starts:
+                monitor.start_urls = "\n".join(starts)
+        db.session.flush()
+    except InvalidValue as exc:
+        db.session.rollback()
+        raise StoreImportError([str(exc)]) from exc
+    return counts
+
+
+def due_monitor_count(now: datetime | None = None) -> int:
+    now = now or utcnow()
+    return db.session.scalar(sa.select(sa.func.count()).select_from(StoreMonitor).where(
+        StoreMonitor.enabled.is_(True),
+        sa.or_(StoreMonitor.next_due_at <= now, StoreMonitor.check_requested_at.is_not(None))))

@@ -1,0 +1,407 @@
+"""The monitor's scheduler: its own process (`flask --app wsgi scheduler`), never inside the web workers.
+
+A periodic tick claims the stores that are due ("check now" requests first, then the most overdue) and runs them in
+a small thread pool, at most one store per host at a time so each host's delay is kept. Claiming takes a lease on
+the store's monitor row (owner + expiry) in the database:
+
+- PostgreSQL: `SELECT ... FOR UPDATE SKIP LOCKED`, then the lease is written in the same transaction, so several
+  scheduler processes (on one machine or many) never claim the same store.
+- SQLite: a conditional `UPDATE ... WHERE lease is free` per store; only one writer can win it.
+
+A running check renews its lease between pages; if the process dies, the lease expires and another process (or the
+restarted one) picks the store up again. A finished check clears the lease and moves `next_due_at` forward in the
+same statement, so work is neither lost nor done twice.
+
+Other areas add once-a-day jobs to NIGHTLY_JOBS; every scheduler process offers to run them, and a conditional
+update on the `scheduler_job` row makes sure exactly one does, once per day (Europe/London), after NIGHTLY_AT.
+"""
+from __future__ import annotations
+
+import logging
+import os
+import random
+import signal
+import socket
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from datetime import datetime, time as dtime, timedelta
+
+import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
+
+from ..audit import acting_as
+from ..extensions import db
+from ..models.listings import SchedulerJob, StoreMonitor
+from ..models.register import OnlineStore
+from ..timeutil import LONDON, utcnow
+from .fetch import Fetcher, host_key
+from .monitor import LeaseLost, StoreChecker, _retrying, make_fetcher
+
+log = logging.getLogger(__name__)
+
+# Other areas append callables here (e.g. the nightly full rescore). Each runs once a day in one scheduler process,
+# inside an app context, after NIGHTLY_AT London time. A failing job is logged and does not stop the others.
+NIGHTLY_JOBS: list[Callable[[], None]] = []
+NIGHTLY_AT = dtime(2, 30)
+
+LEASE_SECONDS = 300  # renewed between pages; a dead process's stores come back after this long
+RENEW_EVERY = 30.0  # seconds between lease renewals during a check
+UNREACHABLE_RETRY = timedelta(minutes=20)  # a store none of whose pages could be fetched is tried again this soon
+FIRST_TICK_DELAY = 5  # seconds: lets a demo shop or proxy started alongside the scheduler come up first
+JITTER_FRACTION = 0.1  # next check = interval + up to 10% (max 1 hour), so stores spread out over the day
+
+
+def nightly_job(func: Callable[[], None]) -> Callable[[], None]:
+    """Decorator form of NIGHTLY_JOBS.append."""
+    NIGHTLY_JOBS.append(func)
+    return func
+
+
+def new_owner() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+def _free_lease():
+    now = utcnow()
+    return sa.or_(StoreMonitor.lease_expires_at.is_(None), StoreMonitor.lease_expires_at < now), now
+
+
+def claim_due(owner: str, limit: int, *, busy_hosts: set[str] | None = None, store_ids: list[int] | None = None,
+              lease_seconds: int = LEASE_SECONDS) -> list[int]:
+    """Claim up to `limit` due stores for `owner` (at most one per host); returns their online_store ids.
+
+    Commits. Safe to call from several processes at once: each store is claimed by exactly one of them.
+    """
+    if limit <= 0:
+        return []
+    free, now = _free_lease()
+    due = sa.and_(StoreMonitor.enabled.is_(True), free,
+                  sa.or_(StoreMonitor.check_requested_at.is_not(None), StoreMonitor.next_due_at <= now))
+    # Hosts another process is crawling right now: leave them alone so the host's delay holds across processes.
+    leased = db.session.scalars(sa.select(OnlineStore.base_url).join(
+        StoreMonitor, StoreMonitor.online_store_id == OnlineStore.id).where(StoreMonitor.lease_expires_at >= now))
+    taken_hosts = {host_key(url) for url in leased} | set(busy_hosts or ())
+    query = (
+        sa.select(StoreMonitor.id, StoreMonitor.online_store_id, OnlineStore.base_url)
+        .join(OnlineStore, OnlineStore.id == StoreMonitor.online_store_id)
+        .where(due)
+        .order_by(sa.case((StoreMonitor.check_requested_at.is_not(None), 0), else_=1),
+                  StoreMonitor.next_due_at.asc(), StoreMonitor.id)
+        .limit(limit * 8 + len(taken_hosts))
+    )
+    if store_ids is not None:
+        query = query.where(StoreMonitor.online_store_id.in_(store_ids))
+    postgres = db.session.get_bind().dialect.name == "postgresql"
+    if postgres:
+        query = query.with_for_update(skip_locked=True, of=StoreMonitor)
+    rows = db.session.execute(query).all()
+    chosen = []
+    for monitor_id, store_id, url in rows:
+        host = host_key(url)
+        if host in taken_hosts:
+            continue
+        taken_hosts.add(host)
+        chosen.append((monitor_id, store_id))
+        if len(chosen) >= limit:
+            break
+    if not postgres:
+        db.session.commit()  # end the read; each conditional UPDATE below starts its own write transaction
+    claimed = []
+    expires = now + timedelta(seconds=lease_seconds)
+    for monitor_id, store_id in chosen:
+        free, now = _free_lease()
+        statement = (sa.update(StoreMonitor.__table__).where(StoreMonitor.id == monitor_id, free)
+                     .values(lease_owner=owner, lease_expires_at=expires, run_started_at=now, progress_done=0,
+                             progress_total=0))
+        if postgres:  # the row is locked by our SELECT ... FOR UPDATE; one commit at the end
+            result = db.session.execute(statement)
+        else:  # each conditional UPDATE is its own short write transaction
+            result = _retrying(lambda stmt=statement: db.session.execute(stmt))
+        if result.rowcount == 1:
+            claimed.append(store_id)
+    db.session.commit()
+    return claimed
+
+
+def renew_lease(store_id: int, owner: str, lease_seconds: int = LEASE_SECONDS) -> bool:
+    result = _retrying(lambda: db.session.execute(sa.update(StoreMonitor.__table__).where(
+        StoreMonitor.online_store_id == store_id, StoreMonitor.lease_owner == owner).values(
+        lease_expires_at=utcnow() + timedelta(seconds=lease_seconds))))
+    return result.rowcount == 1
+
+
+def next_due(interval_hours: int, now: datetime, rng: random.Random | None = None) -> datetime:
+    rng = rng or random
+    jitter = min(interval_hours * 3600 * JITTER_FRACTION, 3600) * rng.random()
+    return now + timedelta(hours=interval_hours, seconds=jitter)
+
+
+def complete(store_id: int, owner: str, *, retry_in: timedelta | None = None) -> bool:
+    """Clear the lease and schedule the next check, in one statement, only if we still hold the lease.
+
+    `retry_in` (a check where every fetch failed: the site was down) brings the next check forward.
+    """
+    row = db.session.execute(sa.select(StoreMonitor.interval_hours, StoreMonitor.run_started_at).where(
+        StoreMonitor.online_store_id == store_id)).first()
+    db.session.commit()  # end the read before writing (SQLite cannot upgrade a stale read to a write)
+    if row is None:
+        return False
+    now = utcnow()
+    started = row.run_started_at or now
+    # A "check now" pressed while this run was going is kept, so it gets a run of its own.
+    requested = sa.case((StoreMonitor.check_requested_at <= started, None), else_=StoreMonitor.check_requested_at)
+    result = _retrying(lambda: db.session.execute(sa.update(StoreMonitor.__table__).where(
+        StoreMonitor.online_store_id == store_id, StoreMonitor.lease_owner == owner).values(
+        lease_owner=None, lease_expires_at=None,
+        next_due_at=now + retry_in if retry_in is not None else next_due(row.interval_hours, now),
+        check_requested_at=requested)))
+    return result.rowcount == 1
+
+
+def release(store_id: int, owner: str, *, retry_in: timedelta | None = None) -> None:
+    """Give a store back without completing it (shutdown or failure); it stays due."""
+    values = {"lease_owner": None, "lease_expires_at": None}
+    if retry_in is not None:
+        values["next_due_at"] = utcnow() + retry_in
+    _retrying(lambda: db.session.execute(sa.update(StoreMonitor.__table__).where(
+        StoreMonitor.online_store_id == store_id, StoreMonitor.lease_owner == owner).values(**values)))
+
+
+def release_all(owner: str) -> None:
+    _retrying(lambda: db.session.execute(sa.update(StoreMonitor.__table__).where(
+        StoreMonitor.lease_owner == owner).values(lease_owner=None, lease_expires_at=None)))
+
+
+def run_claimed(store_id: int, owner: str, fetcher: Fetcher, *, stop: threading.Event | None = None,
+                classify_fn=None) -> bool:
+    """Check one claimed store, renewing the lease between pages. True when completed."""
+    trigger = "check-now" if db.session.scalar(sa.select(StoreMonitor.check_requested_at).where(
+        StoreMonitor.online_store_id == store_id)) else "schedule"
+    db.session.commit()
+
+    renewed = [time.monotonic()]
+
+    def heartbeat():
+        if stop is not None and stop.is_set():
+            raise LeaseLost("scheduler stopping")
+        if time.monotonic() - renewed[0] < RENEW_EVERY:
+            return
+        renewed[0] = time.monotonic()
+        if not renew_lease(store_id, owner):
+            raise LeaseLost(f"lease on store {store_id} lost")
+
+    try:
+        with acting_as(f"scheduler:{owner}"):
+            result = StoreChecker(store_id, fetcher, trigger=trigger, worker=owner, heartbeat=heartbeat,
+                                  classify_fn=classify_fn).run()
+    except LeaseLost as exc:
+        db.session.rollback()
+        log.warning("store %s: %s", store_id, exc)
+        release(store_id, owner)
+        return False
+    except Exception:
+        db.session.rollback()
+        log.exception("store %s: check failed", store_id)
+        release(store_id, owner, retry_in=timedelta(minutes=30))
+        return False
+    if result.pages and result.errors == result.pages:
+        # Nothing could be fetched (site down, robots.txt unreachable): try again soon rather than tomorrow.
+        return complete(store_id, owner, retry_in=UNREACHABLE_RETRY)
+    return complete(store_id, owner)
+
+
+# --- nightly jobs -------------------------------------------------------------------------------------------------
+
+def _claim_nightly(name: str, owner: str, today: str) -> bool:
+    if db.session.get(SchedulerJob, name) is None:
+        try:
+            db.session.add(SchedulerJob(name=name, last_owner=""))
+            db.session.commit()
+        except IntegrityError:
+            db.session.rollback()
+    result = db.session.execute(sa.update(SchedulerJob.__table__).where(
+        SchedulerJob.name == name,
+        sa.or_(SchedulerJob.last_run_on.is_(None), SchedulerJob.last_run_on < today)).values(
+        last_run_on=today, last_owner=owner, last_started_at=utcnow(), last_error=""))
+    db.session.commit()
+    return result.rowcount == 1
+
+
+def run_nightly_if_due(owner: str, now: datetime | None = None, *, force: bool = False) -> bool:
+    """Run NIGHTLY_JOBS if today's run (London time, after NIGHTLY_AT) has not happened in any process."""
+    local = (now or utcnow()).astimezone(LONDON)
+    if not force and local.time() < NIGHTLY_AT:
+        return False
+    if not _claim_nightly("nightly", owner, local.date().isoformat()):
+        return False
+    errors = []
+    for job in list(NIGHTLY_JOBS):
+        try:
+            with acting_as(f"scheduler:nightly:{getattr(job, '__name__', 'job')}"):
+                job()
+            db.session.commit()
+        except Exception as exc:  # one failing job must not stop the others
+            db.session.rollback()
+            log.exception("nightly job %r failed", job)
+            errors.append(f"{getattr(job, '__name__', job)}: {exc}")
+    db.session.execute(sa.update(SchedulerJob.__table__).where(SchedulerJob.name == "nightly").values(
+        last_finished_at=utcnow(), last_error="\n".join(errors)[:4000]))
+    db.session.commit()
+    return True
+
+
+# --- the scheduler process ----------------------------------------------------------------------------------------
+
+def process_pool_classifier(processes: int):
+    """Classify in worker processes: parsing is CPU-bound and the GIL would keep threads to one core."""
+    from concurrent.futures import ProcessPoolExecutor
+    import multiprocessing
+
+    from .classify import classify
+
+    pool = ProcessPoolExecutor(max_workers=processes, mp_context=multiprocessing.get_context("spawn"))
+
+    def classify_in_pool(document, url=None):
+        return pool.submit(classify, document, url).result()
+
+    return classify_in_pool, pool
+
+
+class MonitorScheduler:
+    """The tick, the pool and the bookkeeping of which hosts this process is crawling."""
+
+    def __init__(self, app, *, workers: int = 4, owner: str | None = None, fetcher: Fetcher | None = None,
+                 classify_fn=None, store_ids: list[int] | None = None, classify_processes: int = 0):
+        self.app = app
+        self.workers = workers
+        self.owner = owner or new_owner()
+        self.stop = threading.Event()
+        self.pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="monitor")
+        self._running: dict[int, tuple[str, Future]] = {}
+        self._lock = threading.Lock()
+        self._fetcher = fetcher
+        self._classify_pool = None
+        if classify_fn is None and classify_processes > 0:
+            classify_fn, self._classify_pool = process_pool_classifier(classify_processes)
+        self.classify_fn = classify_fn
+        self.store_ids = store_ids
+        self.completed = 0
+        self._tick_lock = threading.Lock()
+
+    @property
+    def fetcher(self) -> Fetcher:
+        if self._fetcher is None:
+            with self.app.app_context():
+                self._fetcher = make_fetcher(self.app)
+        return self._fetcher
+
+    def _work(self, store_id: int) -> None:
+        with self.app.app_context():
+            try:
+                if run_claimed(store_id, self.owner, self.fetcher, stop=self.stop, classify_fn=self.classify_fn):
+                    with self._lock:
+                        self.completed += 1
+            finally:
+                db.session.remove()
+                with self._lock:
+                    self._running.pop(store_id, None)
+        if not self.stop.is_set():
+            self.tick()  # a slot is free: take the next due store now rather than at the next tick
+
+    def tick(self) -> int:
+        """Claim what is due and hand it to the pool. Returns how many stores were started."""
+        if self.stop.is_set() or not self._tick_lock.acquire(blocking=False):
+            return 0
+        try:
+            with self._lock:
+                free = self.workers - len(self._running)
+                busy = {host for host, _ in self._running.values()}
+            if free <= 0:
+                return 0
+            with self.app.app_context():
+                try:
+                    claimed = claim_due(self.owner, free, busy_hosts=busy, store_ids=self.store_ids)
+                    urls = dict(db.session.execute(sa.select(OnlineStore.id, OnlineStore.base_url).where(
+                        OnlineStore.id.in_(claimed))).all()) if claimed else {}
+                    db.session.commit()
+                finally:
+                    db.session.remove()
+            started = 0
+            for store_id in claimed:
+                with self._lock:
+                    try:
+                        future = self.pool.submit(self._work, store_id)
+                    except RuntimeError:  # shutting down: shutdown() hands every lease of ours back
+                        break
+                    self._running[store_id] = (host_key(urls.get(store_id, "")), future)
+                    started += 1
+            return started
+        finally:
+            self._tick_lock.release()
+
+    def nightly(self) -> None:
+        with self.app.app_context():
+            try:
+                run_nightly_if_due(self.owner)
+            finally:
+                db.session.remove()
+
+    def busy(self) -> int:
+        with self._lock:
+            return len(self._running)
+
+    def drain(self, poll: float = 0.2) -> int:
+        """Keep claiming until nothing is due and nothing is running (tests, `scheduler --drain`)."""
+        idle_rounds = 0
+        while not self.stop.is_set():
+            started = self.tick()
+            if started == 0 and self.busy() == 0:
+                idle_rounds += 1
+                if idle_rounds >= 3:
+                    break
+            else:
+                idle_rounds = 0
+            self.stop.wait(poll)
+        return self.completed
+
+    def shutdown(self) -> None:
+        """Stop claiming, let running checks stop at their next page, and hand unfinished stores back."""
+        self.stop.set()
+        self.pool.shutdown(wait=True, cancel_futures=True)
+        with self.app.app_context():
+            try:
+                release_all(self.owner)
+            finally:
+                db.session.remove()
+        if self._fetcher is not None:
+            self._fetcher.close()
+        if self._classify_pool is not None:
+            self._classify_pool.shutdown(wait=True, cancel_futures=True)
+
+
+def run_forever(app, *, workers: int = 4, tick_seconds: float = 15.0, classify_processes: int = 0) -> None:
+    """The `flask scheduler` process: an APScheduler BlockingScheduler with the tick and the nightly check."""
+    from apscheduler.schedulers.blocking import BlockingScheduler
+
+    monitor = MonitorScheduler(app, workers=workers, classify_processes=classify_processes)
+    scheduler = BlockingScheduler(timezone=str(LONDON))
+    scheduler.add_job(monitor.tick, "interval", seconds=tick_seconds, jitter=max(1, int(tick_seconds / 3)),
+                      id="monitor-tick", max_instances=1, coalesce=True,
+                      next_run_time=datetime.now(LONDON) + timedelta(seconds=FIRST_TICK_DELAY))
+    scheduler.add_job(monitor.nightly, "interval", minutes=5, id="nightly-check", max_instances=1, coalesce=True,
+                      next_run_time=datetime.now(LONDON) + timedelta(seconds=5))
+
+    def stop(signum, frame):
+        log.info("scheduler %s stopping (signal %s)", monitor.owner, signum)
+        scheduler.shutdown(wait=False)
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    log.info("scheduler %s started: %d workers, tick every %.0f s", monitor.owner, workers, tick_seconds)
+    try:
+        scheduler.start()
+    finally:
+        monitor.shutdown()

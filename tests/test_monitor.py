@@ -1,0 +1,394 @@
+"""The listing monitor end to end against a real local HTTP site (never the internet): discovery, verdicts, the
+store-level verdict, failed fetches, stored page text, alerts, "check now", bulk import, `scrape run --json` and the
+online test purchase targets."""
+import csv
+import io
+import json
+from datetime import timedelta
+
+import pytest
+import sqlalchemy as sa
+
+from retail.access import Role
+from retail.models.listings import Listing, ListingCheck, ListingKind, MonitorAlert, MonitorRun, StoreMonitor
+from retail.scrapers import monitor as mon
+from retail.scrapers import scheduler as sched
+from retail.timeutil import utcnow
+from tests.conftest import login_as
+from tests.factories import create_business, create_store, sign_rra
+from tests.monitor_site import (PLAIN_DELIVERY, STRONG, STRONG_DELIVERY, WEAK, ZOMBIE, Site, home_page,
+                                product_page)
+
+
+@pytest.fixture
+def site():
+    s = Site()
+    s.set("/robots.txt", "User-agent: *\nDisallow: /secret/\n", ctype="text/plain")
+    s.set("/", home_page(["/product/chef-knife", "/product/paring-knife", "/product/santoku",
+                          "/secret/hidden-knife"]))
+    s.set("/product/chef-knife", product_page("Chef Knife", WEAK))
+    s.set("/product/paring-knife", product_page("Paring Knife"))
+    s.set("/product/santoku", product_page("Santoku Knife", STRONG))
+    s.set("/secret/hidden-knife", product_page("Hidden Knife"))
+    s.set("/product/cleaver", product_page("Meat Cleaver"))
+    s.set("/sitemap.xml", f"""<?xml version="1.0"?><urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">
+<url><loc>{s.url('/product/cleaver')}</loc></url></urlset>""", ctype="application/xml")
+    s.set("/delivery", PLAIN_DELIVERY)
+    yield s
+    s.close()
+
+
+@pytest.fixture
+def fast(app, monkeypatch):
+    """Tests never wait between requests to the local site."""
+    monkeypatch.setitem(app.config, "RETAIL_FETCH_MIN_HOST_DELAY", 0)
+    monkeypatch.setitem(app.config, "RETAIL_ALLOW_PRIVATE_FETCH", True)
+
+
+@pytest.fixture
+def fetcher(app, fast):
+    f = mon.make_fetcher(app, sleep=lambda s: None, max_retries=1)
+    yield f
+    f.close()
+
+
+@pytest.fixture
+def store(app, site):
+    business = create_business(legal_name="Test Knives Ltd", trading_name="Test Knives", business_type="online-only",
+                               shop=False)
+    return create_store(business, url=site.base)
+
+
+def _listing(store, path_or_url):
+    url = path_or_url if path_or_url.startswith("http") else store.base_url.rstrip("/") + path_or_url
+    return mon.db.session.scalar(sa.select(Listing).where(Listing.online_store_id == store.id, Listing.url == url))
+
+
+def test_store_check_discovers_products_and_classifies_them(app, site, store, fetcher):
+    result = mon.check_store(store.id, fetcher)
+
+    products = {item.url.rsplit("/", 1)[1]: item for item in mon.db.session.scalars(
+        sa.select(Listing).where(Listing.online_store_id == store.id, Listing.kind == ListingKind.PRODUCT))}
+    # Links on the home page and the sitemap were both followed.
+    assert {"chef-knife", "paring-knife", "santoku", "cleaver"} <= set(products)
+    assert products["chef-knife"].age_check == "weak" and products["chef-knife"].bladed
+    assert products["paring-knife"].age_check == "none"
+    assert products["santoku"].age_check == "strong"
+    assert any("Yoti" in c["phrase"] or "Yoti" in c["context"] for c in products["santoku"].cues)
+    # robots.txt said keep out of /secret/: never requested.
+    assert site.count("/secret/.*") == 0
+    assert _listing(store, "/delivery").kind == ListingKind.POLICY
+    # The store is only as good as its weakest bladed listing.
+    monitor = mon.monitor_for(store.id)
+    assert monitor.age_check == "none" and result.age_check == "none"
+    assert monitor.bladed_listings == 4 and monitor.risky_listings == 3
+    assert monitor.verdict_listing_id in (products["paring-knife"].id, products["cleaver"].id)
+    run = mon.db.session.scalar(sa.select(MonitorRun).where(MonitorRun.online_store_id == store.id))
+    assert run.finished_at is not None and run.pages == result.pages >= 6
+
+
+def test_policy_page_promising_id_on_delivery_lifts_every_listing(app, client, users, site, store, fetcher):
+    site.set("/delivery", STRONG_DELIVERY)
+    mon.check_store(store.id, fetcher)
+    monitor = mon.monitor_for(store.id)
+    assert monitor.age_check == "strong"
+    policy = _listing(store, "/delivery")
+    assert monitor.verdict_policy_id == policy.id
+    assert "covers every listing" in monitor.verdict_reason
+    # The officer sees which policy page led to it and the listings' own wording.
+    login_as(client, users[Role.OFFICER])
+    html = client.get(f"/stores/{store.id}").get_data(as_text=True)
+    assert "counts for every listing of this store" in html
+    assert "Delivery information" in html and "Paring Knife" in html
+    assert "photo ID will be required on delivery" in html  # the cue, with its context
+
+
+def test_failed_fetch_records_the_error_and_keeps_the_last_good_verdict(app, site, store, fetcher):
+    mon.check_store(store.id, fetcher)
+    before = _listing(store, "/product/santoku")
+    good_check = before.last_good_check_id
+    site.set("/product/santoku", "Service Unavailable", status=503, ctype="text/plain")
+    mon.check_store(store.id, fetcher)
+    listing = _listing(store, "/product/santoku")
+    mon.db.session.refresh(listing)
+    assert listing.age_check == "strong" and listing.bladed is True
+    assert listing.last_good_check_id == good_check
+    assert "503" in listing.last_error
+    last = mon.db.session.scalar(sa.select(ListingCheck).where(ListingCheck.listing_id == listing.id)
+                                 .order_by(ListingCheck.id.desc()).limit(1))
+    assert last.http_status == 503 and "503" in last.error and last.age_check is None
+    assert mon.monitor_for(store.id).age_check == "none"  # unchanged store verdict
+
+
+def test_page_text_is_kept_only_when_the_page_changed(app, site, store, fetcher):
+    site.set("/product/santoku", product_page("Santoku Knife", STRONG), etag=True)
+    mon.check_store(store.id, fetcher)
+    mon.check_store(store.id, fetcher)
+    chef = _listing(store, "/product/chef-knife")
+    checks = list(mon.db.session.scalars(sa.select(ListingCheck).where(ListingCheck.listing_id == chef.id)
+                                         .order_by(ListingCheck.id)))
+    assert [c.page_text is not None for c in checks] == [True, False]
+    assert "Chef Knife" in checks[0].text and checks[1].changed is False
+    # A page with an ETag costs a 304 the second time, and keeps its verdict.
+    santoku = _listing(store, "/product/santoku")
+    second = mon.db.session.scalars(sa.select(ListingCheck).where(ListingCheck.listing_id == santoku.id)
+                                    .order_by(ListingCheck.id)).all()[1]
+    assert second.not_modified and second.http_status == 304 and second.age_check == "strong"
+    # Changed content is stored again.
+    site.set("/product/chef-knife", product_page("Chef Knife", WEAK, price="19.99"))
+    mon.check_store(store.id, fetcher)
+    third = mon.db.session.scalars(sa.select(ListingCheck).where(ListingCheck.listing_id == chef.id)
+                                   .order_by(ListingCheck.id.desc())).first()
+    assert third.page_text is not None and "19.99" in third.text
+
+
+def test_alerts_when_age_check_gets_worse_or_a_prohibited_item_appears(app, client, users, site, store, fetcher):
+    site.set("/delivery", STRONG_DELIVERY)
+    mon.check_store(store.id, fetcher)
+    assert mon.monitor_for(store.id).age_check == "strong"
+    assert mon.db.session.scalar(sa.select(sa.func.count()).select_from(MonitorAlert)) == 0
+    # The shop drops its ID-on-delivery promise and lists a zombie knife.
+    site.set("/delivery", PLAIN_DELIVERY)
+    site.set("/", home_page(["/product/chef-knife", "/product/paring-knife", "/product/santoku",
+                             "/product/zombie-knife"]))
+    site.set("/product/zombie-knife", ZOMBIE)
+    mon.check_store(store.id, fetcher)
+    alerts = {a.kind.value: a for a in mon.db.session.scalars(sa.select(MonitorAlert))}
+    assert set(alerts) == {"age_check_worse", "prohibited_found"}
+    assert (alerts["age_check_worse"].before, alerts["age_check_worse"].after) == ("strong", "none")
+    assert "zombie knife" in alerts["prohibited_found"].after
+    # Seen again: no new alert for the same item.
+    mon.check_store(store.id, fetcher)
+    assert mon.db.session.scalar(sa.select(sa.func.count()).select_from(MonitorAlert)) == 2
+    # The officer's home page shows them; acknowledging removes them from the panel.
+    login_as(client, users[Role.OFFICER])
+    home = client.get("/").get_data(as_text=True)
+    assert "Prohibited item found" in home and "Age check got worse" in home
+    timeline = client.get(f"/businesses/{store.business_id}").get_data(as_text=True)
+    assert "Prohibited item found: " in timeline
+    for alert in alerts.values():
+        assert client.post(f"/monitor/alerts/{alert.id}/acknowledge").status_code == 302
+    home = client.get("/").get_data(as_text=True)
+    assert "No new alerts from the listing monitor" in home
+    assert mon.db.session.get(MonitorAlert, alerts["prohibited_found"].id).acknowledged_by_id == users[Role.OFFICER].id
+
+
+def test_check_now_queues_a_check_the_scheduler_takes_first(app, client, users, site, store, fast):
+    other = create_store(store.business, url="http://127.0.0.2:9/")
+    mon.ensure_monitor(other)
+    monitor = mon.ensure_monitor(store)
+    monitor.next_due_at = utcnow() + timedelta(days=1)  # not due by the clock
+    mon.db.session.commit()
+    login_as(client, users[Role.OFFICER])
+    response = client.post(f"/stores/{store.id}/monitor/check")
+    assert response.status_code == 302
+    page = client.get(f"/stores/{store.id}").get_data(as_text=True)
+    assert "Check queued" in page
+    claimed = sched.claim_due("worker-a", 1)
+    assert claimed == [store.id]  # requested first, ahead of the overdue store
+    worker = sched.MonitorScheduler(app, workers=1, owner="worker-a", fetcher=mon.make_fetcher(app))
+    try:
+        assert sched.run_claimed(store.id, "worker-a", worker.fetcher) is True
+    finally:
+        worker.shutdown()
+    mon.db.session.expire_all()
+    monitor = mon.monitor_for(store.id)
+    assert monitor.check_requested_at is None and monitor.lease_owner is None
+    assert monitor.next_due_at > utcnow() + timedelta(hours=23)
+    run = mon.db.session.scalar(sa.select(MonitorRun).where(MonitorRun.online_store_id == store.id))
+    assert run.trigger == "check-now"
+    status = client.get(f"/stores/{store.id}/monitor/status.json").get_json()
+    assert status["running"] is False and status["queued"] is False and status["age_check"] == "none"
+
+
+def test_officer_adds_a_listing_by_hand_only_on_the_stores_domain(app, client, users, site, store, fetcher):
+    login_as(client, users[Role.OFFICER])
+    client.get(f"/stores/{store.id}")
+    bad = client.post(f"/stores/{store.id}/monitor/listings", data={"listing-url": "https://elsewhere.example/x"},
+                      follow_redirects=True)
+    assert "not on this store" in bad.get_data(as_text=True)
+    ok = client.post(f"/stores/{store.id}/monitor/listings",
+                     data={"listing-url": store.base_url + "hand/added-knife"})
+    assert ok.status_code == 302
+    site.set("/hand/added-knife", product_page("Hand Added Knife"))
+    mon.check_store(store.id, fetcher)
+    listing = _listing(store, "/hand/added-knife")
+    assert listing.added_by_hand and listing.bladed and listing.age_check == "none"
+    page = client.get(f"/monitor/listings/{listing.id}").get_data(as_text=True)
+    assert "Hand Added Knife" in page and "added by hand" in page
+
+
+def test_monitor_settings_are_edited_with_version_check(app, client, users, store):
+    login_as(client, users[Role.OFFICER])
+    form = client.get(f"/stores/{store.id}/monitor/settings").get_data(as_text=True)
+    assert "Start pages" in form
+    with mon.db.engine.connect() as conn:  # opening the form wrote nothing
+        assert conn.execute(sa.select(sa.func.count()).select_from(StoreMonitor.__table__)).scalar() == 0
+    data = {"start_urls": store.base_url + "\n" + store.base_url + "category/knives", "interval_hours": 6,
+            "listing_cap": 10, "enabled": "y", "version": 1}
+    assert client.post(f"/stores/{store.id}/monitor/settings", data=data).status_code == 302
+    mon.db.session.expire_all()
+    monitor = mon.monitor_for(store.id)
+    assert (monitor.interval_hours, monitor.listing_cap, len(monitor.start_url_list)) == (6, 10, 2)
+    stale = client.post(f"/stores/{store.id}/monitor/settings", data=data)  # same old version again
+    assert "changed by someone else" in stale.get_data(as_text=True)
+    data["version"] = monitor.version
+    data["start_urls"] = "https://elsewhere.example/"
+    assert "not on the store" in client.post(f"/stores/{store.id}/monitor/settings",
+                                             data=data).get_data(as_text=True)
+
+
+def test_import_stores_is_all_or_nothing_and_does_not_duplicate(app, runner, tmp_path):
+    create_business(legal_name="Blades Online Ltd", trading_name="Blades Online", external_ref="TS-101", shop=False)
+    create_business(legal_name="Knife Hub Ltd", trading_name="Knife Hub", shop=False)
+    bad = tmp_path / "bad.csv"
+    bad.write_text("business,url,platform,start_urls\n"
+                   "TS-101,https://blades-online.example/,own-website,https://blades-online.example/knives\n"
+                   "Nobody Ltd,https://nobody.example/,own-website,\n"
+                   "Knife Hub,not a url,carrier-pigeon,\n")
+    result = runner.invoke(args=["import-stores", str(bad)])
+    assert result.exit_code != 0
+    assert "Line 3" in result.output and "no business" in result.output
+    assert "Line 4" in result.output and "platform" in result.output
+    assert mon.db.session.scalar(sa.select(sa.func.count()).select_from(mon.OnlineStore)) == 0
+
+    good = tmp_path / "good.csv"
+    good.write_text("business,url,platform,start_urls\n"
+                    "TS-101,https://blades-online.example/,own-website,"
+                    "https://blades-online.example/knives https://blades-online.example/delivery\n"
+                    "Knife Hub,https://www.ebay.example/str/knifehub,ebay,\n")
+    result = runner.invoke(args=["import-stores", str(good)])
+    assert result.exit_code == 0, result.output
+    assert "2 added" in result.output
+    result = runner.invoke(args=["import-stores", str(good)])
+    assert result.exit_code == 0 and "0 added" in result.output and "2 unchanged" in result.output
+    assert mon.db.session.scalar(sa.select(sa.func.count()).select_from(mon.OnlineStore)) == 2
+    blades = mon.db.session.scalar(sa.select(mon.OnlineStore).where(mon.OnlineStore.domain == "blades-online.example"))
+    assert mon.monitor_for(blades.id).start_url_list == ["https://blades-online.example/knives",
+                                                         "https://blades-online.example/delivery"]
+
+
+def test_scrape_run_json_prints_each_store(app, runner, site, store, fast):
+    result = runner.invoke(args=["scrape", "run", "--store-id", str(store.id), "--json"])
+    assert result.exit_code == 0, result.output
+    lines = [line for line in result.stdout.splitlines() if line.startswith("{")]
+    assert len(lines) == 1
+    report = json.loads(lines[0])
+    assert set(report) == {"store_id", "url", "age_check", "bladed_listings", "prohibited", "listings"}
+    assert report["store_id"] == store.id and report["url"] == store.base_url
+    assert report["age_check"] == "none" and report["bladed_listings"] == 4 and report["prohibited"] == []
+    assert all(set(item) == {"url", "bladed", "age_check", "status", "error"} for item in report["listings"])
+    chef = next(item for item in report["listings"] if item["url"].endswith("/product/chef-knife"))
+    assert chef == {"url": store.base_url + "product/chef-knife", "bladed": True, "age_check": "weak",
+                    "status": 200, "error": None}
+    assert "Checked 1 store(s)" in result.output
+
+
+def _target(business, url, age_check, risky, prohibited=()):
+    store = create_store(business, url=url)
+    monitor = mon.ensure_monitor(store)
+    for i in range(max(risky, 1)):
+        mon.db.session.add(Listing(online_store_id=store.id, url=f"{url}p/{i}", kind=ListingKind.PRODUCT,
+                                   title=f"Knife {i}", bladed=True, age_check=age_check,
+                                   prohibited=list(prohibited) if i == 0 else [], cues=[]))
+    mon.db.session.flush()
+    verdict = mon.store_verdict(store.id)
+    monitor.age_check, monitor.bladed_listings = verdict["age_check"], verdict["bladed_listings"]
+    monitor.risky_listings, monitor.prohibited = verdict["risky_listings"], verdict["prohibited"]
+    monitor.prohibited_count, monitor.last_run_at = verdict["prohibited_count"], utcnow()
+    mon.db.session.commit()
+    return store
+
+
+def test_targets_are_ranked_and_exported(app, client, users):
+    b = {name: create_business(legal_name=f"{name} Ltd", trading_name=name, shop=name == "Signed", postcode="E8 2AA")
+         for name in ("One", "Weak", "Many", "Signed", "Strong", "Banned")}
+    sign_rra(b["Signed"])
+    one = _target(b["One"], "https://one.example/", "none", 1)
+    weak = _target(b["Weak"], "https://weak.example/", "weak", 3)
+    many = _target(b["Many"], "https://many.example/", "none", 3)
+    signed = _target(b["Signed"], "https://signed.example/", "none", 3)
+    _target(b["Strong"], "https://strong.example/", "strong", 3)
+    banned = _target(b["Banned"], "https://banned.example/", "strong", 1, prohibited=["zombie knife"])
+    login_as(client, users[Role.OFFICER])
+    html = client.get("/monitor/targets").get_data(as_text=True)
+    order = [html.index(s.display_name) for s in (many, signed, one, weak, banned)]
+    assert order == sorted(order), "none before weak, more listings first, non-signatories first"
+    assert "strong.example" not in html
+    if "purchases.new_online" in app.view_functions:  # the online test purchase form, pre-filled from the listing
+        assert (f"/purchases/new-online?store={many.id}&amp;online_store_id={many.id}"
+                f"&amp;listing_url=https://many.example/p/0") in html
+    else:
+        assert "Plan test purchase" not in html
+    rows = list(csv.DictReader(io.StringIO(client.get("/monitor/targets.csv").get_data(as_text=True))))
+    assert [r["store_id"] for r in rows] == [str(s.id) for s in (many, signed, one, weak, banned)]
+    assert rows[1]["rra_signatory"] == "yes" and rows[0]["rra_signatory"] == "no"
+    assert rows[4]["prohibited"] == "zombie knife" and rows[0]["example_listing"].startswith("https://many.example/")
+
+
+def test_targets_rank_previous_online_failures(app, client, users):
+    purchases = pytest.importorskip("retail.models.purchases")
+    model = getattr(purchases, "TestPurchase", None)
+    if model is None or not hasattr(model, "failed"):
+        pytest.skip("the purchases area has no TestPurchase.failed yet")
+    a = _target(create_business(legal_name="A Ltd", trading_name="Alpha", shop=False), "https://a.example/", "weak", 2)
+    b = _target(create_business(legal_name="B Ltd", trading_name="Bravo", shop=False), "https://b.example/", "weak", 2)
+    assert [r[1].id for r in mon.db.session.execute(mon.targets_query())] == [a.id, b.id]
+    # Bravo failed an online test purchase before: it moves up. An in-store failure does not count.
+    from datetime import date
+
+    for store, channel in ((b, "online"), (a, "in-store")):
+        mon.db.session.execute(sa.insert(model.__table__).values(
+            kind="underage", channel=channel, stage="concluded", business_id=store.business_id,
+            online_store_id=store.id, purchase_date=date(2026, 1, 5), failed=True))
+    mon.db.session.commit()
+    rows = mon.db.session.execute(mon.targets_query()).all()
+    assert [r[1].id for r in rows] == [b.id, a.id]
+    assert rows[0].failures == 1 and rows[1].failures == 0
+    login_as(client, users[Role.OFFICER])
+    html = client.get("/monitor/targets").get_data(as_text=True)
+    assert "1 failed online test purchase" in html
+    assert html.index("Bravo") < html.index("Alpha")
+
+
+def test_monitor_pages_are_for_staff_only(app, client, users, store):
+    login_as(client, users[Role.RETAILER])
+    assert client.get("/monitor/targets").status_code == 403
+    assert client.get("/monitor/targets.csv").status_code == 403
+    assert client.post(f"/stores/{store.id}/monitor/check").status_code == 403
+    assert mon.monitor_for(store.id) is None
+
+
+def test_listing_cap_limits_the_products_checked(app, site, store, fetcher):
+    monitor = mon.ensure_monitor(store)
+    monitor.listing_cap = 2
+    mon.db.session.commit()
+    mon.check_store(store.id, fetcher)
+    products = mon.db.session.scalars(sa.select(Listing).where(Listing.online_store_id == store.id,
+                                                               Listing.kind == ListingKind.PRODUCT)).all()
+    assert len(products) == 2
+    assert site.count("/product/.*") == 2
+
+
+def test_fetch_settings_come_from_config_and_settings(app, monkeypatch):
+    from retail.settings import save_settings
+
+    save_settings({"contact_url": "https://council.example/monitor"})
+    mon.db.session.commit()
+    monkeypatch.setitem(app.config, "RETAIL_ALLOW_PRIVATE_FETCH", False)
+    monkeypatch.setitem(app.config, "RETAIL_FETCH_MIN_HOST_DELAY", 7.5)
+    settings = mon.fetch_settings(app)
+    assert "KnifeRetailComplianceTracker" in settings.user_agent
+    assert "https://council.example/monitor" in settings.user_agent
+    assert settings.allow_private is False and settings.min_host_delay == 7.5
+
+
+def test_private_addresses_are_refused_unless_allowed(app, site, store, monkeypatch):
+    monkeypatch.setitem(app.config, "RETAIL_ALLOW_PRIVATE_FETCH", False)
+    monkeypatch.setitem(app.config, "RETAIL_FETCH_MIN_HOST_DELAY", 0)
+    fetcher = mon.make_fetcher(app, sleep=lambda s: None, max_retries=0)
+    mon.check_store(store.id, fetcher)
+    fetcher.close()
+    assert site.count() == 0  # nothing was requested from 127.0.0.1
+    home = _listing(store, "/")
+    assert home.last_error and home.bladed is None

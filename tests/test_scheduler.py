@@ -1,0 +1,215 @@
+"""The monitor's scheduler: claiming due stores with leases so that several schedulers (threads, processes, machines
+sharing one PostgreSQL) never check the same store twice, host spreading, restarts, and the nightly job hook."""
+import os
+import subprocess
+import sys
+import threading
+import time
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from retail.extensions import db
+from retail.models.listings import MonitorRun, SchedulerJob, StoreMonitor
+from retail.scrapers import monitor as mon
+from retail.scrapers import scheduler as sched
+from retail.timeutil import utcnow
+from tests.factories import create_business, create_store
+from tests.monitor_site import Site, product_page
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _stores(app, urls):
+    business = create_business(legal_name="Many Stores Ltd", trading_name="Many Stores", shop=False)
+    stores = [create_store(business, url=url) for url in urls]
+    for store in stores:
+        mon.ensure_monitor(store).next_due_at = utcnow() - timedelta(minutes=5)
+    db.session.commit()
+    return stores
+
+
+def test_a_claimed_store_is_not_claimed_again_until_its_lease_ends(app):
+    stores = _stores(app, [f"https://shop{i}.example/" for i in range(6)])
+    first = sched.claim_due("a", 4)
+    second = sched.claim_due("b", 10)
+    assert len(first) == 4 and len(second) == 2
+    assert not set(first) & set(second)
+    assert sched.claim_due("c", 10) == []
+    # A dead worker's lease runs out: the store becomes claimable again (work is not lost).
+    db.session.execute(sa.update(StoreMonitor.__table__).where(StoreMonitor.online_store_id == first[0])
+                       .values(lease_expires_at=utcnow() - timedelta(seconds=1)))
+    db.session.commit()
+    assert sched.claim_due("c", 10) == [first[0]]
+    # The old owner can no longer finish or renew it.
+    assert sched.renew_lease(first[0], "a") is False
+    assert sched.complete(first[0], "a") is False
+    assert sched.complete(first[0], "c") is True
+    assert {s.id for s in stores} == set(first) | set(second)
+
+
+def test_overdue_first_and_one_store_per_host(app):
+    stores = _stores(app, ["https://same.example/a/", "https://same.example/b/", "https://other.example/"])
+    db.session.execute(sa.update(StoreMonitor.__table__).where(StoreMonitor.online_store_id == stores[1].id)
+                       .values(next_due_at=utcnow() - timedelta(days=3)))
+    db.session.commit()
+    claimed = sched.claim_due("a", 3)
+    # The most overdue store first; its sibling on the same host waits so the host's delay holds.
+    assert claimed == [stores[1].id, stores[2].id]
+    assert sched.claim_due("b", 3) == []  # same.example is being crawled by "a"
+    sched.complete(stores[1].id, "a")
+    assert sched.claim_due("b", 3) == [stores[0].id]
+
+
+def test_concurrent_claims_in_threads_never_overlap(app):
+    _stores(app, [f"https://t{i}.example/" for i in range(30)])
+    results: dict[str, list[int]] = {}
+
+    def worker(name):
+        with app.app_context():
+            got = []
+            while True:
+                batch = sched.claim_due(name, 2)
+                if not batch:
+                    break
+                got.extend(batch)
+            results[name] = got
+            db.session.remove()
+
+    threads = [threading.Thread(target=worker, args=(f"w{i}",)) for i in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    claimed = [sid for got in results.values() for sid in got]
+    assert len(claimed) == 30 and len(set(claimed)) == 30
+
+
+def test_completion_schedules_the_next_check_with_jitter(app):
+    (store,) = _stores(app, ["https://jitter.example/"])
+    assert sched.claim_due("a", 1) == [store.id]
+    assert sched.complete(store.id, "a")
+    monitor = mon.monitor_for(store.id)
+    db.session.refresh(monitor)
+    delta = monitor.next_due_at - utcnow()
+    assert timedelta(hours=23, minutes=59) < delta < timedelta(hours=25, minutes=1)
+    assert monitor.lease_owner is None and sched.claim_due("b", 1) == []
+
+
+def test_nightly_jobs_run_once_a_day_whichever_scheduler_gets_there(app, monkeypatch):
+    calls = []
+    monkeypatch.setattr(sched, "NIGHTLY_JOBS", [lambda: calls.append("rescore")])
+    ran = [sched.run_nightly_if_due(owner, force=True) for owner in ("a", "b", "a")]
+    assert ran == [True, False, False] and calls == ["rescore"]
+    job = db.session.get(SchedulerJob, "nightly")
+    assert job.last_owner == "a" and job.last_finished_at is not None
+    # Next day it runs again.
+    db.session.execute(sa.update(SchedulerJob.__table__).values(last_run_on="2000-01-01"))
+    db.session.commit()
+    assert sched.run_nightly_if_due("b", force=True) and calls == ["rescore", "rescore"]
+
+
+def test_a_failing_nightly_job_does_not_stop_the_others(app, monkeypatch):
+    calls = []
+
+    def broken():
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(sched, "NIGHTLY_JOBS", [broken, lambda: calls.append("ok")])
+    assert sched.run_nightly_if_due("a", force=True)
+    assert calls == ["ok"] and "boom" in db.session.get(SchedulerJob, "nightly").last_error
+
+
+# --- several scheduler processes --------------------------------------------------------------------------------
+
+WORKER = r"""
+import os, sys, time
+from retail import create_app
+from retail.scrapers.scheduler import MonitorScheduler
+app = create_app({"RETAIL_ALLOW_PRIVATE_FETCH": True, "RETAIL_FETCH_MIN_HOST_DELAY": 0})
+go = sys.argv[2]
+while not os.path.exists(go):
+    time.sleep(0.005)
+worker = MonitorScheduler(app, workers=3, owner=sys.argv[1])
+try:
+    done = worker.drain(poll=0.05)
+finally:
+    worker.shutdown()
+print("DONE", done)
+"""
+
+
+def _two_processes_check_each_store_once(app, tmp_path):
+    sites = [Site(delay=0.03) for _ in range(6)]
+    try:
+        urls, pages = [], []
+        for site in sites:
+            for k in range(4):
+                base = f"/shop{k}/"
+                products = [f"{base}product/knife-{j}" for j in range(3)]
+                site.set(base, "<html><body><ul>" + "".join(
+                    f'<li class="product-card"><a href="{p}">Knife</a></li>' for p in products) + "</ul></body></html>")
+                for p in products:
+                    site.set(p, product_page(f"Knife {p}"))
+                urls.append(site.url(base))
+                pages.extend((site, p) for p in [base] + products)
+        stores = _stores(app, urls)
+        go = tmp_path / "go"
+        env = {**os.environ, "DATABASE_URL": os.environ["DATABASE_URL"], "RETAIL_ENV": "development",
+               "RETAIL_ALLOW_PRIVATE_FETCH": "1", "RETAIL_FETCH_MIN_HOST_DELAY": "0", "PYTHONPATH": str(ROOT)}
+        procs = [subprocess.Popen([sys.executable, "-c", WORKER, f"proc-{n}", str(go)], cwd=ROOT, env=env,
+                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for n in (1, 2)]
+        time.sleep(0.2)
+        go.write_text("go")
+        outputs = [p.communicate(timeout=180) for p in procs]
+        for proc, (_out, err) in zip(procs, outputs, strict=True):
+            assert proc.returncode == 0, err[-3000:]
+        # Every page of every store was fetched exactly once across both processes.
+        for site, path in pages:
+            assert site.hits[path] == 1, (site.base, path, site.hits[path])
+        db.session.expire_all()
+        runs = list(db.session.scalars(sa.select(MonitorRun)))
+        assert sorted(r.online_store_id for r in runs) == sorted(s.id for s in stores)
+        assert all(r.finished_at is not None for r in runs)
+        assert {r.worker for r in runs} == {"proc-1", "proc-2"}, "both schedulers took part"
+        monitors = list(db.session.scalars(sa.select(StoreMonitor)))
+        assert all(m.lease_owner is None and m.next_due_at > utcnow() + timedelta(hours=23) for m in monitors)
+        assert all(m.bladed_listings == 3 for m in monitors)
+    finally:
+        for site in sites:
+            site.close()
+
+
+@pytest.mark.slow
+def test_two_scheduler_processes_on_postgresql_fetch_each_check_once(app, tmp_path):
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("needs PostgreSQL (SELECT ... FOR UPDATE SKIP LOCKED): set TEST_DATABASE_URL=postgresql+psycopg://...")
+    _two_processes_check_each_store_once(app, tmp_path)
+
+
+@pytest.mark.slow
+def test_two_scheduler_processes_on_sqlite_share_the_crawl_through_leases(app, tmp_path):
+    if db.engine.dialect.name != "sqlite":
+        pytest.skip("the SQLite lease variant; PostgreSQL is covered by the SKIP LOCKED test")
+    _two_processes_check_each_store_once(app, tmp_path)
+
+
+def test_a_store_that_could_not_be_fetched_at_all_is_retried_soon(app, monkeypatch):
+    monkeypatch.setitem(app.config, "RETAIL_ALLOW_PRIVATE_FETCH", True)
+    monkeypatch.setitem(app.config, "RETAIL_FETCH_MIN_HOST_DELAY", 0)
+    site = Site()
+    url = site.url("/shop/")
+    site.close()  # nothing listens there any more
+    (store,) = _stores(app, [url])
+    assert sched.claim_due("a", 1) == [store.id]
+    fetcher = mon.make_fetcher(app, sleep=lambda s: None, max_retries=0)
+    try:
+        assert sched.run_claimed(store.id, "a", fetcher)
+    finally:
+        fetcher.close()
+    monitor = mon.monitor_for(store.id)
+    db.session.refresh(monitor)
+    assert monitor.next_due_at - utcnow() < sched.UNREACHABLE_RETRY + timedelta(seconds=5)
+    assert monitor.lease_owner is None
