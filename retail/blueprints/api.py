@@ -1,0 +1,114 @@
+"""Open data: the public register of named businesses as JSON and CSV, in the style of the food hygiene ratings API.
+
+GET only (no CSRF exemption needed). The OpenAPI description is a data file, retail/openapi/named.json.
+"""
+import csv
+import io
+import json
+from pathlib import Path
+
+from flask import Blueprint, Response, abort, jsonify, request, url_for
+
+from .. import naming
+from ..access import public
+from ..extensions import db
+from ..models.compliance import NamingCase
+from ..timeutil import today_london
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+
+OPENAPI_FILE = Path(__file__).resolve().parents[1] / "openapi" / "named.json"
+DEFAULT_PAGE_SIZE = 50
+MAX_PAGE_SIZE = 500
+CSV_COLUMNS = ["id", "business_name", "legal_name", "premises", "websites", "statement", "published_on", "expires_on",
+               "reply", "reply_date"]
+
+
+def _int_arg(name: str, default: int, low: int, high: int) -> int:
+    raw = request.args.get(name)
+    if raw is None:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        abort(400)
+    return max(low, min(high, value))
+
+
+def _filters() -> dict:
+    return {"q": request.args.get("name", "").strip()[:100], "postcode": request.args.get("postcode", "").strip()[:10],
+            "borough": request.args.get("borough", "").strip()[:40]}
+
+
+@bp.route("/named")
+@public
+def named_list():
+    page_number = _int_arg("page", 1, 1, 1_000_000)
+    page_size = _int_arg("page_size", DEFAULT_PAGE_SIZE, 1, MAX_PAGE_SIZE)
+    filters = _filters()
+    page = db.paginate(naming.public_query(**filters), page=page_number, per_page=page_size, error_out=False,
+                       max_per_page=MAX_PAGE_SIZE, count=True)
+    args = {k: v for k, v in (("name", filters["q"]), ("postcode", filters["postcode"]),
+                              ("borough", filters["borough"])) if v}
+
+    def link(rel: str, number: int) -> dict:
+        return {"rel": rel, "href": url_for("api.named_list", page=number, page_size=page_size, _external=True,
+                                            **args)}
+
+    last = max(page.pages, 1)
+    links = [link("self", page_number), link("first", 1), link("last", last)]
+    if page_number > 1:
+        links.append(link("prev", min(page_number - 1, last)))
+    if page_number < page.pages:
+        links.append(link("next", page_number + 1))
+    items = naming.public_entries(list(page.items))
+    for item in items:
+        item["links"] = [{"rel": "self", "href": url_for("api.named_item", entry_id=item["id"], _external=True)}]
+    return jsonify({"meta": {"extract_date": today_london().isoformat(), "total_count": page.total or 0,
+                             "page": page_number, "page_size": page_size, "page_count": page.pages,
+                             "licence": "Open Government Licence v3.0"},
+                    "links": links, "items": items})
+
+
+@bp.route("/named/<int:entry_id>")
+@public
+def named_item(entry_id: int):
+    case = db.session.scalar(naming.live_query().where(NamingCase.id == entry_id))
+    if case is None:
+        abort(404)
+    item = naming.public_entries([case])[0]
+    item["links"] = [{"rel": "self", "href": url_for("api.named_item", entry_id=entry_id, _external=True)},
+                     {"rel": "collection", "href": url_for("api.named_list", _external=True)}]
+    return jsonify(item)
+
+
+def _cell(value) -> str:
+    """Plain text in a spreadsheet: a leading =, +, - or @ would otherwise be run as a formula."""
+    text = "" if value is None else str(value)
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
+@bp.route("/named.csv")
+@public
+def named_csv():
+    today = today_london()
+    cases = db.session.scalars(naming.public_query(**_filters(), today=today)).all()
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["extract_date", *CSV_COLUMNS])
+    for item in naming.public_entries(list(cases)):
+        premises = "; ".join(f"{p['name']}, {p['address']}, {p['postcode']} ({p['borough']})" for p in item["premises"])
+        writer.writerow([today.isoformat(), item["id"], *(_cell(v) for v in (
+            item["business_name"], item["legal_name"], premises, " ".join(item["websites"]), item["statement"])),
+            item["published_on"],
+            item["expires_on"], _cell(item["reply"]), item["reply_date"] or ""])
+    return Response(out.getvalue(), mimetype="text/csv",
+                    headers={"Content-Disposition": f"attachment; filename=named-businesses-{today.isoformat()}.csv"})
+
+
+@bp.route("/openapi.json")
+@public
+def openapi():
+    spec = json.loads(OPENAPI_FILE.read_text(encoding="utf-8"))
+    spec["servers"] = [{"url": url_for("api.named_list", _external=True).rsplit("/named", 1)[0]}]
+    return jsonify(spec)

@@ -1,0 +1,578 @@
+"""The naming workflow: candidate → proposed → approved for notice → notice sent → representations → decided →
+published → removed. Every step records who, when and why; the fairness rules are checked here, not in the views."""
+from __future__ import annotations
+
+import logging
+from datetime import date, timedelta
+
+import sqlalchemy as sa
+from sqlalchemy.orm import selectinload
+
+from . import scoring
+from .access import DECIDERS, Role
+from .audit import record_event, set_reason
+from .extensions import db
+from .models.compliance import (CASE_STATUS_LABELS, OPEN_STATUSES, RETAILER_STATUSES, CaseStatus, ComplianceScore,
+                                NamingAttachment, NamingCase, NamingStep, ReplyStatus)
+from .models.register import Business, Premises, PremisesStatus
+from .timeutil import today_london, utcnow
+from .training import add_months
+from .validation import InvalidValue
+
+MAX_ATTACHMENT_BYTES = 5 * 1024 * 1024
+ALLOWED_ATTACHMENT_TYPES = {
+    "application/pdf": ".pdf", "image/jpeg": ".jpg", "image/png": ".png", "text/plain": ".txt",
+    "application/msword": ".doc",
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document": ".docx",
+}
+MAX_TEXT = 10_000
+MAX_STATEMENT = 2_000
+PROPOSERS = frozenset({Role.OFFICER, Role.SUPERVISOR, Role.ADMIN})
+
+
+class NamingError(InvalidValue):
+    """A workflow step that the rules do not allow (wrong stage, wrong person, window still open...)."""
+
+
+# --- helpers --------------------------------------------------------------------------------------------------------
+
+def _actor(user) -> tuple[int | None, str]:
+    if user is None:
+        return None, "system"
+    return user.id, user.email
+
+
+def _step(case: NamingCase, user, action: str, to_status: CaseStatus | None, reason: str = "") -> None:
+    user_id, actor = _actor(user)
+    from_status = case.status.value if case.status else ""
+    if to_status is not None:
+        case.status = to_status
+    case.steps.append(NamingStep(at=utcnow(), user_id=user_id, actor=actor, action=action, from_status=from_status,
+                                 to_status=case.status.value, reason=reason))
+    set_reason(f"{action}: {reason}" if reason else action)
+
+
+def _require(case: NamingCase, *statuses: CaseStatus) -> None:
+    if case.status not in statuses:
+        allowed = ", ".join(CASE_STATUS_LABELS[s].lower() for s in statuses)
+        raise NamingError(f"This case is '{case.status_label.lower()}'; this step needs it to be: {allowed}.")
+
+
+def _require_role(user, roles, what: str) -> None:
+    if user is None or user.role not in roles:
+        raise NamingError(f"Only {what} can do this.")
+
+
+def _text(value: str | None, what: str, limit: int = MAX_TEXT, required: bool = True) -> str:
+    value = (value or "").strip()
+    if required and not value:
+        raise NamingError(f"Enter the {what}.")
+    if len(value) > limit:
+        raise NamingError(f"The {what} is too long ({len(value)} characters; the limit is {limit}).")
+    return value
+
+
+def involved_user_ids(case: NamingCase) -> set[int]:
+    """People involved in the proposal: whoever opened, proposed or approved it. None of them may decide."""
+    return {uid for uid in (case.opened_by_id, case.proposed_by_id, case.approved_by_id) if uid}
+
+
+def window_open(case: NamingCase, today: date | None = None) -> bool:
+    today = today or today_london()
+    return case.representations_due is not None and today <= case.representations_due
+
+
+def open_case_for(business_id: int) -> NamingCase | None:
+    return db.session.scalar(sa.select(NamingCase).where(NamingCase.business_id == business_id,
+                                                         NamingCase.status.in_(OPEN_STATUSES))
+                             .order_by(NamingCase.id.desc()).limit(1))
+
+
+# --- candidates -----------------------------------------------------------------------------------------------------
+
+def candidates(today: date | None = None) -> list[dict]:
+    """Businesses whose current score says they meet the candidate rule, with their evidence and any open case."""
+    rows = db.session.execute(
+        sa.select(ComplianceScore, Business).join(Business, Business.id == ComplianceScore.business_id)
+        .where(ComplianceScore.current.is_(True), ComplianceScore.candidate.is_(True))
+        .order_by(ComplianceScore.total.desc(), Business.trading_name_key)).all()
+    ids = [b.id for _, b in rows]
+    cases = {}
+    if ids:
+        for case in db.session.scalars(sa.select(NamingCase).where(NamingCase.business_id.in_(ids))
+                                       .order_by(NamingCase.id)):
+            cases[case.business_id] = case
+    rules = scoring.current_rules()
+    return [{"score": score, "business": business, "case": cases.get(business.id),
+             "evidence": scoring.candidate_evidence(business.id, today, rules)} for score, business in rows]
+
+
+def held_candidates() -> list[tuple[ComplianceScore, Business]]:
+    """Businesses that would be candidates but a caution or prosecution decision is pending."""
+    return db.session.execute(
+        sa.select(ComplianceScore, Business).join(Business, Business.id == ComplianceScore.business_id)
+        .where(ComplianceScore.current.is_(True), ComplianceScore.enforcement_pending.is_(True))
+        .order_by(Business.trading_name_key)).all()
+
+
+def _evidence_snapshot(evidence: dict) -> list[dict]:
+    items = []
+    for key in ("sales", "refusals"):
+        for item in evidence[key]:
+            items.append({"kind": "sale" if key == "sales" else "refusal", "date": item["date"].isoformat(),
+                          "record": item["record"], "description": item["description"]})
+    return items
+
+
+# --- the workflow ---------------------------------------------------------------------------------------------------
+
+def open_case(business: Business, user, reason: str = "", today: date | None = None) -> NamingCase:
+    """Open a case for a business that meets the candidate rule now (checked against the records, not the score)."""
+    _require_role(user, PROPOSERS, "officers and supervisors")
+    if open_case_for(business.id):
+        raise NamingError("This business already has an open naming case.")
+    evidence = scoring.candidate_evidence(business.id, today)
+    if evidence["held"]:
+        raise NamingError("A caution or prosecution decision is pending: the business cannot be named meanwhile.")
+    if not evidence["meets_rule"]:
+        raise NamingError("This business does not meet the candidate rule.")
+    case = NamingCase(business_id=business.id, status=CaseStatus.CANDIDATE, opened_by_id=user.id,
+                      evidence=_evidence_snapshot(evidence))
+    db.session.add(case)
+    _step(case, user, "opened", CaseStatus.CANDIDATE, reason or "Meets the candidate rule")
+    db.session.flush()
+    return case
+
+
+def propose(case: NamingCase, user, statement: str, reason: str = "") -> NamingCase:
+    """An officer proposes naming, with a draft public statement of facts (only facts with evidence)."""
+    _require(case, CaseStatus.CANDIDATE, CaseStatus.PROPOSED)
+    _require_role(user, PROPOSERS, "officers and supervisors")
+    if scoring.enforcement_pending(case.business_id):
+        raise NamingError("A caution or prosecution decision is pending: the business cannot be named meanwhile.")
+    case.statement = _text(statement, "public statement of facts", MAX_STATEMENT)
+    first = case.status == CaseStatus.CANDIDATE
+    case.proposed_by_id = user.id
+    case.proposed_at = utcnow()
+    _step(case, user, "proposed" if first else "statement revised", CaseStatus.PROPOSED, reason)
+    db.session.flush()
+    return case
+
+
+def approve_notice(case: NamingCase, user, reason: str = "") -> NamingCase:
+    """A supervisor who is not the proposer approves sending the notice of intent."""
+    _require(case, CaseStatus.PROPOSED)
+    _require_role(user, DECIDERS, "supervisors")
+    if user.id in (case.proposed_by_id, case.opened_by_id):
+        raise NamingError("You proposed this case: another supervisor must approve it.")
+    case.approved_by_id = user.id
+    case.approved_at = utcnow()
+    _step(case, user, "approved for notice", CaseStatus.APPROVED, reason)
+    db.session.flush()
+    return case
+
+
+def reject_proposal(case: NamingCase, user, reasons: str) -> NamingCase:
+    """A supervisor (not the proposer) stops the case before any notice: decided, no action, with reasons."""
+    _require(case, CaseStatus.CANDIDATE, CaseStatus.PROPOSED, CaseStatus.APPROVED)
+    _require_role(user, DECIDERS, "supervisors")
+    if user.id in (case.proposed_by_id, case.opened_by_id):
+        raise NamingError("You proposed this case: another supervisor must decide on it.")
+    case.decision_reasons = _text(reasons, "reasons")
+    case.decided_by_id = user.id
+    case.decided_at = utcnow()
+    _step(case, user, "no action", CaseStatus.NO_ACTION, case.decision_reasons)
+    db.session.flush()
+    return case
+
+
+def send_notice(case: NamingCase, user, on: date | None = None, days: int | None = None) -> NamingCase:
+    """Record the notice of intent as sent; the representations window runs from that date."""
+    _require(case, CaseStatus.APPROVED)
+    _require_role(user, PROPOSERS, "officers and supervisors")
+    on = on or today_london()
+    days = days or scoring.current_rules()["representation_days"]
+    case.notice_sent_on = on
+    case.notice_sent_by_id = user.id
+    case.representations_due = on + timedelta(days=days)
+    _step(case, user, "notice sent", CaseStatus.NOTICE_SENT,
+          f"Representations due by {case.representations_due:%d %b %Y}")
+    db.session.flush()
+    return case
+
+
+def submit_representations(case: NamingCase, user, text: str, today: date | None = None) -> NamingCase:
+    """The business (or staff on its behalf) makes representations while the window is open."""
+    _require(case, CaseStatus.NOTICE_SENT, CaseStatus.REPRESENTATIONS)
+    if not window_open(case, today):
+        raise NamingError("The deadline for representations has passed.")
+    text = _text(text, "representations")
+    stamp = utcnow()
+    entry = f"[{stamp:%d %b %Y %H:%M} UTC, {user.email}]\n{text}"
+    case.representations_text = (case.representations_text + "\n\n" + entry).strip()
+    case.representations_at = stamp
+    case.representations_by = user.email
+    _step(case, user, "representations received", CaseStatus.REPRESENTATIONS, text[:200])
+    db.session.flush()
+    return case
+
+
+def add_attachment(case: NamingCase, user, filename: str, content_type: str, data: bytes,
+                   today: date | None = None) -> NamingAttachment:
+    _require(case, CaseStatus.NOTICE_SENT, CaseStatus.REPRESENTATIONS)
+    if not window_open(case, today):
+        raise NamingError("The deadline for representations has passed.")
+    content_type = (content_type or "").split(";")[0].strip().lower()
+    if content_type not in ALLOWED_ATTACHMENT_TYPES:
+        raise NamingError("Attach a PDF, Word document, text file or a JPEG/PNG image.")
+    if not data:
+        raise NamingError("The file is empty.")
+    if len(data) > MAX_ATTACHMENT_BYTES:
+        raise NamingError(f"The file is too large (limit {MAX_ATTACHMENT_BYTES // (1024 * 1024)} MB).")
+    name = (filename or "attachment").replace("\\", "/").rsplit("/", 1)[-1][:200] or "attachment"
+    attachment = NamingAttachment(case=case, filename=name, content_type=content_type, size=len(data), data=data,
+                                  uploaded_by_id=user.id, uploaded_by=user.email)
+    db.session.add(attachment)
+    db.session.flush()
+    record_event("NamingCase", case.id, f"attachment added: {name} ({len(data)} bytes)")
+    return attachment
+
+
+def decide(case: NamingCase, user, publish: bool, reasons: str, today: date | None = None) -> NamingCase:
+    """A supervisor not involved in the proposal decides, after the window closes: publish, or no action."""
+    _require(case, CaseStatus.NOTICE_SENT, CaseStatus.REPRESENTATIONS)
+    _require_role(user, DECIDERS, "supervisors")
+    if user.id in involved_user_ids(case):
+        raise NamingError("You were involved in the proposal: a supervisor who was not must decide.")
+    if window_open(case, today):
+        raise NamingError(f"The representations window is open until {case.representations_due:%d %b %Y}.")
+    reasons = _text(reasons, "reasons for the decision")
+    if publish and scoring.enforcement_pending(case.business_id):
+        raise NamingError("A caution or prosecution decision is pending: nothing can be published meanwhile.")
+    case.decided_by_id = user.id
+    case.decided_at = utcnow()
+    case.decision_reasons = reasons
+    _step(case, user, "decided: publish" if publish else "decided: no action",
+          CaseStatus.DECIDED_PUBLISH if publish else CaseStatus.NO_ACTION, reasons)
+    db.session.flush()
+    return case
+
+
+def can_publish(case: NamingCase, today: date | None = None) -> tuple[bool, str]:
+    if case.status != CaseStatus.DECIDED_PUBLISH:
+        return False, "Only a case decided for publication can be published."
+    if case.representations_due is None or window_open(case, today):
+        return False, "The representations window is still open."
+    if scoring.enforcement_pending(case.business_id):
+        return False, "A caution or prosecution decision is pending."
+    return True, ""
+
+
+def publish(case: NamingCase, user, on: date | None = None) -> NamingCase:
+    _require_role(user, DECIDERS, "supervisors")
+    if user.id in (case.proposed_by_id, case.opened_by_id):
+        raise NamingError("You proposed this case: another supervisor must publish it.")
+    on = on or today_london()
+    ok, why = can_publish(case, on)
+    if not ok:
+        raise NamingError(why)
+    case.published_on = on
+    case.published_by_id = user.id
+    case.expires_on = add_months(on, scoring.current_rules()["publish_months"])
+    _step(case, user, "published", CaseStatus.PUBLISHED, f"On the public register until {case.expires_on:%d %b %Y}")
+    db.session.flush()
+    return case
+
+
+def remove_early(case: NamingCase, user, reason: str, today: date | None = None) -> NamingCase:
+    """On request, after a passed retest and completed training (both after publication)."""
+    _require(case, CaseStatus.PUBLISHED)
+    _require_role(user, DECIDERS, "supervisors")
+    reason = _text(reason, "reason for early removal")
+    evidence = scoring.early_removal_evidence(case.business_id, case.published_on, today)
+    if not evidence["retest"] or not evidence["training"]:
+        missing = [what for what, key in (("a passed retest", "retest"), ("completed training", "training"))
+                   if not evidence[key]]
+        raise NamingError("Early removal needs " + " and ".join(missing) + " since publication.")
+    case.removed_on = today or today_london()
+    case.removed_reason = (f"Removed early: {reason} (passed test purchase {evidence['retest']}, "
+                           f"training attendance {evidence['training']})")
+    _step(case, user, "removed early", CaseStatus.REMOVED, case.removed_reason)
+    db.session.flush()
+    return case
+
+
+def expire_published(today: date | None = None) -> int:
+    """Move entries past their expiry date to 'removed' (the public pages already hide them by date)."""
+    today = today or today_london()
+    cases = db.session.scalars(sa.select(NamingCase).where(NamingCase.status == CaseStatus.PUBLISHED,
+                                                           NamingCase.expires_on <= today)).all()
+    for case in cases:
+        case.removed_on = case.expires_on
+        case.removed_reason = "Expired"
+        _step(case, None, "expired", CaseStatus.REMOVED, f"Publication period ended {case.expires_on:%d %b %Y}")
+    db.session.flush()
+    return len(cases)
+
+
+def submit_reply(case: NamingCase, user, text: str) -> NamingCase:
+    """The business's right to reply, published next to the entry once a supervisor has checked it."""
+    if case.status not in (CaseStatus.NOTICE_SENT, CaseStatus.REPRESENTATIONS, CaseStatus.DECIDED_PUBLISH,
+                           CaseStatus.PUBLISHED):
+        raise NamingError("A reply can be given once the notice has been sent and while the entry is live.")
+    case.reply_text = _text(text, "reply", 3000)
+    case.reply_status = ReplyStatus.PENDING
+    case.reply_submitted_at = utcnow()
+    case.reply_checked_by_id = None
+    case.reply_checked_at = None
+    case.reply_rejection_reason = ""
+    _step(case, user, "reply submitted", None)
+    db.session.flush()
+    return case
+
+
+def check_reply(case: NamingCase, user, approve: bool, reason: str = "") -> NamingCase:
+    _require_role(user, DECIDERS, "supervisors")
+    if case.reply_status != ReplyStatus.PENDING:
+        raise NamingError("There is no reply waiting to be checked.")
+    if not approve:
+        reason = _text(reason, "reason the reply cannot be published")
+    case.reply_status = ReplyStatus.APPROVED if approve else ReplyStatus.REJECTED
+    case.reply_checked_by_id = user.id
+    case.reply_checked_at = utcnow()
+    case.reply_rejection_reason = "" if approve else reason
+    _step(case, user, "reply approved" if approve else "reply rejected", None, reason)
+    db.session.flush()
+    return case
+
+
+# --- lists ----------------------------------------------------------------------------------------------------------
+
+def cases_by_stage() -> dict[CaseStatus, list[NamingCase]]:
+    cases = db.session.scalars(sa.select(NamingCase).options(selectinload(NamingCase.business))
+                               .order_by(NamingCase.updated_at.desc())).all()
+    grouped = {status: [] for status in CaseStatus}
+    for case in cases:
+        grouped[case.status].append(case)
+    return grouped
+
+
+def stage_counts() -> dict[str, int]:
+    """Naming cases by stage (for the measures dashboard)."""
+    counts = {status.value: 0 for status in CaseStatus}
+    counts.update({getattr(s, "value", s): n for s, n in db.session.execute(
+        sa.select(NamingCase.status, sa.func.count()).group_by(NamingCase.status))})
+    return counts
+
+
+def retailer_cases(business_id: int) -> list[NamingCase]:
+    return db.session.scalars(sa.select(NamingCase).where(NamingCase.business_id == business_id,
+                                                          NamingCase.status.in_(RETAILER_STATUSES))
+                              .order_by(NamingCase.id.desc())).all()
+
+
+def retailer_case(case_id: int, user) -> NamingCase | None:
+    """The case if it belongs to the retailer's own business and its notice has been sent; otherwise None (404)."""
+    case = db.session.get(NamingCase, case_id)
+    if case is None or user.business_id is None or case.business_id != user.business_id:
+        return None
+    if case.status not in RETAILER_STATUSES:
+        return None
+    return case
+
+
+# --- the public register ---------------------------------------------------------------------------------------------
+
+def live_query(today: date | None = None):
+    """Published entries that are live today: hidden by date the moment they expire, whatever the nightly job did."""
+    today = today or today_london()
+    return sa.select(NamingCase).where(NamingCase.status == CaseStatus.PUBLISHED, NamingCase.published_on <= today,
+                                       NamingCase.expires_on > today)
+
+
+def public_query(q: str = "", postcode: str = "", borough: str = "", today: date | None = None):
+    from .register import matching_business_ids
+    from .validation import postcode_key
+
+    query = live_query(today)
+    if q.strip():
+        query = query.where(NamingCase.business_id.in_(matching_business_ids(q.strip())))
+    if postcode.strip():
+        key = postcode_key(postcode)
+        if key:
+            upper = key[:-1] + chr(ord(key[-1]) + 1)
+            query = query.where(NamingCase.business_id.in_(
+                sa.select(Premises.business_id).where(Premises.postcode_key >= key, Premises.postcode_key < upper)))
+    if borough:
+        query = query.where(NamingCase.business_id.in_(
+            sa.select(Premises.business_id).where(Premises.borough == borough)))
+    return query.order_by(NamingCase.published_on.desc(), NamingCase.id.desc())
+
+
+def public_entries(cases: list[NamingCase]) -> list[dict]:
+    """The public view of entries: only the business's names, its shops, the approved statement, dates and the
+    approved reply. Built field by field so nothing else (officers, volunteers, evidence) can leak."""
+    if not cases:
+        return []
+    business_ids = {c.business_id for c in cases}
+    businesses = {b.id: b for b in db.session.scalars(sa.select(Business).where(Business.id.in_(business_ids)))}
+    from .models.register import OnlineStore
+
+    premises: dict[int, list[Premises]] = {bid: [] for bid in business_ids}
+    websites: dict[int, list[str]] = {bid: [] for bid in business_ids}
+    for business_id, url in db.session.execute(sa.select(OnlineStore.business_id, OnlineStore.base_url)
+                                               .where(OnlineStore.business_id.in_(business_ids))
+                                               .order_by(OnlineStore.id)):
+        websites[business_id].append(url)
+    for p in db.session.scalars(sa.select(Premises).where(Premises.business_id.in_(business_ids),
+                                                          Premises.status == PremisesStatus.TRADING)
+                                .order_by(Premises.name_key, Premises.id)):
+        premises[p.business_id].append(p)
+    out = []
+    for case in cases:
+        business = businesses[case.business_id]
+        out.append({
+            "id": case.id,
+            "business_name": business.display_name,
+            "legal_name": business.legal_name,
+            "premises": [{"name": p.name, "address": ", ".join(x for x in (p.address_line1, p.address_line2, p.town)
+                                                               if x),
+                          "postcode": p.postcode, "borough": p.borough_name} for p in premises[case.business_id]],
+            "websites": websites[case.business_id],
+            "statement": case.statement,
+            "published_on": case.published_on.isoformat(),
+            "expires_on": case.expires_on.isoformat(),
+            "reply": case.public_reply,
+            "reply_date": case.reply_checked_at.date().isoformat() if case.public_reply and case.reply_checked_at
+            else None,
+        })
+    return out
+
+
+# --- portal section (retailer home) -------------------------------------------------------------------------------
+
+def portal_section(user) -> dict | None:
+    if getattr(user, "business_id", None) is None:
+        return None
+    cases = retailer_cases(user.business_id)
+    if not cases:
+        return None
+    return {"id": "naming", "order": 1, "title": "Notice of intended naming",
+            "template": "naming/_portal_section.html", "cases": cases, "today": today_london()}
+
+
+def _register_portal_section() -> None:
+    try:
+        from . import portal
+    except ImportError:
+        return
+    sections = getattr(portal, "PORTAL_SECTIONS", None)
+    if isinstance(sections, list) and portal_section not in sections:
+        sections.append(portal_section)
+
+
+def nightly_expire() -> None:
+    """Scheduler job: move expired entries to 'removed' (the public register already hides them by date)."""
+    from .audit import acting_as
+
+    with acting_as("scheduler:naming-expire"):
+        expire_published()
+        db.session.commit()
+
+
+def _register_jobs() -> None:
+    _register_portal_section()
+    try:
+        from .scrapers import scheduler
+    except Exception:  # noqa: BLE001 - the monitor area is optional here; a broken import must not break scoring
+        logging.getLogger(__name__).warning("scheduler not available: nightly job not registered", exc_info=True)
+        return
+    jobs = getattr(scheduler, "NIGHTLY_JOBS", None)
+    if isinstance(jobs, list) and nightly_expire not in jobs:
+        jobs.append(nightly_expire)
+
+
+_register_jobs()
+
+
+def waiting_for(user, today: date | None = None) -> dict[str, list[NamingCase]]:
+    """Cases waiting for this person's step (for the home page)."""
+    today = today or today_london()
+    cases = db.session.scalars(sa.select(NamingCase).options(selectinload(NamingCase.business))
+                               .where(NamingCase.status.in_(OPEN_STATUSES))
+                               .order_by(NamingCase.id)).all()
+    out = {"approve": [], "notice": [], "decide": [], "publish": [], "reply": [], "draft": []}
+    for case in cases:
+        if user.role in DECIDERS:
+            if case.status == CaseStatus.PROPOSED and user.id not in (case.proposed_by_id, case.opened_by_id):
+                out["approve"].append(case)
+            elif case.status in (CaseStatus.NOTICE_SENT, CaseStatus.REPRESENTATIONS) and not window_open(case, today) \
+                    and user.id not in involved_user_ids(case):
+                out["decide"].append(case)
+            elif case.status == CaseStatus.DECIDED_PUBLISH and user.id not in (case.proposed_by_id,
+                                                                              case.opened_by_id):
+                out["publish"].append(case)
+            if case.reply_status == ReplyStatus.PENDING:
+                out["reply"].append(case)
+        if user.role in PROPOSERS:
+            if case.status == CaseStatus.APPROVED:
+                out["notice"].append(case)
+            elif case.status == CaseStatus.CANDIDATE and case.opened_by_id == user.id:
+                out["draft"].append(case)
+    return out
+
+
+def _home_panel(user) -> dict | None:
+    if user.role not in PROPOSERS:
+        return None
+    waiting = waiting_for(user)
+    candidates = db.session.scalar(sa.select(sa.func.count()).select_from(ComplianceScore).where(
+        ComplianceScore.current.is_(True), ComplianceScore.candidate.is_(True)))
+    if not candidates and not any(waiting.values()):
+        return None
+    return {"title": "Naming", "template": "naming/_home_panel.html", "waiting": waiting, "candidates": candidates}
+
+
+def _register_home_panel() -> None:
+    from .home import PANEL_PROVIDERS
+
+    if _home_panel not in PANEL_PROVIDERS:
+        PANEL_PROVIDERS.append(_home_panel)
+
+
+_register_home_panel()
+
+
+def _timeline(business, viewer) -> list:
+    """Naming steps on the business timeline; a retailer sees only what follows the notice sent to them."""
+    from flask import url_for
+
+    from .timeline import TimelineEvent
+
+    staff = viewer is None or getattr(viewer, "is_staff", False)
+    cases = db.session.scalars(sa.select(NamingCase).options(selectinload(NamingCase.steps))
+                               .where(NamingCase.business_id == business.id)).all()
+    events = []
+    tones = {"published": "danger", "no action": "success", "removed early": "success", "expired": "secondary"}
+    for case in cases:
+        if not staff and case.status not in RETAILER_STATUSES:
+            continue
+        url = url_for("naming.case_view", case_id=case.id) if staff else url_for("naming.my_case", case_id=case.id)
+        for step in case.steps:
+            if not staff and step.action in ("opened", "proposed", "statement revised", "approved for notice",
+                                             "reply rejected"):
+                continue
+            events.append(TimelineEvent(when=step.at, kind="naming", title=f"Naming: {step.action}",
+                                        detail=step.reason if staff else "", url=url,
+                                        tone=tones.get(step.action, "warning")))
+    return events
+
+
+def _register_timeline() -> None:
+    from .timeline import TIMELINE_PROVIDERS
+
+    if _timeline not in TIMELINE_PROVIDERS:
+        TIMELINE_PROVIDERS.append(_timeline)
+
+
+_register_timeline()
