@@ -89,8 +89,7 @@ def _more_candidates(ctx: DemoContext, today) -> int:
         premises.setdefault(p["business_id"], p["id"])
     added = 0
     for business_id, n in sorted(count.items()):
-        if n < rules["candidate_min_sales"] or business_id in pending or business_id in refused \
-                or business_id == ctx.demo_business_id:
+        if n < rules["candidate_min_sales"] or business_id in pending or business_id in refused:
             continue
         on = min(first[business_id] + timedelta(days=ctx.rng.randint(14, 45)), today - timedelta(days=1))
         db.session.add(TrainingRefusal(business_id=business_id, premises_id=premises.get(business_id), refused_on=on,

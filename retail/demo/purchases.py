@@ -152,6 +152,11 @@ def generate_purchases(ctx: DemoContext) -> None:
     if others:
         repeat = others[len(others) // 2]
         story += [(repeat, 500, True), (repeat, 260, True), (repeat, 100, True)]
+    if ctx.scale == "small":
+        # A handful of repeat sellers, so the naming workflow has a case at every stage in the demo.
+        step = max(1, len(others) // 9)
+        for shop in [p for p in others[::step] if p is not others[len(others) // 2]][:9]:
+            story += [(shop, rng.randint(330, 560), True), (shop, rng.randint(120, 250), True)]
     for shop, days_ago, fail in story:
         op = op_near(today - timedelta(days=days_ago))
         plan[op["id"]].append({"premises": shop, "force": fail, "kind": "underage", "channel": "in-store",
