@@ -4,7 +4,7 @@ It hooks SQLAlchemy's flush, so no code path (form, CSV import, CLI) can change 
 Rows are written with Core inserts inside the same transaction: if the change rolls back, so does its audit entry.
 """
 from contextlib import contextmanager
-from datetime import date, datetime
+from datetime import date, datetime, time
 from decimal import Decimal
 from enum import Enum
 
@@ -23,7 +23,7 @@ _cli_actor: list[str] = []
 def _jsonable(value):
     if isinstance(value, Enum):
         return value.value
-    if isinstance(value, (datetime, date)):
+    if isinstance(value, (datetime, date, time)):
         return value.isoformat()
     if isinstance(value, Decimal):
         return str(value)

@@ -135,6 +135,10 @@ class FailingParty(StrEnum):
     SELLER_DISPATCH = "seller-dispatch"
     COURIER = "courier"
 
+    @property
+    def label(self) -> str:
+        return FAILING_PARTY_LABELS[self]
+
 
 FAILING_PARTY_LABELS = {FailingParty.SELLER_CHECKOUT: "Seller's checkout (s.141B condition A)",
                         FailingParty.SELLER_DISPATCH: "Seller's dispatch (condition B)",
