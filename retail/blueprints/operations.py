@@ -3,10 +3,9 @@
 Volunteer pages show children's dates of birth and consent: staff only (officer, police, supervisor, admin).
 """
 import sqlalchemy as sa
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy.orm import selectinload
-from sqlalchemy.orm.exc import StaleDataError
 
 from .. import purchases as P
 from ..access import STAFF, roles_required
@@ -18,45 +17,13 @@ from ..idempotency import create_once
 from ..models.accounts import User
 from ..models.purchases import Operation, TestPurchase, Volunteer, VolunteerConsent
 from ..nav import add_nav
-from ..register import StaleRecord
+from ._helpers import field_error, get_or_404, save_edit
 from ..timeutil import today_london
 from ..validation import InvalidValue
 
 bp = Blueprint("operations", __name__)
 
 add_nav("Operations", "operations.index", STAFF, 21)
-
-
-def _get(model, record_id):
-    return db.session.get(model, record_id) or abort(404)
-
-
-def _field_error(form, exc) -> None:
-    field = getattr(exc, "field", None)
-    if field and field in form:
-        form[field].errors = list(form[field].errors) + [str(exc)]
-    else:
-        flash(str(exc), "danger")
-
-
-def _save_edit(form, apply, target):
-    try:
-        apply()
-        db.session.commit()
-    except StaleRecord as exc:
-        db.session.rollback()
-        flash(str(exc), "danger")
-        return None
-    except StaleDataError:
-        db.session.rollback()
-        flash("Someone else saved this record at the same moment. Reload it to see their changes.", "danger")
-        return None
-    except InvalidValue as exc:
-        db.session.rollback()
-        _field_error(form, exc)
-        return None
-    flash("Saved.", "success")
-    return redirect(target)
 
 
 def _staff_choices(form) -> None:
@@ -102,7 +69,7 @@ def new():
             op_id, created = create_once(form.submission_token.data, "Operation",
                                          lambda: P.create_operation(_operation_data(form)), current_user.id)
         except InvalidValue as exc:
-            _field_error(form, exc)
+            field_error(form, exc)
         else:
             flash("Operation created. Now record each volunteer's consent." if created
                   else "This form was already saved.", "success")
@@ -113,7 +80,7 @@ def new():
 @bp.route("/operations/<int:operation_id>")
 @roles_required(STAFF)
 def view(operation_id: int):
-    op = _get(Operation, operation_id)
+    op = get_or_404(Operation, operation_id)
     officers = db.session.scalars(sa.select(User).where(User.id.in_(op.officer_ids)).order_by(User.name)).all()
     purchases = db.session.scalars(P.with_names(
         sa.select(TestPurchase).where(TestPurchase.operation_id == op.id)
@@ -140,7 +107,7 @@ def _volunteer_choices(op: Operation):
 @bp.route("/operations/<int:operation_id>/edit", methods=["GET", "POST"])
 @roles_required(STAFF)
 def edit(operation_id: int):
-    op = _get(Operation, operation_id)
+    op = get_or_404(Operation, operation_id)
     form = OperationEditForm(obj=op)
     _staff_choices(form)
     if request.method == "GET":
@@ -149,7 +116,7 @@ def edit(operation_id: int):
         form.lead_officer_id.data = op.lead_officer_id or 0
         form.officer_ids.data = op.officer_ids
     if form.validate_on_submit():
-        done = _save_edit(form, lambda: P.update_operation(op, _operation_data(form), form.version.data),
+        done = save_edit(form, lambda: P.update_operation(op, _operation_data(form), form.version.data),
                           url_for(".view", operation_id=op.id))
         if done:
             return done
@@ -159,7 +126,7 @@ def edit(operation_id: int):
 @bp.route("/operations/<int:operation_id>/consents", methods=["POST"])
 @roles_required(STAFF)
 def add_consent(operation_id: int):
-    op = _get(Operation, operation_id)
+    op = get_or_404(Operation, operation_id)
     form = ConsentForm()
     form.volunteer_id.choices = _volunteer_choices(op)
     form.volunteer_id.validate_choice = False
@@ -182,7 +149,7 @@ def add_consent(operation_id: int):
 @bp.route("/consents/<int:consent_id>/withdraw", methods=["POST"])
 @roles_required(STAFF)
 def withdraw_consent(consent_id: int):
-    consent = _get(VolunteerConsent, consent_id)
+    consent = get_or_404(VolunteerConsent, consent_id)
     P.withdraw_consent(consent)
     db.session.commit()
     flash(f"Consent for {consent.volunteer.code_name} withdrawn: they can no longer be chosen for this operation.",
@@ -209,7 +176,7 @@ def volunteer_new():
             vid, created = create_once(form.submission_token.data, "Volunteer", lambda: P.create_volunteer(data),
                                        current_user.id)
         except InvalidValue as exc:
-            _field_error(form, exc)
+            field_error(form, exc)
         else:
             flash("Volunteer added." if created else "This form was already saved.", "success")
             return redirect(url_for(".volunteer_view", volunteer_id=vid))
@@ -220,7 +187,7 @@ def volunteer_new():
 @bp.route("/volunteers/<int:volunteer_id>")
 @roles_required(STAFF)
 def volunteer_view(volunteer_id: int):
-    volunteer = _get(Volunteer, volunteer_id)
+    volunteer = get_or_404(Volunteer, volunteer_id)
     purchases = db.session.scalars(sa.select(TestPurchase).where(TestPurchase.volunteer_id == volunteer.id)
                                    .order_by(TestPurchase.purchase_date.desc()).limit(100)).all()
     return render_template("operations/volunteer.html", volunteer=volunteer, purchases=purchases,
@@ -230,13 +197,13 @@ def volunteer_view(volunteer_id: int):
 @bp.route("/volunteers/<int:volunteer_id>/edit", methods=["GET", "POST"])
 @roles_required(STAFF)
 def volunteer_edit(volunteer_id: int):
-    volunteer = _get(Volunteer, volunteer_id)
+    volunteer = get_or_404(Volunteer, volunteer_id)
     form = VolunteerEditForm(obj=volunteer)
     if request.method == "GET":
         form.version.data = volunteer.version
     if form.validate_on_submit():
         data = {name: form[name].data for name in P.VOLUNTEER_FIELDS}
-        done = _save_edit(form, lambda: P.update_volunteer(volunteer, data, form.version.data),
+        done = save_edit(form, lambda: P.update_volunteer(volunteer, data, form.version.data),
                           url_for(".volunteer_view", volunteer_id=volunteer.id))
         if done:
             return done

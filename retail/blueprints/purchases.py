@@ -23,6 +23,7 @@ from ..models.purchases import (ACTION_LABELS, ACTION_STATUS_LABELS, CHANNEL_LAB
                                 FollowUpAction, NotificationLetter, Operation, Stage, TestPurchase)
 from ..models.register import OnlineStore, Premises
 from ..nav import add_nav
+from ._helpers import field_error, get_or_404
 from ..register import BUSINESS_SECTIONS, PREMISES_SECTIONS, STORE_SECTIONS, StaleRecord
 from ..settings import all_settings
 from ..timeline import TimelineEvent, timeline_provider
@@ -35,18 +36,6 @@ add_nav("Test purchases", "purchases.index", STAFF, 20)
 add_nav("Letters", "purchases.letters", STAFF, 22)
 
 BOOL_FIELDS = P._BOOLS
-
-
-def _get(model, record_id):
-    return db.session.get(model, record_id) or abort(404)
-
-
-def _field_error(form, exc) -> None:
-    field = getattr(exc, "field", None)
-    if field and field in form:
-        form[field].errors = list(form[field].errors) + [str(exc)]
-    else:
-        flash(str(exc), "danger")
 
 
 def _form_values(form, names) -> dict:
@@ -241,7 +230,7 @@ def new_in_store():
                 tp_id, created = create_once(form.submission_token.data, "TestPurchase",
                                              lambda: P.create_in_store(data, current_user), current_user.id)
             except InvalidValue as exc:
-                _field_error(form, exc)
+                field_error(form, exc)
             else:
                 tp = db.session.get(TestPurchase, tp_id)
                 flash(f"Saved: {tp.target_name}, {tp.outcome_label}." if created
@@ -284,7 +273,7 @@ def _edit_in_store(tp: TestPurchase, form, amend: bool):
             if isinstance(error, P.LetterAlreadySent):
                 return _letter_sent_redirect(tp)
             if isinstance(error, InvalidValue):
-                _field_error(form, error)
+                field_error(form, error)
     status = 422 if form.is_submitted() else 200
     return render_template("purchases/in_store_form.html", form=form, candidates=candidates, purchase=tp,
                            amend=amend), status
@@ -345,7 +334,7 @@ def new_online():
                 tp_id, created = create_once(form.submission_token.data, "TestPurchase",
                                              lambda: P.create_online(data, current_user), current_user.id)
             except InvalidValue as exc:
-                _field_error(form, exc)
+                field_error(form, exc)
             else:
                 flash("Order saved. Record the dispatch when the parcel is sent." if created
                       else "This order was already saved; here is the record.", "success")
@@ -392,7 +381,7 @@ def _edit_online(tp: TestPurchase, form, amend: bool):
         if isinstance(error, P.LetterAlreadySent):
             return _letter_sent_redirect(tp)
         if isinstance(error, InvalidValue):
-            _field_error(form, error)
+            field_error(form, error)
     status = 422 if form.is_submitted() else 200
     return render_template("purchases/online_form.html", form=form, purchase=tp, amend=amend), status
 
@@ -414,7 +403,7 @@ def _stage_form(tp: TestPurchase, form, fields, apply, template):
         if isinstance(error, P.LetterAlreadySent):
             return _letter_sent_redirect(tp)
         if isinstance(error, InvalidValue):
-            _field_error(form, error)
+            field_error(form, error)
     status = 422 if form.is_submitted() else 200
     return render_template(template, form=form, purchase=tp), status
 
@@ -428,7 +417,7 @@ def _letter_sent_redirect(tp: TestPurchase):
 @bp.route("/purchases/<int:purchase_id>/dispatch", methods=["GET", "POST"])
 @roles_required(STAFF)
 def dispatch(purchase_id: int):
-    tp = _get(TestPurchase, purchase_id)
+    tp = get_or_404(TestPurchase, purchase_id)
     if tp.channel != Channel.ONLINE:
         abort(404)
     if tp.sent_letter:
@@ -441,7 +430,7 @@ def dispatch(purchase_id: int):
 @bp.route("/purchases/<int:purchase_id>/delivery", methods=["GET", "POST"])
 @roles_required(STAFF)
 def delivery(purchase_id: int):
-    tp = _get(TestPurchase, purchase_id)
+    tp = get_or_404(TestPurchase, purchase_id)
     if tp.channel != Channel.ONLINE:
         abort(404)
     if tp.sent_letter:
@@ -454,7 +443,7 @@ def delivery(purchase_id: int):
 @bp.route("/purchases/<int:purchase_id>/outcome", methods=["GET", "POST"])
 @roles_required(STAFF)
 def outcome(purchase_id: int):
-    tp = _get(TestPurchase, purchase_id)
+    tp = get_or_404(TestPurchase, purchase_id)
     if tp.channel != Channel.ONLINE:
         abort(404)
     if tp.sent_letter:
@@ -472,7 +461,7 @@ def outcome(purchase_id: int):
             flash(f"Outcome set: {tp.outcome_label}. The letter is ready to print.", "success")
             return done
         if isinstance(error, InvalidValue):
-            _field_error(form, error)
+            field_error(form, error)
     suggested = P.suggest_failing_parties(tp)
     status = 422 if form.is_submitted() else 200
     return render_template("purchases/outcome_form.html", form=form, purchase=tp, suggested=suggested), status
@@ -483,7 +472,7 @@ def outcome(purchase_id: int):
 @bp.route("/purchases/<int:purchase_id>")
 @roles_required(STAFF)
 def view(purchase_id: int):
-    tp = _get(TestPurchase, purchase_id)
+    tp = get_or_404(TestPurchase, purchase_id)
     entries = history("TestPurchase", tp.id)
     return render_template("purchases/view.html", purchase=tp, history=entries,
                            suggested=P.suggest_failing_parties(tp) if tp.channel == Channel.ONLINE else set(),
@@ -493,7 +482,7 @@ def view(purchase_id: int):
 @bp.route("/purchases/<int:purchase_id>/edit", methods=["GET", "POST"])
 @roles_required(STAFF)
 def edit(purchase_id: int):
-    tp = _get(TestPurchase, purchase_id)
+    tp = get_or_404(TestPurchase, purchase_id)
     if tp.sent_letter:
         return _letter_sent_redirect(tp)
     if tp.channel == Channel.IN_STORE:
@@ -504,7 +493,7 @@ def edit(purchase_id: int):
 @bp.route("/purchases/<int:purchase_id>/amend", methods=["GET", "POST"])
 @roles_required(STAFF)
 def amend(purchase_id: int):
-    tp = _get(TestPurchase, purchase_id)
+    tp = get_or_404(TestPurchase, purchase_id)
     if not tp.sent_letter:
         return redirect(url_for(".edit", purchase_id=tp.id))
     if tp.channel == Channel.IN_STORE:
@@ -520,7 +509,7 @@ ACTION_FORM_FIELDS = P.ACTION_FIELDS
 @bp.route("/purchases/<int:purchase_id>/actions/new", methods=["GET", "POST"])
 @roles_required(STAFF)
 def action_new(purchase_id: int):
-    tp = _get(TestPurchase, purchase_id)
+    tp = get_or_404(TestPurchase, purchase_id)
     form = ActionCreateForm()
     if request.method == "GET":
         form.decided_on.data = today_london()
@@ -535,7 +524,7 @@ def action_new(purchase_id: int):
             _id, created = create_once(form.submission_token.data, "FollowUpAction",
                                        lambda: P.add_action(tp, data, current_user), current_user.id)
         except InvalidValue as exc:
-            _field_error(form, exc)
+            field_error(form, exc)
         else:
             flash("Action recorded." if created else "This action was already saved.", "success")
             return redirect(url_for(".view", purchase_id=tp.id))
@@ -546,7 +535,7 @@ def action_new(purchase_id: int):
 @bp.route("/actions/<int:action_id>/edit", methods=["GET", "POST"])
 @roles_required(STAFF)
 def action_edit(action_id: int):
-    action = _get(FollowUpAction, action_id)
+    action = get_or_404(FollowUpAction, action_id)
     form = ActionEditForm(obj=action)
     if request.method == "GET":
         form.version.data = action.version
@@ -560,7 +549,7 @@ def action_edit(action_id: int):
             flash("Saved.", "success")
             return done
         if isinstance(error, InvalidValue):
-            _field_error(form, error)
+            field_error(form, error)
     status = 422 if form.is_submitted() else 200
     return render_template("purchases/action_form.html", form=form, purchase=action.test_purchase,
                            action=action), status
@@ -630,7 +619,7 @@ def letters_mark_sent():
 @bp.route("/letters/<int:letter_id>")
 @roles_required(STAFF)
 def letter_view(letter_id: int):
-    letter = _get(NotificationLetter, letter_id)
+    letter = get_or_404(NotificationLetter, letter_id)
     form = MarkSentForm()
     form.sent_on.data = today_london()
     return render_template("letters/view.html", letter=letter, body=letter_html(letter), form=form,

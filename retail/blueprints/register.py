@@ -5,7 +5,6 @@ import sqlalchemy as sa
 from flask import (Blueprint, Response, abort, current_app, flash, jsonify, redirect, render_template, request,
                    stream_with_context, url_for)
 from flask_login import current_user
-from sqlalchemy.orm.exc import StaleDataError
 
 from .. import register as reg
 from ..access import STAFF, roles_required
@@ -21,45 +20,12 @@ from ..models.register import (BUSINESS_TYPE_LABELS, RRA_COMMITMENTS, RRA_FILTER
 from ..register_csv import COLUMNS, HEADING_ALIASES, ImportFileError, apply_import, export_rows, plan_import
 from ..timeline import business_timeline
 from ..timeutil import today_london, utcnow
+from ._helpers import form_data, get_or_404, save_edit
 from ..validation import InvalidValue
 
 bp = Blueprint("register", __name__)
 
 BUSINESS_FORM_FIELDS = reg.BUSINESS_FIELDS
-
-
-def _get(model, record_id):
-    return db.session.get(model, record_id) or abort(404)
-
-
-def _form_data(form, names) -> dict:
-    return {name: form[name].data for name in names if name in form}
-
-
-def _save_edit(form, record, apply, redirect_to):
-    """Shared edit flow: apply the change with the form's version; a stale or invalid save is refused, not lost."""
-    try:
-        apply()
-        db.session.commit()
-    except reg.StaleRecord as exc:
-        db.session.rollback()
-        flash(str(exc), "danger")
-        return None
-    except StaleDataError:
-        db.session.rollback()
-        flash("Someone else saved this record at the same moment. Reload it to see their changes.", "danger")
-        return None
-    except InvalidValue as exc:
-        db.session.rollback()
-        field = getattr(exc, "field", None)
-        target = form[field] if field and field in form else None
-        if target is not None:
-            target.errors = list(target.errors) + [str(exc)]
-        else:
-            flash(str(exc), "danger")
-        return None
-    flash("Saved.", "success")
-    return redirect(redirect_to())
 
 
 # --- list, search, export --------------------------------------------------------------------------------------
@@ -123,7 +89,7 @@ def import_upload():
 
 
 def _own_batch(batch_id: int) -> ImportBatch:
-    batch = _get(ImportBatch, batch_id)
+    batch = get_or_404(ImportBatch, batch_id)
     if batch.user_id != current_user.id:
         abort(404)
     return batch
@@ -169,7 +135,7 @@ def business_new():
         try:
             business_id, created = create_once(
                 form.submission_token.data, "Business",
-                lambda: reg.create_business(_form_data(form, BUSINESS_FORM_FIELDS), form.premises_data()),
+                lambda: reg.create_business(form_data(form, BUSINESS_FORM_FIELDS), form.premises_data()),
                 current_user.id)
         except reg.DuplicateRecord as exc:
             target = form[exc.field] if exc.field in form else form.legal_name
@@ -187,7 +153,7 @@ def business_new():
 @bp.route("/businesses/<int:business_id>")
 @roles_required(STAFF)
 def business_view(business_id: int):
-    business = _get(Business, business_id)
+    business = get_or_404(Business, business_id)
     shops, shop_count = reg.business_premises_page(business)
     return render_template(
         "register/business.html", business=business, rra_status=reg.business_rra_status(business),
@@ -199,15 +165,15 @@ def business_view(business_id: int):
 @bp.route("/businesses/<int:business_id>/edit", methods=["GET", "POST"])
 @roles_required(STAFF)
 def business_edit(business_id: int):
-    business = _get(Business, business_id)
+    business = get_or_404(Business, business_id)
     form = BusinessEditForm(obj=business)
     if request.method == "GET":
         form.version.data = business.version
     if form.validate_on_submit():
-        done = _save_edit(form, business,
-                          lambda: reg.update_business(business, _form_data(form, BUSINESS_FORM_FIELDS),
+        done = save_edit(form,
+                          lambda: reg.update_business(business, form_data(form, BUSINESS_FORM_FIELDS),
                                                       form.version.data),
-                          lambda: url_for("register.business_view", business_id=business.id))
+                          url_for("register.business_view", business_id=business.id))
         if done:
             return done
     return render_template("register/business_form.html", form=form, business=business)
@@ -218,13 +184,13 @@ def business_edit(business_id: int):
 @bp.route("/businesses/<int:business_id>/premises/new", methods=["GET", "POST"])
 @roles_required(STAFF)
 def premises_new(business_id: int):
-    business = _get(Business, business_id)
+    business = get_or_404(Business, business_id)
     form = PremisesCreateForm()
     if form.validate_on_submit():
         try:
             premises_id, created = create_once(
                 form.submission_token.data, "Premises",
-                lambda: reg.add_premises(business, _form_data(form, reg.PREMISES_FIELDS + ("sells",))),
+                lambda: reg.add_premises(business, form_data(form, reg.PREMISES_FIELDS + ("sells",))),
                 current_user.id)
         except InvalidValue as exc:
             form.name.errors = list(form.name.errors) + [str(exc)]
@@ -237,7 +203,7 @@ def premises_new(business_id: int):
 @bp.route("/premises/<int:premises_id>")
 @roles_required(STAFF)
 def premises_view(premises_id: int):
-    premises = _get(Premises, premises_id)
+    premises = get_or_404(Premises, premises_id)
     return render_template("register/premises.html", premises=premises, history=history("Premises", premises.id),
                            extra_sections=reg.premises_sections(premises, current_user))
 
@@ -245,7 +211,7 @@ def premises_view(premises_id: int):
 @bp.route("/premises/<int:premises_id>/edit", methods=["GET", "POST"])
 @roles_required(STAFF)
 def premises_edit(premises_id: int):
-    premises = _get(Premises, premises_id)
+    premises = get_or_404(Premises, premises_id)
     form = PremisesEditForm(obj=premises)
     if request.method == "GET":
         form.version.data = premises.version
@@ -253,10 +219,10 @@ def premises_edit(premises_id: int):
         form.display.data = premises.display.value if premises.display else ""
         form.status.data = premises.status.value
     if form.validate_on_submit():
-        done = _save_edit(form, premises,
-                          lambda: reg.update_premises(premises, _form_data(form, reg.PREMISES_FIELDS + ("sells",)),
+        done = save_edit(form,
+                          lambda: reg.update_premises(premises, form_data(form, reg.PREMISES_FIELDS + ("sells",)),
                                                       form.version.data),
-                          lambda: url_for("register.premises_view", premises_id=premises.id))
+                          url_for("register.premises_view", premises_id=premises.id))
         if done:
             return done
     return render_template("register/premises_form.html", form=form, business=premises.business, premises=premises)
@@ -267,13 +233,13 @@ def premises_edit(premises_id: int):
 @bp.route("/businesses/<int:business_id>/stores/new", methods=["GET", "POST"])
 @roles_required(STAFF)
 def store_new(business_id: int):
-    business = _get(Business, business_id)
+    business = get_or_404(Business, business_id)
     form = StoreCreateForm()
     if form.validate_on_submit():
         try:
             store_id, created = create_once(
                 form.submission_token.data, "OnlineStore",
-                lambda: reg.add_online_store(business, _form_data(form, reg.STORE_FIELDS)), current_user.id)
+                lambda: reg.add_online_store(business, form_data(form, reg.STORE_FIELDS)), current_user.id)
         except InvalidValue as exc:
             form.base_url.errors = list(form.base_url.errors) + [str(exc)]
         else:
@@ -285,7 +251,7 @@ def store_new(business_id: int):
 @bp.route("/stores/<int:store_id>")
 @roles_required(STAFF)
 def store_view(store_id: int):
-    store = _get(OnlineStore, store_id)
+    store = get_or_404(OnlineStore, store_id)
     return render_template("register/store.html", store=store, history=history("OnlineStore", store.id),
                            extra_sections=reg.store_sections(store, current_user))
 
@@ -293,15 +259,15 @@ def store_view(store_id: int):
 @bp.route("/stores/<int:store_id>/edit", methods=["GET", "POST"])
 @roles_required(STAFF)
 def store_edit(store_id: int):
-    store = _get(OnlineStore, store_id)
+    store = get_or_404(OnlineStore, store_id)
     form = StoreEditForm(obj=store)
     if request.method == "GET":
         form.version.data = store.version
         form.platform.data = store.platform.value
     if form.validate_on_submit():
-        done = _save_edit(form, store,
-                          lambda: reg.update_online_store(store, _form_data(form, reg.STORE_FIELDS), form.version.data),
-                          lambda: url_for("register.store_view", store_id=store.id))
+        done = save_edit(form,
+                          lambda: reg.update_online_store(store, form_data(form, reg.STORE_FIELDS), form.version.data),
+                          url_for("register.store_view", store_id=store.id))
         if done:
             return done
     return render_template("register/store_form.html", form=form, business=store.business, store=store)
@@ -310,13 +276,13 @@ def store_edit(store_id: int):
 # --- Responsible Retailers Agreement -----------------------------------------------------------------------------
 
 def _rra_form_data(form) -> dict:
-    return _form_data(form, reg.RRA_FIELDS + ("premises_ids",))
+    return form_data(form, reg.RRA_FIELDS + ("premises_ids",))
 
 
 @bp.route("/businesses/<int:business_id>/rra/new", methods=["GET", "POST"])
 @roles_required(STAFF)
 def rra_new(business_id: int):
-    business = _get(Business, business_id)
+    business = get_or_404(Business, business_id)
     form = RraCreateForm()
     form.premises_ids.choices = [(p.id, f"{p.name}, {p.postcode}") for p in business.premises]
     if request.method == "GET":
@@ -344,7 +310,7 @@ def rra_new(business_id: int):
 @bp.route("/rra/<int:signature_id>")
 @roles_required(STAFF)
 def rra_view(signature_id: int):
-    signature = _get(RraSignature, signature_id)
+    signature = get_or_404(RraSignature, signature_id)
     form = RraStatusForm()
     form.version.data = signature.version
     form.on.data = today_london()
@@ -355,7 +321,7 @@ def rra_view(signature_id: int):
 @bp.route("/rra/<int:signature_id>/edit", methods=["GET", "POST"])
 @roles_required(STAFF)
 def rra_edit(signature_id: int):
-    signature = _get(RraSignature, signature_id)
+    signature = get_or_404(RraSignature, signature_id)
     form = RraEditForm(obj=signature)
     form.premises_ids.choices = [(p.id, f"{p.name}, {p.postcode}") for p in signature.business.premises]
     if request.method == "GET":
@@ -363,9 +329,9 @@ def rra_edit(signature_id: int):
         form.premises_ids.data = [p.id for p in signature.premises]
         form.scheme.data = signature.scheme.value
     if form.validate_on_submit():
-        done = _save_edit(form, signature,
+        done = save_edit(form,
                           lambda: reg.update_rra(signature, _rra_form_data(form), form.version.data),
-                          lambda: url_for("register.rra_view", signature_id=signature.id))
+                          url_for("register.rra_view", signature_id=signature.id))
         if done:
             return done
     return render_template("register/rra_form.html", form=form, business=signature.business, signature=signature)
@@ -374,7 +340,7 @@ def rra_edit(signature_id: int):
 @bp.route("/rra/<int:signature_id>/status", methods=["POST"])
 @roles_required(STAFF)
 def rra_status(signature_id: int):
-    signature = _get(RraSignature, signature_id)
+    signature = get_or_404(RraSignature, signature_id)
     form = RraStatusForm()
     if form.validate_on_submit():
         try:

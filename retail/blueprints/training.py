@@ -41,17 +41,13 @@ from ..models.training import (
     TrainingSession,
 )
 from ..nav import add_nav
+from ._helpers import get_or_404, save_edit
 from ..register import StaleRecord
 from ..timeutil import london, today_london
 from ..validation import InvalidValue
-from .register import _save_edit
 
 bp = Blueprint("training", __name__)
 add_nav("Training", "training.index", STAFF, 40)
-
-
-def _get(model, record_id):
-    return db.session.get(model, record_id) or abort(404)
 
 
 def _field_error(form, name, message):
@@ -146,13 +142,13 @@ def course_new():
 @bp.route("/training/courses/<int:course_id>/edit", methods=["GET", "POST"])
 @roles_required(STAFF)
 def course_edit(course_id: int):
-    course = _get(TrainingCourse, course_id)
+    course = get_or_404(TrainingCourse, course_id)
     form = CourseEditForm(obj=course)
     if request.method == "GET":
         form.version.data = course.version
     if form.validate_on_submit():
-        done = _save_edit(form, course, lambda: tr.update_course(course, _course_data(form), form.version.data),
-                          lambda: url_for("training.index"))
+        done = save_edit(form, lambda: tr.update_course(course, _course_data(form), form.version.data),
+                          url_for("training.index"))
         if done:
             return done
     return render_template("training/course_form.html", form=form, course=course,
@@ -189,7 +185,7 @@ def session_new():
 @bp.route("/training/sessions/<int:session_id>/edit", methods=["GET", "POST"])
 @roles_required(STAFF)
 def session_edit(session_id: int):
-    session = _get(TrainingSession, session_id)
+    session = get_or_404(TrainingSession, session_id)
     form = SessionEditForm(obj=session)
     form.course_id.choices = _course_choices()
     if request.method == "GET":
@@ -197,9 +193,9 @@ def session_edit(session_id: int):
         local = london(session.starts_at)
         form.on.data, form.at.data = local.date(), local.time().replace(tzinfo=None)
     if form.validate_on_submit():
-        done = _save_edit(form, session,
+        done = save_edit(form,
                           lambda: tr.update_session(session, _session_data(form), form.version.data),
-                          lambda: url_for("training.session_view", session_id=session.id))
+                          url_for("training.session_view", session_id=session.id))
         if done:
             return done
     return render_template("training/session_form.html", form=form, session=session)
@@ -240,13 +236,13 @@ def _render_session(session, attendee_form=None, status=200):
 @bp.route("/training/sessions/<int:session_id>")
 @roles_required(STAFF)
 def session_view(session_id: int):
-    return _render_session(_get(TrainingSession, session_id))
+    return _render_session(get_or_404(TrainingSession, session_id))
 
 
 @bp.route("/training/sessions/<int:session_id>/attendees", methods=["POST"])
 @roles_required(STAFF)
 def attendee_add(session_id: int):
-    session = _get(TrainingSession, session_id)
+    session = get_or_404(TrainingSession, session_id)
     form, _ = _attendee_form(session)
     if form.validate_on_submit():
         data = {"person_name": form.person_name.data, "person_role": form.person_role.data,
@@ -265,7 +261,7 @@ def attendee_add(session_id: int):
 @bp.route("/training/attendance/<int:attendance_id>/result", methods=["POST"])
 @roles_required(STAFF)
 def attendance_result(attendance_id: int):
-    attendance = _get(TrainingAttendance, attendance_id)
+    attendance = get_or_404(TrainingAttendance, attendance_id)
     form = ResultForm(prefix=f"r{attendance.id}")
     if form.validate_on_submit():
         try:
@@ -325,7 +321,7 @@ def invitations():
 @bp.route("/businesses/<int:business_id>/training/invite", methods=["GET", "POST"])
 @roles_required(STAFF)
 def invitation_new(business_id: int):
-    business = _get(Business, business_id)
+    business = get_or_404(Business, business_id)
     form = _invitation_form(business, InvitationCreateForm())
     if request.method == "GET":
         form.visited_on.data = today_london()
@@ -355,7 +351,7 @@ def invitation_new(business_id: int):
 @bp.route("/training/invitations/<int:invitation_id>")
 @roles_required(STAFF)
 def invitation_view(invitation_id: int):
-    invitation = _get(TrainingInvitation, invitation_id)
+    invitation = get_or_404(TrainingInvitation, invitation_id)
     return _render_invitation(invitation)
 
 
@@ -380,14 +376,14 @@ def _render_invitation(invitation, response_form=None, letter_form=None, status=
 @bp.route("/training/invitations/<int:invitation_id>/edit", methods=["GET", "POST"])
 @roles_required(STAFF)
 def invitation_edit(invitation_id: int):
-    invitation = _get(TrainingInvitation, invitation_id)
+    invitation = get_or_404(TrainingInvitation, invitation_id)
     form = _invitation_form(invitation.business, InvitationEditForm(obj=invitation), invitation.session_id)
     if request.method == "GET":
         form.version.data = invitation.version
     if form.validate_on_submit():
-        done = _save_edit(form, invitation,
+        done = save_edit(form,
                           lambda: tr.update_invitation(invitation, _invitation_data(form), form.version.data),
-                          lambda: url_for("training.invitation_view", invitation_id=invitation.id))
+                          url_for("training.invitation_view", invitation_id=invitation.id))
         if done:
             return done
     return render_template("training/invitation_form.html", form=form, business=invitation.business,
@@ -397,7 +393,7 @@ def invitation_edit(invitation_id: int):
 @bp.route("/training/invitations/<int:invitation_id>/response", methods=["POST"])
 @roles_required(STAFF)
 def invitation_response(invitation_id: int):
-    invitation = _get(TrainingInvitation, invitation_id)
+    invitation = get_or_404(TrainingInvitation, invitation_id)
     form = OfficerResponseForm()
     form.session_id.choices = _session_choices(invitation.session_id)
     if form.validate_on_submit():
@@ -425,7 +421,7 @@ def invitation_response(invitation_id: int):
 @bp.route("/training/invitations/<int:invitation_id>/letter-sent", methods=["POST"])
 @roles_required(STAFF)
 def invitation_letter_sent(invitation_id: int):
-    invitation = _get(TrainingInvitation, invitation_id)
+    invitation = get_or_404(TrainingInvitation, invitation_id)
     form = LetterSentForm()
     if form.validate_on_submit():
         try:
@@ -443,7 +439,7 @@ def invitation_letter_sent(invitation_id: int):
 @bp.route("/training/invitations/<int:invitation_id>/letter")
 @roles_required(STAFF)
 def invitation_letter(invitation_id: int):
-    invitation = _get(TrainingInvitation, invitation_id)
+    invitation = get_or_404(TrainingInvitation, invitation_id)
     return render_template("training/letters.html", letters=[tr.invitation_letter(invitation)], form=None,
                            back=url_for("training.invitation_view", invitation_id=invitation.id))
 
