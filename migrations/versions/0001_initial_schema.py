@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: df7846d26df9
+Revision ID: 95bb5956b99d
 Revises: 
-Create Date: 2026-11-23 21:45:16.987192
+Create Date: 2026-11-23 22:48:33.749760
 
 """
 from alembic import op
@@ -71,6 +71,25 @@ def upgrade():
     sa.Column('at', retail.timeutil.UTCDateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('token', name=op.f('pk_form_submission'))
     )
+    op.create_table('scheduler_job',
+    sa.Column('name', sa.String(length=64), nullable=False),
+    sa.Column('last_run_on', sa.String(length=10), nullable=True),
+    sa.Column('last_owner', sa.String(length=120), nullable=False),
+    sa.Column('last_started_at', retail.timeutil.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('last_finished_at', retail.timeutil.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('last_error', sa.Text(), nullable=False),
+    sa.PrimaryKeyConstraint('name', name=op.f('pk_scheduler_job'))
+    )
+    op.create_table('scoring_rules',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('version', sa.Integer(), nullable=False),
+    sa.Column('values', sa.JSON(), nullable=False),
+    sa.Column('created_at', retail.timeutil.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_by', sa.String(length=254), nullable=False),
+    sa.Column('note', sa.Text(), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_scoring_rules')),
+    sa.UniqueConstraint('version', name=op.f('uq_scoring_rules_version'))
+    )
     op.create_table('setting',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('key', sa.String(length=80), nullable=False),
@@ -79,6 +98,57 @@ def upgrade():
     sa.PrimaryKeyConstraint('id', name=op.f('pk_setting')),
     sa.UniqueConstraint('key', name=op.f('uq_setting_key'))
     )
+    op.create_table('training_course',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('title', sa.String(length=200), nullable=False),
+    sa.Column('provider', sa.String(length=200), nullable=False),
+    sa.Column('duration_minutes', sa.Integer(), nullable=False),
+    sa.Column('has_exam', sa.Boolean(), nullable=False),
+    sa.Column('pass_mark', sa.Integer(), nullable=True),
+    sa.Column('validity_months', sa.Integer(), nullable=False),
+    sa.Column('description', sa.Text(), nullable=False),
+    sa.Column('active', sa.Boolean(), nullable=False),
+    sa.Column('version', sa.Integer(), nullable=False),
+    sa.Column('created_at', retail.timeutil.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', retail.timeutil.UTCDateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_training_course'))
+    )
+    op.create_table('volunteer',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('code_name', sa.String(length=40), nullable=False),
+    sa.Column('date_of_birth', sa.Date(), nullable=False),
+    sa.Column('areas_to_avoid', sa.Text(), nullable=False),
+    sa.Column('active', sa.Boolean(), nullable=False),
+    sa.Column('welfare_notes', sa.Text(), nullable=False),
+    sa.Column('version', sa.Integer(), nullable=False),
+    sa.Column('created_at', retail.timeutil.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', retail.timeutil.UTCDateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_volunteer')),
+    sa.UniqueConstraint('code_name', name=op.f('uq_volunteer_code_name'))
+    )
+    op.create_table('compliance_score',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('business_id', sa.Integer(), nullable=False),
+    sa.Column('computed_at', retail.timeutil.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('computed_for', sa.Date(), nullable=False),
+    sa.Column('rules_version', sa.Integer(), nullable=False),
+    sa.Column('total', sa.Integer(), nullable=False),
+    sa.Column('worst_points', sa.Integer(), nullable=False),
+    sa.Column('worst_kind', sa.String(length=40), nullable=False),
+    sa.Column('band', sa.String(length=24), nullable=False),
+    sa.Column('candidate', sa.Boolean(), nullable=False),
+    sa.Column('enforcement_pending', sa.Boolean(), nullable=False),
+    sa.Column('current', sa.Boolean(), nullable=False),
+    sa.Column('fingerprint', sa.String(length=40), nullable=False),
+    sa.Column('batch', sa.String(length=32), nullable=False),
+    sa.ForeignKeyConstraint(['business_id'], ['business.id'], name=op.f('fk_compliance_score_business_id_business')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_compliance_score'))
+    )
+    with op.batch_alter_table('compliance_score', schema=None) as batch_op:
+        batch_op.create_index('ix_compliance_score_business', ['business_id', 'current'], unique=False)
+        batch_op.create_index('ix_compliance_score_current_band', ['current', 'band'], unique=False)
+        batch_op.create_index('ix_compliance_score_current_candidate', ['current', 'candidate'], unique=False)
+
     op.create_table('online_store',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('business_id', sa.Integer(), nullable=False),
@@ -149,6 +219,25 @@ def upgrade():
     with op.batch_alter_table('rra_signature', schema=None) as batch_op:
         batch_op.create_index('ix_rra_signature_business_status', ['business_id', 'status'], unique=False)
 
+    op.create_table('training_session',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('course_id', sa.Integer(), nullable=False),
+    sa.Column('starts_at', retail.timeutil.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('venue', sa.String(length=300), nullable=False),
+    sa.Column('trainer', sa.String(length=120), nullable=False),
+    sa.Column('capacity', sa.Integer(), nullable=False),
+    sa.Column('cancelled', sa.Boolean(), nullable=False),
+    sa.Column('notes', sa.Text(), nullable=False),
+    sa.Column('version', sa.Integer(), nullable=False),
+    sa.Column('created_at', retail.timeutil.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', retail.timeutil.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['course_id'], ['training_course.id'], name=op.f('fk_training_session_course_id_training_course')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_training_session'))
+    )
+    with op.batch_alter_table('training_session', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_training_session_course_id'), ['course_id'], unique=False)
+        batch_op.create_index('ix_training_session_starts_at', ['starts_at'], unique=False)
+
     op.create_table('user_account',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('email', sa.String(length=254), nullable=False),
@@ -181,6 +270,126 @@ def upgrade():
     sa.ForeignKeyConstraint(['user_id'], ['user_account.id'], name=op.f('fk_import_batch_user_id_user_account')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_import_batch'))
     )
+    op.create_table('listing',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('online_store_id', sa.Integer(), nullable=False),
+    sa.Column('url', sa.String(length=1000), nullable=False),
+    sa.Column('kind', sa.Enum('product', 'policy', 'category', name='listing_kind', native_enum=False, create_constraint=True, length=16), nullable=False),
+    sa.Column('title', sa.String(length=300), nullable=False),
+    sa.Column('first_seen_at', retail.timeutil.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('last_seen_at', retail.timeutil.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('added_by_hand', sa.Boolean(), nullable=False),
+    sa.Column('added_by', sa.String(length=254), nullable=False),
+    sa.Column('bladed', sa.Boolean(), nullable=True),
+    sa.Column('age_check', sa.String(length=8), nullable=True),
+    sa.Column('prohibited', sa.JSON(), nullable=False),
+    sa.Column('cues', sa.JSON(), nullable=False),
+    sa.Column('rules_version', sa.String(length=32), nullable=False),
+    sa.Column('verdict_at', retail.timeutil.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('last_good_check_id', sa.Integer(), nullable=True),
+    sa.Column('last_checked_at', retail.timeutil.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('last_status', sa.Integer(), nullable=True),
+    sa.Column('last_error', sa.Text(), nullable=False),
+    sa.Column('etag', sa.String(length=300), nullable=True),
+    sa.Column('last_modified', sa.String(length=100), nullable=True),
+    sa.Column('content_hash', sa.String(length=64), nullable=True),
+    sa.ForeignKeyConstraint(['online_store_id'], ['online_store.id'], name=op.f('fk_listing_online_store_id_online_store'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_listing')),
+    sa.UniqueConstraint('online_store_id', 'url', name='uq_listing_store_url')
+    )
+    with op.batch_alter_table('listing', schema=None) as batch_op:
+        batch_op.create_index('ix_listing_store_kind', ['online_store_id', 'kind'], unique=False)
+        batch_op.create_index('ix_listing_targets', ['online_store_id', 'bladed', 'age_check'], unique=False)
+
+    op.create_table('monitor_run',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('online_store_id', sa.Integer(), nullable=False),
+    sa.Column('trigger', sa.String(length=16), nullable=False),
+    sa.Column('worker', sa.String(length=120), nullable=False),
+    sa.Column('started_at', retail.timeutil.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('finished_at', retail.timeutil.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('pages', sa.Integer(), nullable=False),
+    sa.Column('changed', sa.Integer(), nullable=False),
+    sa.Column('errors', sa.Integer(), nullable=False),
+    sa.Column('age_check', sa.String(length=8), nullable=True),
+    sa.Column('bladed_listings', sa.Integer(), nullable=False),
+    sa.Column('prohibited', sa.JSON(), nullable=False),
+    sa.Column('summary', sa.Text(), nullable=False),
+    sa.ForeignKeyConstraint(['online_store_id'], ['online_store.id'], name=op.f('fk_monitor_run_online_store_id_online_store'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_monitor_run'))
+    )
+    with op.batch_alter_table('monitor_run', schema=None) as batch_op:
+        batch_op.create_index('ix_monitor_run_store', ['online_store_id', 'started_at'], unique=False)
+
+    op.create_table('naming_case',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('business_id', sa.Integer(), nullable=False),
+    sa.Column('status', sa.Enum('candidate', 'proposed', 'approved-for-notice', 'notice-sent', 'representations-received', 'decided-publish', 'no-action', 'published', 'removed', name='naming_case_status', native_enum=False, create_constraint=True, length=32), nullable=False),
+    sa.Column('opened_by_id', sa.Integer(), nullable=True),
+    sa.Column('evidence', sa.JSON(), nullable=False),
+    sa.Column('statement', sa.Text(), nullable=False),
+    sa.Column('proposed_by_id', sa.Integer(), nullable=True),
+    sa.Column('proposed_at', retail.timeutil.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('approved_by_id', sa.Integer(), nullable=True),
+    sa.Column('approved_at', retail.timeutil.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('notice_sent_by_id', sa.Integer(), nullable=True),
+    sa.Column('notice_sent_on', sa.Date(), nullable=True),
+    sa.Column('representations_due', sa.Date(), nullable=True),
+    sa.Column('representations_text', sa.Text(), nullable=False),
+    sa.Column('representations_at', retail.timeutil.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('representations_by', sa.String(length=254), nullable=False),
+    sa.Column('decided_by_id', sa.Integer(), nullable=True),
+    sa.Column('decided_at', retail.timeutil.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('decision_reasons', sa.Text(), nullable=False),
+    sa.Column('published_by_id', sa.Integer(), nullable=True),
+    sa.Column('published_on', sa.Date(), nullable=True),
+    sa.Column('expires_on', sa.Date(), nullable=True),
+    sa.Column('removed_on', sa.Date(), nullable=True),
+    sa.Column('removed_reason', sa.Text(), nullable=False),
+    sa.Column('reply_text', sa.Text(), nullable=False),
+    sa.Column('reply_status', sa.Enum('none', 'pending', 'approved', 'rejected', name='naming_reply_status', native_enum=False, create_constraint=True, length=16), nullable=False),
+    sa.Column('reply_submitted_at', retail.timeutil.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('reply_checked_by_id', sa.Integer(), nullable=True),
+    sa.Column('reply_checked_at', retail.timeutil.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('reply_rejection_reason', sa.Text(), nullable=False),
+    sa.Column('version', sa.Integer(), nullable=False),
+    sa.Column('created_at', retail.timeutil.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', retail.timeutil.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['approved_by_id'], ['user_account.id'], name=op.f('fk_naming_case_approved_by_id_user_account')),
+    sa.ForeignKeyConstraint(['business_id'], ['business.id'], name=op.f('fk_naming_case_business_id_business')),
+    sa.ForeignKeyConstraint(['decided_by_id'], ['user_account.id'], name=op.f('fk_naming_case_decided_by_id_user_account')),
+    sa.ForeignKeyConstraint(['notice_sent_by_id'], ['user_account.id'], name=op.f('fk_naming_case_notice_sent_by_id_user_account')),
+    sa.ForeignKeyConstraint(['opened_by_id'], ['user_account.id'], name=op.f('fk_naming_case_opened_by_id_user_account')),
+    sa.ForeignKeyConstraint(['proposed_by_id'], ['user_account.id'], name=op.f('fk_naming_case_proposed_by_id_user_account')),
+    sa.ForeignKeyConstraint(['published_by_id'], ['user_account.id'], name=op.f('fk_naming_case_published_by_id_user_account')),
+    sa.ForeignKeyConstraint(['reply_checked_by_id'], ['user_account.id'], name=op.f('fk_naming_case_reply_checked_by_id_user_account')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_naming_case'))
+    )
+    with op.batch_alter_table('naming_case', schema=None) as batch_op:
+        batch_op.create_index('ix_naming_case_business', ['business_id', 'status'], unique=False)
+        batch_op.create_index('ix_naming_case_published', ['status', 'published_on', 'expires_on'], unique=False)
+
+    op.create_table('operation',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('name', sa.String(length=200), nullable=False),
+    sa.Column('lead_agency', sa.Enum('trading-standards', 'police', name='lead_agency', native_enum=False, create_constraint=True, length=25), nullable=False),
+    sa.Column('boroughs', sa.JSON(), nullable=False),
+    sa.Column('starts_on', sa.Date(), nullable=False),
+    sa.Column('ends_on', sa.Date(), nullable=False),
+    sa.Column('lead_officer_id', sa.Integer(), nullable=True),
+    sa.Column('risk_assessment_ref', sa.String(length=100), nullable=False),
+    sa.Column('authorisation_ref', sa.String(length=100), nullable=False),
+    sa.Column('briefing_on', sa.Date(), nullable=True),
+    sa.Column('notes', sa.Text(), nullable=False),
+    sa.Column('version', sa.Integer(), nullable=False),
+    sa.Column('created_at', retail.timeutil.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', retail.timeutil.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['lead_officer_id'], ['user_account.id'], name=op.f('fk_operation_lead_officer_id_user_account')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_operation'))
+    )
+    with op.batch_alter_table('operation', schema=None) as batch_op:
+        batch_op.create_index('ix_operation_dates', ['starts_on', 'ends_on'], unique=False)
+
     op.create_table('premises_sells',
     sa.Column('premises_id', sa.Integer(), nullable=False),
     sa.Column('category', sa.String(length=16), nullable=False),
@@ -214,11 +423,497 @@ def upgrade():
     with op.batch_alter_table('rra_status_event', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_rra_status_event_signature_id'), ['signature_id'], unique=False)
 
+    op.create_table('score_factor',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('score_id', sa.Integer(), nullable=False),
+    sa.Column('business_id', sa.Integer(), nullable=False),
+    sa.Column('premises_id', sa.Integer(), nullable=True),
+    sa.Column('online_store_id', sa.Integer(), nullable=True),
+    sa.Column('kind', sa.String(length=40), nullable=False),
+    sa.Column('points', sa.Integer(), nullable=False),
+    sa.Column('on', sa.Date(), nullable=True),
+    sa.Column('record_type', sa.String(length=40), nullable=False),
+    sa.Column('record_id', sa.Integer(), nullable=False),
+    sa.Column('description', sa.String(length=300), nullable=False),
+    sa.ForeignKeyConstraint(['score_id'], ['compliance_score.id'], name=op.f('fk_score_factor_score_id_compliance_score'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_score_factor'))
+    )
+    with op.batch_alter_table('score_factor', schema=None) as batch_op:
+        batch_op.create_index('ix_score_factor_score', ['score_id'], unique=False)
+
+    op.create_table('store_monitor',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('online_store_id', sa.Integer(), nullable=False),
+    sa.Column('start_urls', sa.Text(), nullable=False),
+    sa.Column('interval_hours', sa.Integer(), nullable=False),
+    sa.Column('listing_cap', sa.Integer(), nullable=False),
+    sa.Column('enabled', sa.Boolean(), nullable=False),
+    sa.Column('next_due_at', retail.timeutil.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('check_requested_at', retail.timeutil.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('check_requested_by', sa.String(length=254), nullable=False),
+    sa.Column('lease_owner', sa.String(length=120), nullable=True),
+    sa.Column('lease_expires_at', retail.timeutil.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('run_started_at', retail.timeutil.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('progress_done', sa.Integer(), nullable=False),
+    sa.Column('progress_total', sa.Integer(), nullable=False),
+    sa.Column('last_run_at', retail.timeutil.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('last_result', sa.JSON(), nullable=False),
+    sa.Column('age_check', sa.String(length=8), nullable=True),
+    sa.Column('bladed_listings', sa.Integer(), nullable=False),
+    sa.Column('risky_listings', sa.Integer(), nullable=False),
+    sa.Column('prohibited', sa.JSON(), nullable=False),
+    sa.Column('prohibited_count', sa.Integer(), nullable=False),
+    sa.Column('verdict_listing_id', sa.Integer(), nullable=True),
+    sa.Column('verdict_policy_id', sa.Integer(), nullable=True),
+    sa.Column('verdict_reason', sa.Text(), nullable=False),
+    sa.Column('verdict_at', retail.timeutil.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('version', sa.Integer(), nullable=False),
+    sa.Column('created_at', retail.timeutil.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', retail.timeutil.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['online_store_id'], ['online_store.id'], name=op.f('fk_store_monitor_online_store_id_online_store'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_store_monitor')),
+    sa.UniqueConstraint('online_store_id', name=op.f('uq_store_monitor_online_store_id'))
+    )
+    with op.batch_alter_table('store_monitor', schema=None) as batch_op:
+        batch_op.create_index('ix_store_monitor_due', ['enabled', 'next_due_at'], unique=False)
+        batch_op.create_index('ix_store_monitor_lease', ['lease_expires_at'], unique=False)
+        batch_op.create_index('ix_store_monitor_requested', ['check_requested_at'], unique=False)
+        batch_op.create_index('ix_store_monitor_verdict', ['age_check', 'risky_listings'], unique=False)
+
+    op.create_table('training_invitation',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('business_id', sa.Integer(), nullable=False),
+    sa.Column('premises_id', sa.Integer(), nullable=True),
+    sa.Column('session_id', sa.Integer(), nullable=True),
+    sa.Column('visited_on', sa.Date(), nullable=True),
+    sa.Column('visit_officer', sa.String(length=120), nullable=False),
+    sa.Column('letter_sent_on', sa.Date(), nullable=True),
+    sa.Column('letter_sent_by', sa.String(length=120), nullable=False),
+    sa.Column('deadline', sa.Date(), nullable=False),
+    sa.Column('places', sa.Integer(), nullable=False),
+    sa.Column('response', sa.Enum('pending', 'accepted', 'declined', 'no-response', name='invitation_response', native_enum=False, create_constraint=True, length=19), nullable=False),
+    sa.Column('responded_on', sa.Date(), nullable=True),
+    sa.Column('responded_by', sa.String(length=254), nullable=False),
+    sa.Column('decline_reason', sa.Text(), nullable=False),
+    sa.Column('notes', sa.Text(), nullable=False),
+    sa.Column('version', sa.Integer(), nullable=False),
+    sa.Column('created_at', retail.timeutil.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', retail.timeutil.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['business_id'], ['business.id'], name=op.f('fk_training_invitation_business_id_business')),
+    sa.ForeignKeyConstraint(['premises_id'], ['premises.id'], name=op.f('fk_training_invitation_premises_id_premises')),
+    sa.ForeignKeyConstraint(['session_id'], ['training_session.id'], name=op.f('fk_training_invitation_session_id_training_session')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_training_invitation'))
+    )
+    with op.batch_alter_table('training_invitation', schema=None) as batch_op:
+        batch_op.create_index('ix_training_invitation_business', ['business_id', 'response'], unique=False)
+        batch_op.create_index('ix_training_invitation_letter', ['letter_sent_on', 'visited_on'], unique=False)
+        batch_op.create_index(batch_op.f('ix_training_invitation_premises_id'), ['premises_id'], unique=False)
+        batch_op.create_index('ix_training_invitation_response_deadline', ['response', 'deadline'], unique=False)
+        batch_op.create_index(batch_op.f('ix_training_invitation_session_id'), ['session_id'], unique=False)
+
+    op.create_table('listing_check',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('listing_id', sa.Integer(), nullable=False),
+    sa.Column('online_store_id', sa.Integer(), nullable=False),
+    sa.Column('checked_at', retail.timeutil.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('final_url', sa.String(length=1000), nullable=False),
+    sa.Column('http_status', sa.Integer(), nullable=True),
+    sa.Column('not_modified', sa.Boolean(), nullable=False),
+    sa.Column('changed', sa.Boolean(), nullable=False),
+    sa.Column('content_hash', sa.String(length=64), nullable=True),
+    sa.Column('etag', sa.String(length=300), nullable=True),
+    sa.Column('last_modified', sa.String(length=100), nullable=True),
+    sa.Column('bladed', sa.Boolean(), nullable=True),
+    sa.Column('age_check', sa.String(length=8), nullable=True),
+    sa.Column('prohibited', sa.JSON(), nullable=False),
+    sa.Column('cues', sa.JSON(), nullable=False),
+    sa.Column('rules_version', sa.String(length=32), nullable=False),
+    sa.Column('error', sa.Text(), nullable=False),
+    sa.Column('page_text', sa.LargeBinary(), nullable=True),
+    sa.ForeignKeyConstraint(['listing_id'], ['listing.id'], name=op.f('fk_listing_check_listing_id_listing'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['online_store_id'], ['online_store.id'], name=op.f('fk_listing_check_online_store_id_online_store'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_listing_check'))
+    )
+    with op.batch_alter_table('listing_check', schema=None) as batch_op:
+        batch_op.create_index('ix_listing_check_listing', ['listing_id', 'checked_at'], unique=False)
+        batch_op.create_index('ix_listing_check_store', ['online_store_id', 'checked_at'], unique=False)
+
+    op.create_table('monitor_alert',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('online_store_id', sa.Integer(), nullable=False),
+    sa.Column('listing_id', sa.Integer(), nullable=True),
+    sa.Column('kind', sa.Enum('age_check_worse', 'prohibited_found', name='alert_kind', native_enum=False, create_constraint=True, length=24), nullable=False),
+    sa.Column('before', sa.String(length=200), nullable=False),
+    sa.Column('after', sa.String(length=200), nullable=False),
+    sa.Column('detail', sa.Text(), nullable=False),
+    sa.Column('raised_at', retail.timeutil.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('acknowledged_by_id', sa.Integer(), nullable=True),
+    sa.Column('acknowledged_at', retail.timeutil.UTCDateTime(timezone=True), nullable=True),
+    sa.ForeignKeyConstraint(['acknowledged_by_id'], ['user_account.id'], name=op.f('fk_monitor_alert_acknowledged_by_id_user_account')),
+    sa.ForeignKeyConstraint(['listing_id'], ['listing.id'], name=op.f('fk_monitor_alert_listing_id_listing'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['online_store_id'], ['online_store.id'], name=op.f('fk_monitor_alert_online_store_id_online_store'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_monitor_alert'))
+    )
+    with op.batch_alter_table('monitor_alert', schema=None) as batch_op:
+        batch_op.create_index('ix_monitor_alert_open', ['acknowledged_at', 'raised_at'], unique=False)
+        batch_op.create_index('ix_monitor_alert_store', ['online_store_id', 'raised_at'], unique=False)
+
+    op.create_table('naming_attachment',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('case_id', sa.Integer(), nullable=False),
+    sa.Column('filename', sa.String(length=255), nullable=False),
+    sa.Column('content_type', sa.String(length=120), nullable=False),
+    sa.Column('size', sa.Integer(), nullable=False),
+    sa.Column('data', sa.LargeBinary(), nullable=False),
+    sa.Column('uploaded_at', retail.timeutil.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('uploaded_by_id', sa.Integer(), nullable=True),
+    sa.Column('uploaded_by', sa.String(length=254), nullable=False),
+    sa.ForeignKeyConstraint(['case_id'], ['naming_case.id'], name=op.f('fk_naming_attachment_case_id_naming_case'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['uploaded_by_id'], ['user_account.id'], name=op.f('fk_naming_attachment_uploaded_by_id_user_account')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_naming_attachment'))
+    )
+    with op.batch_alter_table('naming_attachment', schema=None) as batch_op:
+        batch_op.create_index('ix_naming_attachment_case', ['case_id'], unique=False)
+
+    op.create_table('naming_step',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('case_id', sa.Integer(), nullable=False),
+    sa.Column('at', retail.timeutil.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('user_id', sa.Integer(), nullable=True),
+    sa.Column('actor', sa.String(length=254), nullable=False),
+    sa.Column('action', sa.String(length=40), nullable=False),
+    sa.Column('from_status', sa.String(length=32), nullable=False),
+    sa.Column('to_status', sa.String(length=32), nullable=False),
+    sa.Column('reason', sa.Text(), nullable=False),
+    sa.ForeignKeyConstraint(['case_id'], ['naming_case.id'], name=op.f('fk_naming_step_case_id_naming_case'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['user_id'], ['user_account.id'], name=op.f('fk_naming_step_user_id_user_account')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_naming_step'))
+    )
+    with op.batch_alter_table('naming_step', schema=None) as batch_op:
+        batch_op.create_index('ix_naming_step_case', ['case_id', 'id'], unique=False)
+
+    op.create_table('operation_officer',
+    sa.Column('operation_id', sa.Integer(), nullable=False),
+    sa.Column('user_id', sa.Integer(), nullable=False),
+    sa.ForeignKeyConstraint(['operation_id'], ['operation.id'], name=op.f('fk_operation_officer_operation_id_operation'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['user_id'], ['user_account.id'], name=op.f('fk_operation_officer_user_id_user_account')),
+    sa.PrimaryKeyConstraint('operation_id', 'user_id', name=op.f('pk_operation_officer'))
+    )
+    with op.batch_alter_table('operation_officer', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_operation_officer_user_id'), ['user_id'], unique=False)
+
+    op.create_table('test_purchase',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('kind', sa.Enum('underage', 'challenge25', name='purchase_kind', native_enum=False, create_constraint=True, length=19), nullable=False),
+    sa.Column('channel', sa.Enum('in-store', 'online', name='purchase_channel', native_enum=False, create_constraint=True, length=16), nullable=False),
+    sa.Column('stage', sa.Enum('ordered', 'dispatched', 'delivered', 'concluded', name='purchase_stage', native_enum=False, create_constraint=True, length=18), nullable=False),
+    sa.Column('business_id', sa.Integer(), nullable=False),
+    sa.Column('premises_id', sa.Integer(), nullable=True),
+    sa.Column('online_store_id', sa.Integer(), nullable=True),
+    sa.Column('operation_id', sa.Integer(), nullable=True),
+    sa.Column('purchase_date', sa.Date(), nullable=False),
+    sa.Column('time_from', sa.Time(), nullable=True),
+    sa.Column('time_to', sa.Time(), nullable=True),
+    sa.Column('volunteer_id', sa.Integer(), nullable=True),
+    sa.Column('tester_age', sa.Integer(), nullable=True),
+    sa.Column('officer_inside', sa.String(length=200), nullable=False),
+    sa.Column('officer_outside', sa.String(length=200), nullable=False),
+    sa.Column('item_category', sa.String(length=16), nullable=False),
+    sa.Column('item_description', sa.String(length=200), nullable=False),
+    sa.Column('item_price', sa.Numeric(precision=10, scale=2), nullable=True),
+    sa.Column('staff_action', sa.Enum('no-challenge', 'asked-age', 'asked-id', 'refused', name='staff_action', native_enum=False, create_constraint=True, length=20), nullable=True),
+    sa.Column('id_shown', sa.String(length=60), nullable=False),
+    sa.Column('sale_made', sa.Boolean(), nullable=True),
+    sa.Column('staff_description', sa.Text(), nullable=False),
+    sa.Column('signage_seen', sa.Boolean(), nullable=True),
+    sa.Column('knives_secure', sa.Boolean(), nullable=True),
+    sa.Column('receipt_number', sa.String(length=60), nullable=False),
+    sa.Column('item_retained', sa.Boolean(), nullable=False),
+    sa.Column('exhibit_ref', sa.String(length=60), nullable=False),
+    sa.Column('notes', sa.Text(), nullable=False),
+    sa.Column('listing_url', sa.String(length=1000), nullable=False),
+    sa.Column('order_ref', sa.String(length=100), nullable=False),
+    sa.Column('account_details', sa.Text(), nullable=False),
+    sa.Column('dob_entered', sa.Enum('true', 'false', 'not-asked', name='dob_entered', native_enum=False, create_constraint=True, length=17), nullable=True),
+    sa.Column('checkout_age_statement', sa.Boolean(), nullable=True),
+    sa.Column('checkout_dob_asked', sa.Boolean(), nullable=True),
+    sa.Column('checkout_tickbox', sa.Boolean(), nullable=True),
+    sa.Column('checkout_av_run', sa.Boolean(), nullable=True),
+    sa.Column('checkout_av_provider', sa.String(length=100), nullable=False),
+    sa.Column('checkout_av_result', sa.String(length=200), nullable=False),
+    sa.Column('checkout_id_upload', sa.Boolean(), nullable=True),
+    sa.Column('order_cancelled', sa.Boolean(), nullable=True),
+    sa.Column('dispatched_on', sa.Date(), nullable=True),
+    sa.Column('parcel_marked', sa.Boolean(), nullable=True),
+    sa.Column('parcel_marking_text', sa.String(length=500), nullable=False),
+    sa.Column('parcel_photo_ref', sa.String(length=100), nullable=False),
+    sa.Column('courier', sa.String(length=100), nullable=False),
+    sa.Column('courier_service', sa.String(length=100), nullable=False),
+    sa.Column('age_verified_service', sa.Boolean(), nullable=True),
+    sa.Column('delivered_on', sa.Date(), nullable=True),
+    sa.Column('delivered_to', sa.Enum('home', 'locker', 'collection-point', 'not-delivered', name='delivered_to', native_enum=False, create_constraint=True, length=24), nullable=True),
+    sa.Column('received_by', sa.String(length=200), nullable=False),
+    sa.Column('delivery_id_asked', sa.Boolean(), nullable=True),
+    sa.Column('delivery_dob_entered', sa.Boolean(), nullable=True),
+    sa.Column('left_unattended', sa.Boolean(), nullable=True),
+    sa.Column('left_with_neighbour', sa.Boolean(), nullable=True),
+    sa.Column('signature_taken', sa.Boolean(), nullable=True),
+    sa.Column('outcome', sa.Enum('PASS_REFUSED', 'PASS_ID_REQUESTED_REFUSED', 'FAIL_SOLD_NO_CHALLENGE', 'FAIL_SOLD_AFTER_CHALLENGE', 'PASS_REFUSED_AT_CHECKOUT', 'PASS_REFUSED_AT_DELIVERY', 'FAIL_DELIVERED_NO_AGE_CHECK', 'FAIL_LEFT_UNATTENDED', 'FAIL_DELIVERED_TO_LOCKER', 'INCONCLUSIVE', name='purchase_outcome', native_enum=False, create_constraint=True, length=35), nullable=True),
+    sa.Column('failed', sa.Boolean(), nullable=False),
+    sa.Column('checkout_failed', sa.Boolean(), nullable=False),
+    sa.Column('dispatch_failed', sa.Boolean(), nullable=False),
+    sa.Column('courier_failed', sa.Boolean(), nullable=False),
+    sa.Column('concluded_on', sa.Date(), nullable=True),
+    sa.Column('amendment_count', sa.Integer(), nullable=False),
+    sa.Column('created_by_id', sa.Integer(), nullable=True),
+    sa.Column('version', sa.Integer(), nullable=False),
+    sa.Column('created_at', retail.timeutil.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', retail.timeutil.UTCDateTime(timezone=True), nullable=False),
+    sa.CheckConstraint('(premises_id IS NOT NULL) OR (online_store_id IS NOT NULL)', name=op.f('ck_test_purchase_has_target')),
+    sa.ForeignKeyConstraint(['business_id'], ['business.id'], name=op.f('fk_test_purchase_business_id_business')),
+    sa.ForeignKeyConstraint(['created_by_id'], ['user_account.id'], name=op.f('fk_test_purchase_created_by_id_user_account')),
+    sa.ForeignKeyConstraint(['online_store_id'], ['online_store.id'], name=op.f('fk_test_purchase_online_store_id_online_store')),
+    sa.ForeignKeyConstraint(['operation_id'], ['operation.id'], name=op.f('fk_test_purchase_operation_id_operation')),
+    sa.ForeignKeyConstraint(['premises_id'], ['premises.id'], name=op.f('fk_test_purchase_premises_id_premises')),
+    sa.ForeignKeyConstraint(['volunteer_id'], ['volunteer.id'], name=op.f('fk_test_purchase_volunteer_id_volunteer')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_test_purchase'))
+    )
+    with op.batch_alter_table('test_purchase', schema=None) as batch_op:
+        batch_op.create_index('ix_test_purchase_business_date', ['business_id', 'purchase_date'], unique=False)
+        batch_op.create_index('ix_test_purchase_date', ['purchase_date', 'id'], unique=False)
+        batch_op.create_index('ix_test_purchase_kind_channel_date', ['kind', 'channel', 'purchase_date'], unique=False)
+        batch_op.create_index('ix_test_purchase_operation', ['operation_id'], unique=False)
+        batch_op.create_index('ix_test_purchase_premises_date', ['premises_id', 'purchase_date'], unique=False)
+        batch_op.create_index('ix_test_purchase_stage', ['stage'], unique=False)
+        batch_op.create_index('ix_test_purchase_store_date', ['online_store_id', 'purchase_date'], unique=False)
+        batch_op.create_index(batch_op.f('ix_test_purchase_volunteer_id'), ['volunteer_id'], unique=False)
+
+    op.create_table('training_attendance',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('session_id', sa.Integer(), nullable=False),
+    sa.Column('invitation_id', sa.Integer(), nullable=True),
+    sa.Column('business_id', sa.Integer(), nullable=False),
+    sa.Column('premises_id', sa.Integer(), nullable=True),
+    sa.Column('person_name', sa.String(length=120), nullable=False),
+    sa.Column('person_role', sa.String(length=120), nullable=False),
+    sa.Column('status', sa.Enum('booked', 'attended', 'no-show', name='attendance_status', native_enum=False, create_constraint=True, length=16), nullable=False),
+    sa.Column('exam_score', sa.Integer(), nullable=True),
+    sa.Column('passed', sa.Boolean(), nullable=True),
+    sa.Column('certificate_number', sa.String(length=32), nullable=True),
+    sa.Column('certificate_expires', sa.Date(), nullable=True),
+    sa.Column('version', sa.Integer(), nullable=False),
+    sa.Column('created_at', retail.timeutil.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', retail.timeutil.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['business_id'], ['business.id'], name=op.f('fk_training_attendance_business_id_business')),
+    sa.ForeignKeyConstraint(['invitation_id'], ['training_invitation.id'], name=op.f('fk_training_attendance_invitation_id_training_invitation')),
+    sa.ForeignKeyConstraint(['premises_id'], ['premises.id'], name=op.f('fk_training_attendance_premises_id_premises')),
+    sa.ForeignKeyConstraint(['session_id'], ['training_session.id'], name=op.f('fk_training_attendance_session_id_training_session')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_training_attendance')),
+    sa.UniqueConstraint('certificate_number', name=op.f('uq_training_attendance_certificate_number'))
+    )
+    with op.batch_alter_table('training_attendance', schema=None) as batch_op:
+        batch_op.create_index('ix_training_attendance_business_expiry', ['business_id', 'certificate_expires'], unique=False)
+        batch_op.create_index('ix_training_attendance_expiry', ['certificate_expires'], unique=False)
+        batch_op.create_index(batch_op.f('ix_training_attendance_invitation_id'), ['invitation_id'], unique=False)
+        batch_op.create_index('ix_training_attendance_premises_expiry', ['premises_id', 'certificate_expires'], unique=False)
+        batch_op.create_index(batch_op.f('ix_training_attendance_session_id'), ['session_id'], unique=False)
+
+    op.create_table('volunteer_consent',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('volunteer_id', sa.Integer(), nullable=False),
+    sa.Column('operation_id', sa.Integer(), nullable=False),
+    sa.Column('given_by', sa.String(length=120), nullable=False),
+    sa.Column('relationship_to_volunteer', sa.String(length=60), nullable=False),
+    sa.Column('given_on', sa.Date(), nullable=False),
+    sa.Column('birth_certificate_checked_by', sa.String(length=120), nullable=False),
+    sa.Column('photo_ref', sa.String(length=100), nullable=False),
+    sa.Column('withdrawn', sa.Boolean(), nullable=False),
+    sa.Column('version', sa.Integer(), nullable=False),
+    sa.Column('created_at', retail.timeutil.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', retail.timeutil.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['operation_id'], ['operation.id'], name=op.f('fk_volunteer_consent_operation_id_operation')),
+    sa.ForeignKeyConstraint(['volunteer_id'], ['volunteer.id'], name=op.f('fk_volunteer_consent_volunteer_id_volunteer')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_volunteer_consent')),
+    sa.UniqueConstraint('volunteer_id', 'operation_id', name='uq_volunteer_consent_pair')
+    )
+    with op.batch_alter_table('volunteer_consent', schema=None) as batch_op:
+        batch_op.create_index('ix_volunteer_consent_operation', ['operation_id'], unique=False)
+
+    op.create_table('follow_up_action',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('test_purchase_id', sa.Integer(), nullable=False),
+    sa.Column('business_id', sa.Integer(), nullable=False),
+    sa.Column('premises_id', sa.Integer(), nullable=True),
+    sa.Column('online_store_id', sa.Integer(), nullable=True),
+    sa.Column('action_type', sa.Enum('none', 'advice-letter', 'warning-letter', 'retest', 'simple-caution', 'prosecution', name='action_type', native_enum=False, create_constraint=True, length=22), nullable=False),
+    sa.Column('status', sa.Enum('pending', 'completed', 'cancelled', name='action_status', native_enum=False, create_constraint=True, length=17), nullable=False),
+    sa.Column('decided_on', sa.Date(), nullable=False),
+    sa.Column('decided_by', sa.String(length=120), nullable=False),
+    sa.Column('due_on', sa.Date(), nullable=True),
+    sa.Column('completed_on', sa.Date(), nullable=True),
+    sa.Column('retest_purchase_id', sa.Integer(), nullable=True),
+    sa.Column('court', sa.String(length=120), nullable=False),
+    sa.Column('hearing_on', sa.Date(), nullable=True),
+    sa.Column('court_result', sa.String(length=200), nullable=False),
+    sa.Column('fine', sa.Numeric(precision=12, scale=2), nullable=True),
+    sa.Column('costs', sa.Numeric(precision=12, scale=2), nullable=True),
+    sa.Column('notes', sa.Text(), nullable=False),
+    sa.Column('version', sa.Integer(), nullable=False),
+    sa.Column('created_at', retail.timeutil.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', retail.timeutil.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['business_id'], ['business.id'], name=op.f('fk_follow_up_action_business_id_business')),
+    sa.ForeignKeyConstraint(['online_store_id'], ['online_store.id'], name=op.f('fk_follow_up_action_online_store_id_online_store')),
+    sa.ForeignKeyConstraint(['premises_id'], ['premises.id'], name=op.f('fk_follow_up_action_premises_id_premises')),
+    sa.ForeignKeyConstraint(['retest_purchase_id'], ['test_purchase.id'], name=op.f('fk_follow_up_action_retest_purchase_id_test_purchase')),
+    sa.ForeignKeyConstraint(['test_purchase_id'], ['test_purchase.id'], name=op.f('fk_follow_up_action_test_purchase_id_test_purchase')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_follow_up_action'))
+    )
+    with op.batch_alter_table('follow_up_action', schema=None) as batch_op:
+        batch_op.create_index('ix_follow_up_action_business', ['business_id', 'action_type', 'status'], unique=False)
+        batch_op.create_index('ix_follow_up_action_due', ['action_type', 'status', 'due_on'], unique=False)
+        batch_op.create_index('ix_follow_up_action_premises', ['premises_id', 'action_type', 'status'], unique=False)
+        batch_op.create_index('ix_follow_up_action_store', ['online_store_id', 'action_type', 'status'], unique=False)
+        batch_op.create_index(batch_op.f('ix_follow_up_action_test_purchase_id'), ['test_purchase_id'], unique=False)
+
+    op.create_table('notification_letter',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('test_purchase_id', sa.Integer(), nullable=False),
+    sa.Column('business_id', sa.Integer(), nullable=False),
+    sa.Column('template', sa.String(length=60), nullable=False),
+    sa.Column('recipient_name', sa.String(length=200), nullable=False),
+    sa.Column('recipient_address', sa.Text(), nullable=False),
+    sa.Column('drafted_on', sa.Date(), nullable=False),
+    sa.Column('sent_on', sa.Date(), nullable=True),
+    sa.Column('channel', sa.Enum('post', 'email', 'hand-delivered', name='letter_channel', native_enum=False, create_constraint=True, length=22), nullable=True),
+    sa.Column('sent_by_id', sa.Integer(), nullable=True),
+    sa.Column('signed_by_name', sa.String(length=120), nullable=False),
+    sa.Column('replaces_letter_id', sa.Integer(), nullable=True),
+    sa.Column('content', sa.Text(), nullable=True),
+    sa.Column('version', sa.Integer(), nullable=False),
+    sa.Column('created_at', retail.timeutil.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', retail.timeutil.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['business_id'], ['business.id'], name=op.f('fk_notification_letter_business_id_business')),
+    sa.ForeignKeyConstraint(['replaces_letter_id'], ['notification_letter.id'], name=op.f('fk_notification_letter_replaces_letter_id_notification_letter')),
+    sa.ForeignKeyConstraint(['sent_by_id'], ['user_account.id'], name=op.f('fk_notification_letter_sent_by_id_user_account')),
+    sa.ForeignKeyConstraint(['test_purchase_id'], ['test_purchase.id'], name=op.f('fk_notification_letter_test_purchase_id_test_purchase')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_notification_letter'))
+    )
+    with op.batch_alter_table('notification_letter', schema=None) as batch_op:
+        batch_op.create_index('ix_notification_letter_business', ['business_id', 'sent_on'], unique=False)
+        batch_op.create_index(batch_op.f('ix_notification_letter_test_purchase_id'), ['test_purchase_id'], unique=False)
+        batch_op.create_index('ix_notification_letter_unsent', ['sent_on', 'id'], unique=False)
+
+    op.create_table('training_refusal',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('business_id', sa.Integer(), nullable=False),
+    sa.Column('premises_id', sa.Integer(), nullable=True),
+    sa.Column('refused_on', sa.Date(), nullable=False),
+    sa.Column('kind', sa.Enum('declined', 'no-show', name='refusal_kind', native_enum=False, create_constraint=True, length=16), nullable=False),
+    sa.Column('invitation_id', sa.Integer(), nullable=True),
+    sa.Column('attendance_id', sa.Integer(), nullable=True),
+    sa.Column('reason', sa.Text(), nullable=False),
+    sa.Column('recorded_by', sa.String(length=254), nullable=False),
+    sa.Column('recorded_at', retail.timeutil.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['attendance_id'], ['training_attendance.id'], name=op.f('fk_training_refusal_attendance_id_training_attendance')),
+    sa.ForeignKeyConstraint(['business_id'], ['business.id'], name=op.f('fk_training_refusal_business_id_business')),
+    sa.ForeignKeyConstraint(['invitation_id'], ['training_invitation.id'], name=op.f('fk_training_refusal_invitation_id_training_invitation')),
+    sa.ForeignKeyConstraint(['premises_id'], ['premises.id'], name=op.f('fk_training_refusal_premises_id_premises')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_training_refusal')),
+    sa.UniqueConstraint('attendance_id', name='uq_training_refusal_attendance_id'),
+    sa.UniqueConstraint('invitation_id', name='uq_training_refusal_invitation_id')
+    )
+    with op.batch_alter_table('training_refusal', schema=None) as batch_op:
+        batch_op.create_index('ix_training_refusal_business_on', ['business_id', 'refused_on'], unique=False)
+        batch_op.create_index('ix_training_refusal_premises_on', ['premises_id', 'refused_on'], unique=False)
+
     # ### end Alembic commands ###
 
 
 def downgrade():
     # ### commands auto generated by Alembic - please adjust! ###
+    with op.batch_alter_table('training_refusal', schema=None) as batch_op:
+        batch_op.drop_index('ix_training_refusal_premises_on')
+        batch_op.drop_index('ix_training_refusal_business_on')
+
+    op.drop_table('training_refusal')
+    with op.batch_alter_table('notification_letter', schema=None) as batch_op:
+        batch_op.drop_index('ix_notification_letter_unsent')
+        batch_op.drop_index(batch_op.f('ix_notification_letter_test_purchase_id'))
+        batch_op.drop_index('ix_notification_letter_business')
+
+    op.drop_table('notification_letter')
+    with op.batch_alter_table('follow_up_action', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_follow_up_action_test_purchase_id'))
+        batch_op.drop_index('ix_follow_up_action_store')
+        batch_op.drop_index('ix_follow_up_action_premises')
+        batch_op.drop_index('ix_follow_up_action_due')
+        batch_op.drop_index('ix_follow_up_action_business')
+
+    op.drop_table('follow_up_action')
+    with op.batch_alter_table('volunteer_consent', schema=None) as batch_op:
+        batch_op.drop_index('ix_volunteer_consent_operation')
+
+    op.drop_table('volunteer_consent')
+    with op.batch_alter_table('training_attendance', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_training_attendance_session_id'))
+        batch_op.drop_index('ix_training_attendance_premises_expiry')
+        batch_op.drop_index(batch_op.f('ix_training_attendance_invitation_id'))
+        batch_op.drop_index('ix_training_attendance_expiry')
+        batch_op.drop_index('ix_training_attendance_business_expiry')
+
+    op.drop_table('training_attendance')
+    with op.batch_alter_table('test_purchase', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_test_purchase_volunteer_id'))
+        batch_op.drop_index('ix_test_purchase_store_date')
+        batch_op.drop_index('ix_test_purchase_stage')
+        batch_op.drop_index('ix_test_purchase_premises_date')
+        batch_op.drop_index('ix_test_purchase_operation')
+        batch_op.drop_index('ix_test_purchase_kind_channel_date')
+        batch_op.drop_index('ix_test_purchase_date')
+        batch_op.drop_index('ix_test_purchase_business_date')
+
+    op.drop_table('test_purchase')
+    with op.batch_alter_table('operation_officer', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_operation_officer_user_id'))
+
+    op.drop_table('operation_officer')
+    with op.batch_alter_table('naming_step', schema=None) as batch_op:
+        batch_op.drop_index('ix_naming_step_case')
+
+    op.drop_table('naming_step')
+    with op.batch_alter_table('naming_attachment', schema=None) as batch_op:
+        batch_op.drop_index('ix_naming_attachment_case')
+
+    op.drop_table('naming_attachment')
+    with op.batch_alter_table('monitor_alert', schema=None) as batch_op:
+        batch_op.drop_index('ix_monitor_alert_store')
+        batch_op.drop_index('ix_monitor_alert_open')
+
+    op.drop_table('monitor_alert')
+    with op.batch_alter_table('listing_check', schema=None) as batch_op:
+        batch_op.drop_index('ix_listing_check_store')
+        batch_op.drop_index('ix_listing_check_listing')
+
+    op.drop_table('listing_check')
+    with op.batch_alter_table('training_invitation', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_training_invitation_session_id'))
+        batch_op.drop_index('ix_training_invitation_response_deadline')
+        batch_op.drop_index(batch_op.f('ix_training_invitation_premises_id'))
+        batch_op.drop_index('ix_training_invitation_letter')
+        batch_op.drop_index('ix_training_invitation_business')
+
+    op.drop_table('training_invitation')
+    with op.batch_alter_table('store_monitor', schema=None) as batch_op:
+        batch_op.drop_index('ix_store_monitor_verdict')
+        batch_op.drop_index('ix_store_monitor_requested')
+        batch_op.drop_index('ix_store_monitor_lease')
+        batch_op.drop_index('ix_store_monitor_due')
+
+    op.drop_table('store_monitor')
+    with op.batch_alter_table('score_factor', schema=None) as batch_op:
+        batch_op.drop_index('ix_score_factor_score')
+
+    op.drop_table('score_factor')
     with op.batch_alter_table('rra_status_event', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_rra_status_event_signature_id'))
 
@@ -231,11 +926,34 @@ def downgrade():
         batch_op.drop_index('ix_premises_sells_category')
 
     op.drop_table('premises_sells')
+    with op.batch_alter_table('operation', schema=None) as batch_op:
+        batch_op.drop_index('ix_operation_dates')
+
+    op.drop_table('operation')
+    with op.batch_alter_table('naming_case', schema=None) as batch_op:
+        batch_op.drop_index('ix_naming_case_published')
+        batch_op.drop_index('ix_naming_case_business')
+
+    op.drop_table('naming_case')
+    with op.batch_alter_table('monitor_run', schema=None) as batch_op:
+        batch_op.drop_index('ix_monitor_run_store')
+
+    op.drop_table('monitor_run')
+    with op.batch_alter_table('listing', schema=None) as batch_op:
+        batch_op.drop_index('ix_listing_targets')
+        batch_op.drop_index('ix_listing_store_kind')
+
+    op.drop_table('listing')
     op.drop_table('import_batch')
     with op.batch_alter_table('user_account', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_user_account_business_id'))
 
     op.drop_table('user_account')
+    with op.batch_alter_table('training_session', schema=None) as batch_op:
+        batch_op.drop_index('ix_training_session_starts_at')
+        batch_op.drop_index(batch_op.f('ix_training_session_course_id'))
+
+    op.drop_table('training_session')
     with op.batch_alter_table('rra_signature', schema=None) as batch_op:
         batch_op.drop_index('ix_rra_signature_business_status')
 
@@ -252,7 +970,17 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_online_store_business_id'))
 
     op.drop_table('online_store')
+    with op.batch_alter_table('compliance_score', schema=None) as batch_op:
+        batch_op.drop_index('ix_compliance_score_current_candidate')
+        batch_op.drop_index('ix_compliance_score_current_band')
+        batch_op.drop_index('ix_compliance_score_business')
+
+    op.drop_table('compliance_score')
+    op.drop_table('volunteer')
+    op.drop_table('training_course')
     op.drop_table('setting')
+    op.drop_table('scoring_rules')
+    op.drop_table('scheduler_job')
     op.drop_table('form_submission')
     with op.batch_alter_table('business', schema=None) as batch_op:
         batch_op.drop_index('ix_business_type')
