@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: 95bb5956b99d
+Revision ID: d7be88d6cf93
 Revises: 
-Create Date: 2026-11-23 22:48:33.749760
+Create Date: 2026-11-23 22:53:02.541381
 
 """
 from alembic import op
@@ -681,7 +681,7 @@ def upgrade():
     with op.batch_alter_table('test_purchase', schema=None) as batch_op:
         batch_op.create_index('ix_test_purchase_business_date', ['business_id', 'purchase_date'], unique=False)
         batch_op.create_index('ix_test_purchase_date', ['purchase_date', 'id'], unique=False)
-        batch_op.create_index('ix_test_purchase_kind_channel_date', ['kind', 'channel', 'purchase_date'], unique=False)
+        batch_op.create_index('ix_test_purchase_kind_channel_date', ['kind', 'channel', 'purchase_date', 'outcome', 'business_id', 'premises_id'], unique=False)
         batch_op.create_index('ix_test_purchase_operation', ['operation_id'], unique=False)
         batch_op.create_index('ix_test_purchase_premises_date', ['premises_id', 'purchase_date'], unique=False)
         batch_op.create_index('ix_test_purchase_stage', ['stage'], unique=False)
