@@ -414,14 +414,21 @@ def _letter_sent_redirect(tp: TestPurchase):
     return redirect(url_for(".amend", purchase_id=tp.id))
 
 
-@bp.route("/purchases/<int:purchase_id>/dispatch", methods=["GET", "POST"])
-@roles_required(STAFF)
-def dispatch(purchase_id: int):
+def _online_stage(purchase_id: int):
+    """The online purchase whose next stage is being recorded, and the redirect to send instead once its letter
+    has gone (corrections are then amendments)."""
     tp = get_or_404(TestPurchase, purchase_id)
     if tp.channel != Channel.ONLINE:
         abort(404)
-    if tp.sent_letter:
-        return _letter_sent_redirect(tp)
+    return tp, (_letter_sent_redirect(tp) if tp.sent_letter else None)
+
+
+@bp.route("/purchases/<int:purchase_id>/dispatch", methods=["GET", "POST"])
+@roles_required(STAFF)
+def dispatch(purchase_id: int):
+    tp, refusal = _online_stage(purchase_id)
+    if refusal:
+        return refusal
     form = DispatchForm()
     return _stage_form(tp, form, P.DISPATCH_FIELDS, lambda data: P.record_dispatch(tp, data, form.version.data),
                        "purchases/dispatch_form.html")
@@ -430,11 +437,9 @@ def dispatch(purchase_id: int):
 @bp.route("/purchases/<int:purchase_id>/delivery", methods=["GET", "POST"])
 @roles_required(STAFF)
 def delivery(purchase_id: int):
-    tp = get_or_404(TestPurchase, purchase_id)
-    if tp.channel != Channel.ONLINE:
-        abort(404)
-    if tp.sent_letter:
-        return _letter_sent_redirect(tp)
+    tp, refusal = _online_stage(purchase_id)
+    if refusal:
+        return refusal
     form = DeliveryForm()
     return _stage_form(tp, form, P.DELIVERY_FIELDS, lambda data: P.record_delivery(tp, data, form.version.data),
                        "purchases/delivery_form.html")
@@ -443,11 +448,9 @@ def delivery(purchase_id: int):
 @bp.route("/purchases/<int:purchase_id>/outcome", methods=["GET", "POST"])
 @roles_required(STAFF)
 def outcome(purchase_id: int):
-    tp = get_or_404(TestPurchase, purchase_id)
-    if tp.channel != Channel.ONLINE:
-        abort(404)
-    if tp.sent_letter:
-        return _letter_sent_redirect(tp)
+    tp, refusal = _online_stage(purchase_id)
+    if refusal:
+        return refusal
     form = OutcomeForm()
     if request.method == "GET":
         form.version.data = tp.version
