@@ -204,6 +204,16 @@ def _clean(line: int, raw: dict) -> ImportRow:
     if not v["legal_name"]:
         row.errors.append("Business name is missing.")
     try:
+        v["business_type"] = _parse_type(v["business_type"])
+    except InvalidValue as exc:
+        row.errors.append(str(exc))
+    # An online-only or marketplace seller may have no shop: its row carries the business alone.
+    no_shop = not any(v[c] for c in ("postcode", "address_line1", "borough", "premises_name"))
+    if no_shop and v["business_type"] in (BusinessType.ONLINE_ONLY, BusinessType.MARKETPLACE_SELLER):
+        v["no_shop"] = True
+        return row
+    v["no_shop"] = False
+    try:
         v["postcode"] = normalise_postcode(v["postcode"])
     except InvalidValue as exc:
         row.errors.append(str(exc))
@@ -218,8 +228,7 @@ def _clean(line: int, raw: dict) -> ImportRow:
         v["borough"] = code
         if code == OUTSIDE_LONDON and not v["local_authority"]:
             row.errors.append("A shop outside London needs a local authority.")
-    for column, parser in (("business_type", _parse_type), ("sells", _parse_sells), ("display", _parse_display),
-                           ("status", _parse_status)):
+    for column, parser in (("sells", _parse_sells), ("display", _parse_display), ("status", _parse_status)):
         try:
             v[column] = parser(v[column])
         except InvalidValue as exc:
@@ -252,6 +261,10 @@ def plan_import(content: bytes) -> ImportPlan:
     new_business_keys: set = set()
     for row in good:
         v = row.values
+        if v["no_shop"]:
+            found = by_ref.get(v["external_ref"]) if v["external_ref"] else _find_shopless_by_name(v)
+            row.action = "update" if found else "new business"
+            continue
         business = by_ref.get(v["external_ref"]) if v["external_ref"] else _find_by_name_postcode(v)
         pkey = (v["external_ref"] or name_key(v["legal_name"]), postcode_key(v["postcode"]),
                 name_key(v["premises_name"]))
@@ -274,6 +287,13 @@ def plan_import(content: bytes) -> ImportPlan:
 
 def _same_new_business(values: dict, keys: set) -> bool:
     return not values["external_ref"] and ("name", name_key(values["legal_name"])) in keys
+
+
+def _find_shopless_by_name(values: dict) -> Business | None:
+    key = name_key(values["legal_name"])
+    return db.session.scalars(
+        sa.select(Business).where(Business.legal_name_key == key, ~Business.premises.any())
+        .options(selectinload(Business.premises)).limit(1)).first()
 
 
 def _find_by_name_postcode(values: dict) -> Business | None:
@@ -304,6 +324,8 @@ def apply_import(content: bytes) -> dict[str, int]:
             if v["external_ref"]:
                 business = created.get(v["external_ref"]) or db.session.scalar(
                     sa.select(Business).where(Business.external_ref == v["external_ref"]))
+            elif v["no_shop"]:
+                business = created.get(("name", name_key(v["legal_name"]))) or _find_shopless_by_name(v)
             else:
                 business = created.get(("name", name_key(v["legal_name"]))) or _find_by_name_postcode(v)
             business_data = {c: v[c] for c in BUSINESS_COLUMNS if v[c] != "" or c == "business_type"}
@@ -321,6 +343,9 @@ def apply_import(content: bytes) -> dict[str, int]:
                 if any(before[c] != getattr(business, c) for c in business_data):
                     counts["businesses updated"] += 1
                 created[v["external_ref"] or ("name", name_key(v["legal_name"]))] = business
+            if v["no_shop"]:
+                db.session.flush()
+                continue
             premises = next((p for p in business.premises if p.postcode_key == postcode_key(v["postcode"])
                              and p.name_key == name_key(v["premises_name"])), None)
             fields = {"name": v["premises_name"], "address_line1": v["address_line1"],
@@ -383,7 +408,7 @@ def _export_batch(batch, writer, flush):
                 business.contact_email, business.contact_phone, business.primary_authority]
         for premises in business.premises or [None]:
             if premises is None:
-                shop = ["", "", "", "", business.head_office_postcode or "", "", "", "", "", ""]
+                shop = ["", "", "", "", "", "", "", "", "", ""]
             else:
                 shop = [premises.name, premises.address_line1, premises.address_line2, premises.town,
                         premises.postcode, borough_name(premises.borough), premises.local_authority,

@@ -80,6 +80,8 @@ def test_file_level_errors(db):
 def test_export_round_trips_through_import(client, users, db):
     create_business(legal_name="Round Trip Ltd", trading_name="Round Trip", postcode="SW1A 1AA",
                     borough="westminster", external_ref="RT-1", sells=("kitchen", "razors"))
+    create_business(legal_name="Blades Online Ltd", trading_name="Blades Online", business_type="online-only",
+                    shop=False)
     login_as(client, users[Role.OFFICER])
     response = client.get("/register/export.csv")
     assert response.mimetype == "text/csv"
@@ -91,6 +93,17 @@ def test_export_round_trips_through_import(client, users, db):
     counts = apply_import(exported)
     assert counts == {"businesses created": 0, "businesses updated": 0, "shops created": 0, "shops updated": 0}
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Premises)) == before
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Business)
+                             .where(Business.legal_name == "Blades Online Ltd")) == 1
+
+
+def test_online_only_business_without_shop_imports(db):
+    content = (b"Business Name,Type,Postcode,Borough,Address\n"
+               b"Edge Direct Ltd,online only,,,\n"
+               b"Shop Without Address Ltd,independent,,,\n")
+    rows = plan_import(content).rows
+    assert rows[0].errors == [] and rows[0].action == "new business"
+    assert "Address is missing." in rows[1].errors
 
 
 def test_upload_preview_then_confirm(client, users, db):
