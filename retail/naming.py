@@ -462,13 +462,10 @@ def portal_section(user) -> dict | None:
 
 
 def _register_portal_section() -> None:
-    try:
-        from . import portal
-    except ImportError:
-        return
-    sections = getattr(portal, "PORTAL_SECTIONS", None)
-    if isinstance(sections, list) and portal_section not in sections:
-        sections.append(portal_section)
+    from . import portal
+
+    if portal_section not in portal.PORTAL_SECTIONS:
+        portal.PORTAL_SECTIONS.append(portal_section)
 
 
 def nightly_expire() -> None:

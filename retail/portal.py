@@ -26,10 +26,7 @@ from .settings import get_setting
 from .timeline import business_timeline
 from .timeutil import today_london
 
-try:  # the test purchases area is built alongside this one
-    from .purchases import retailer_results
-except ImportError:
-    retailer_results = None
+from .purchases import retailer_results
 
 PORTAL_SECTIONS: list[Callable] = []
 
@@ -134,7 +131,7 @@ def invitations_section(user) -> dict | None:
 @portal_section
 def purchases_section(user) -> dict | None:
     """Fallback: test purchase results from retail.purchases, when that area is installed."""
-    if retailer_results is None or user.business_id is None:
+    if user.business_id is None:
         return None
     results = retailer_results(user.business_id)
     letter_endpoint = "purchases.my_letter" if "purchases.my_letter" in current_app.view_functions else None

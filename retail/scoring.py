@@ -2,8 +2,7 @@
 
 Every cross-area query (test purchases, follow-up actions, training, the agreement, the listing monitor) lives in
 this module. Each factor is one set-based SELECT over all businesses (or one business) that yields one row per
-record behind the points; the rows are summed per business in one pass and written with bulk inserts. A factor
-whose source table does not exist yet (its area is not installed) contributes nothing.
+record behind the points; the rows are summed per business in one pass and written with bulk inserts.
 """
 from __future__ import annotations
 
@@ -20,25 +19,16 @@ from sqlalchemy.orm import Session
 from .extensions import db
 from .boroughs import OUTSIDE_LONDON
 from .models.compliance import ComplianceScore, ScoreFactor, ScoringRules
+from .models.listings import Listing, ListingKind
+from .models.purchases import (ActionStatus, ActionType, Channel, FollowUpAction, Outcome, PurchaseKind, Stage,
+                               TestPurchase)
 from .models.register import Business, OnlineStore, Premises, PremisesStatus, RraSignature, premises_sells
+from .models.training import RefusalKind, TrainingAttendance, TrainingRefusal
 from .timeutil import today_london, utcnow
 
 log = logging.getLogger(__name__)
 
-try:  # test purchasing
-    from .models.purchases import (ActionStatus, ActionType, Channel, FollowUpAction, Outcome, PurchaseKind, Stage,
-                                   TestPurchase)
-    PASS_OUTCOMES = tuple(o for o in Outcome if o.value.startswith("PASS"))
-except ImportError:  # pragma: no cover - the area is not installed
-    TestPurchase = FollowUpAction = None
-try:  # training
-    from .models.training import RefusalKind, TrainingAttendance, TrainingRefusal
-except ImportError:  # pragma: no cover
-    TrainingAttendance = TrainingRefusal = None
-try:  # listing monitor
-    from .models.listings import Listing, ListingKind, StoreMonitor
-except ImportError:  # pragma: no cover
-    Listing = StoreMonitor = None
+PASS_OUTCOMES = tuple(o for o in Outcome if o.value.startswith("PASS"))
 
 
 # --- rules ----------------------------------------------------------------------------------------------------------
@@ -294,8 +284,6 @@ def _passes_stmt(scoped):
 
 
 def _purchase_factors(session, rules: Rules, today: date, business_ids) -> list[Factor]:
-    if TestPurchase is None:
-        return []
     scoped = business_ids is not None
     since = months_before(today, rules["lookback_months"])
     full = months_before(today, rules["full_weight_months"])
@@ -387,8 +375,6 @@ def _trained_stmt(scoped):
 
 
 def _training_factors(session, rules: Rules, today: date, business_ids) -> list[Factor]:
-    if TrainingRefusal is None:
-        return []
     scoped = business_ids is not None
     since = months_before(today, rules["lookback_months"])
     params = _params(business_ids, since=since, today=today)
@@ -502,7 +488,7 @@ def _prohibited_stmt(scoped):
 
 
 def _listing_factors(session, rules: Rules, today: date, business_ids) -> list[Factor]:
-    if Listing is None or not rules["listing_max_factors"]:
+    if not rules["listing_max_factors"]:
         return []
     scoped = business_ids is not None
     params = _params(business_ids, cap=rules["listing_max_factors"])
@@ -543,8 +529,6 @@ def _pending_stmt(scoped):
 
 def enforcement_pending_ids(business_ids=None, session: Session | None = None) -> set[int]:
     """Businesses with a simple caution or prosecution decision still pending: never named while this lasts."""
-    if FollowUpAction is None:
-        return set()
     session = session or db.session
     scoped = business_ids is not None
     return set(session.scalars(_cached("pending", scoped, _pending_stmt), _params(business_ids)))
@@ -578,8 +562,6 @@ def candidate_query(rules: Rules, today: date, business_ids=None):
 
 def candidate_ids(rules: Rules, today: date, business_ids=None, session: Session | None = None) -> tuple[set, set]:
     """(candidates, held): businesses meeting the rule, and those that would but enforcement is pending."""
-    if TestPurchase is None or TrainingRefusal is None:
-        return set(), set()
     session = session or db.session
     stmt, params = candidate_query(rules, today, business_ids)
     meeting = {row[0] for row in session.execute(stmt, params)}
@@ -928,8 +910,6 @@ def candidate_evidence(business_id: int, today: date | None = None, rules: Rules
     today = today or today_london()
     rules = rules or current_rules()
     result = {"sales": [], "refusals": [], "pending": [], "meets_rule": False, "held": False}
-    if TestPurchase is None or TrainingRefusal is None:
-        return result
     since = months_before(today, rules["candidate_window_months"])
     sales = db.session.execute(
         sa.select(TestPurchase.id, TestPurchase.purchase_date, TestPurchase.channel, TestPurchase.outcome,

@@ -202,20 +202,30 @@ def test_portal_sections_registry_accepts_other_areas(client, users, setup, monk
     assert "Something from another area" in client.get("/my").get_data(as_text=True)
 
 
-def test_test_purchase_results_section_uses_retailer_results(client, users, setup, monkeypatch):
-    calls = []
+def test_portal_shows_results_whose_letter_was_sent(client, users, setup, db):
+    from retail import purchases as P
 
-    def fake_results(business_id):
-        calls.append(business_id)
-        return [{"id": 1, "period": "Nov 2025", "kind_label": "Under-18 test purchase", "where": "Own Shop, E8 1AA",
-                 "outcome": "FAIL_SOLD_NO_CHALLENGE", "outcome_label": "Sold without a challenge", "failed": True,
-                 "failing_parties": [], "letter_id": 5, "letter_sent_on": date(2025, 11, 20), "actions": [
-                     {"label": "Warning letter", "decided_on": date(2025, 11, 21)}]}]
-
-    monkeypatch.setattr(portal, "retailer_results", fake_results)
+    today = today_london()
+    business = users[Role.RETAILER].business
+    officer = users[Role.OFFICER]
+    op = P.create_operation({"name": "Operation Sceptre, portal test", "lead_agency": "police",
+                             "boroughs": ["hackney"], "starts_on": today - timedelta(days=10), "ends_on": today,
+                             "officer_ids": [], "risk_assessment_ref": "RA-1"})
+    volunteer = P.create_volunteer({"code_name": "WREN", "date_of_birth": date(today.year - 14, 3, 1),
+                                    "active": True})
+    P.add_consent(op, {"volunteer_id": volunteer.id, "given_by": "Parent", "given_on": op.starts_on,
+                       "birth_certificate_checked_by": "PC", "photo_ref": "PH-1"})
+    sold = P.create_in_store({"kind": "underage", "operation_id": op.id, "premises_id": business.premises[0].id,
+                              "purchase_date": today - timedelta(days=3), "volunteer_id": volunteer.id,
+                              "staff_action": "no-challenge", "sale_made": True}, officer)
+    refused = P.create_in_store({"kind": "underage", "operation_id": op.id, "premises_id": business.premises[0].id,
+                                 "purchase_date": today - timedelta(days=1), "volunteer_id": volunteer.id,
+                                 "staff_action": "refused", "sale_made": False}, officer)
+    db.session.flush()
+    P.mark_letters_sent(sold.letters, today, "post", officer)
+    db.session.commit()
     login_as(client, users[Role.RETAILER])
     page = client.get("/my").get_data(as_text=True)
-    assert calls == [setup["own"]["business"].id]
-    assert "Sold without a challenge" in page and "Warning letter" in page
-    monkeypatch.setattr(portal, "retailer_results", None)
-    assert "Sold without a challenge" not in client.get("/my").get_data(as_text=True)
+    assert f"/my/letters/{sold.letters[0].id}" in page
+    assert f"/my/letters/{refused.letters[0].id}" not in page  # its letter has not been sent yet
+    assert "WREN" not in page

@@ -491,20 +491,15 @@ class StoreChecker:
 @contextmanager
 def _scoring_paused():
     """Page-by-page saves do not each trigger the risk rescore; the store's business is rescored once at the end."""
-    try:
-        from ..scoring import scoring_paused
-    except ImportError:
-        yield
-        return
+    from ..scoring import scoring_paused  # imported here: scoring imports the monitor's models
+
     with scoring_paused():
         yield
 
 
 def _rescore(store_id: int) -> None:
-    try:
-        from ..scoring import rescore_business
-    except ImportError:
-        return
+    from ..scoring import rescore_business
+
     try:
         business_id = db.session.scalar(sa.select(OnlineStore.business_id).where(OnlineStore.id == store_id))
         rescore_business(business_id)
@@ -619,24 +614,13 @@ def acknowledge(alert: MonitorAlert, user) -> None:
 # --- online test purchase targets ---------------------------------------------------------------------------------
 
 def _purchase_failures_subquery():
-    """Count of failed online test purchases per store, if the purchases area exists (else None)."""
-    try:
-        from ..models import purchases
-    except ImportError:
-        return None
-    model = getattr(purchases, "TestPurchase", None)
-    if model is None or not hasattr(model, "online_store_id"):
-        return None
-    conditions = [model.online_store_id == StoreMonitor.online_store_id]
-    if hasattr(model, "channel"):
-        conditions.append(sa.cast(model.channel, sa.String) == "online")
-    if hasattr(model, "failed"):
-        conditions.append(model.failed.is_(True))
-    elif getattr(model, "outcome", None) is not None:
-        conditions.append(sa.func.lower(sa.cast(model.outcome, sa.String)).like("fail%"))
-    else:
-        return None
-    return sa.select(sa.func.count()).select_from(model).where(*conditions).scalar_subquery()
+    """Count of failed online test purchases per store."""
+    from ..models.purchases import Channel, TestPurchase
+
+    return (sa.select(sa.func.count()).select_from(TestPurchase)
+            .where(TestPurchase.online_store_id == StoreMonitor.online_store_id,
+                   TestPurchase.channel == Channel.ONLINE, TestPurchase.failed.is_(True))
+            .scalar_subquery())
 
 
 def targets_query():
@@ -644,8 +628,7 @@ def targets_query():
     age_rank = sa.case((StoreMonitor.age_check == "none", 0), (StoreMonitor.age_check == "weak", 1), else_=2)
     rra_active = sa.exists(sa.select(RraSignature.id).where(RraSignature.business_id == OnlineStore.business_id,
                                                             RraSignature.status == "active"))
-    failures = _purchase_failures_subquery()
-    failures_col = (failures if failures is not None else sa.literal(0)).label("failures")
+    failures_col = _purchase_failures_subquery().label("failures")
     rra_col = sa.case((rra_active, 1), else_=0).label("rra_active")
     query = (
         sa.select(StoreMonitor, OnlineStore, Business, failures_col, rra_col)
@@ -654,7 +637,7 @@ def targets_query():
         .where(sa.or_(sa.and_(StoreMonitor.age_check.in_(("none", "weak")), StoreMonitor.risky_listings > 0),
                       StoreMonitor.prohibited_count > 0))
         .order_by(age_rank, (StoreMonitor.risky_listings + StoreMonitor.prohibited_count).desc(),
-                  failures_col.desc() if failures is not None else sa.literal(0), rra_col, OnlineStore.id)
+                  failures_col.desc(), rra_col, OnlineStore.id)
     )
     return query
 
