@@ -9,11 +9,8 @@ Rules that hold for every table (the page says them too):
   online view always covers every area.
 - RRA adoption and training coverage are a picture at the end of the period ("as of" the `to` date, or today if
   that is later): premises are today's register (knife-selling, trading).
-
-Models of other areas are looked up when a query runs; if one is missing, its tables say so instead of failing.
 """
 import csv
-import importlib
 import io
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
@@ -33,18 +30,14 @@ from .models.register import (
     premises_sells,
     rra_signature_premises,
 )
+from .models.compliance import CASE_STATUS_LABELS, NamingCase
+from .models.listings import StoreMonitor
+from .models.purchases import TestPurchase
+from .models.training import TrainingAttendance, TrainingSession
 from .timeutil import LONDON, today_london
 
 LONDON_CODES = tuple(b.code for b in LONDON_BOROUGHS)
 MONTH_NAMES = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
-
-
-def area_model(module: str, name: str):
-    """A model class from another area, or None while that area has not been written yet."""
-    try:
-        return getattr(importlib.import_module(f"retail.models.{module}"), name, None)
-    except ModuleNotFoundError:
-        return None
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -153,7 +146,6 @@ class Table:
     footer: list | None = None  # a totals row, if any
     notes: list[str] = field(default_factory=list)
     empty: str = "No records match these filters."
-    unavailable: str = ""  # set when the area holding the data does not exist yet
     # A row may carry one value more than there are columns: the id of the record its first cell links to.
     total_rows: int | None = None  # how many rows there are in all, when `rows` holds only the first few
 
@@ -220,10 +212,6 @@ KINDS = (("underage", "Underage"), ("challenge25", "Challenge 25"))
 CHANNELS = (("in-store", "in store"), ("online", "online"))
 
 
-def _purchase_model():
-    return area_model("purchases", "TestPurchase")
-
-
 def _classify(outcome) -> tuple[int, int]:
     """(tested, failed) for one outcome: passes and fails are tested; INCONCLUSIVE is neither."""
     value = outcome or ""
@@ -240,7 +228,6 @@ def _purchase_counts(filters: Filters, *group_cols, join=None, where=(), by_date
     Grouping by the outcome itself and classifying it here keeps the SQL to a plain GROUP BY that a covering index
     on (kind, channel, purchase_date, outcome, business_id, premises_id) answers without reading the table.
     """
-    TestPurchase = _purchase_model()
     # Enum columns come back as plain strings: thousands of rows, no per-row enum conversion.
     selected = [sa.type_coerce(c, sa.String) if isinstance(c.type, sa.Enum) else c for c in group_cols]
     query = sa.select(*selected, sa.type_coerce(TestPurchase.outcome, sa.String), sa.func.count())
@@ -282,11 +269,6 @@ def _purchase_where(query, TestPurchase, filters: Filters, by_date: bool = True)
     return query
 
 
-def _unavailable(table: Table, area: str) -> Table:
-    table.unavailable = f"The {area} area is not available yet, so there is nothing to show here."
-    return table
-
-
 def _rate_columns(filters: Filters) -> list[tuple[str, str, str]]:
     """(kind, channel, label) for the rate columns; online ones are dropped when a borough is chosen."""
     out = []
@@ -308,9 +290,6 @@ def purchases_by_month(filters: Filters) -> Table:
                   [Column("Month"), Column("Concluded", "number"), Column("In store", "number"),
                    Column("Online", "number")]
                   + [Column(f"{label}: failure rate", "rate") for _, _, label in rate_cols])
-    TestPurchase = _purchase_model()
-    if TestPurchase is None:
-        return _unavailable(table, "test purchases")
     # Grouped by day in SQL (portable, index-only) and bucketed into months here.
     cells: dict[tuple, list[int]] = {}
     for (day, kind, channel), counts in _purchase_counts(filters, TestPurchase.purchase_date, TestPurchase.kind,
@@ -354,9 +333,6 @@ def failure_by_business_type(filters: Filters) -> Table:
     rate_cols = _rate_columns(filters)
     table = Table("business_types", "Failure rates by business type",
                   [Column("Business type")] + [Column(label, "rate") for _, _, label in rate_cols])
-    TestPurchase = _purchase_model()
-    if TestPurchase is None:
-        return _unavailable(table, "test purchases")
     # Independents are most businesses: count everyone from the index alone, look up the business only for the
     # other types (starting from the business-type index), and take independents as the difference.
     cells: dict[tuple, list[int]] = {}
@@ -414,10 +390,6 @@ def _rra_covered(as_of: date):
 
 def _trained(as_of: date):
     """Premises with at least one certificate current on `as_of` (issued by then, expiring on or after it)."""
-    TrainingAttendance = area_model("training", "TrainingAttendance")
-    TrainingSession = area_model("training", "TrainingSession")
-    if TrainingAttendance is None or TrainingSession is None:
-        return None
     end_of_day = datetime.combine(as_of + timedelta(days=1), time(0), LONDON).astimezone(UTC)
     return sa.exists().where(
         TrainingAttendance.premises_id == Premises.id,
@@ -441,22 +413,14 @@ def borough_measures(filters: Filters, all_boroughs: bool = False) -> Table:
     trained = _trained(filters.as_of)
     columns = [Premises.borough, sa.func.count().label("premises"),
                sa.func.sum(sa.case((_rra_covered(filters.as_of), 1), else_=0)).label("rra")]
-    if trained is not None:
-        columns.append(sa.func.sum(sa.case((trained, 1), else_=0)).label("trained"))
+    columns.append(sa.func.sum(sa.case((trained, 1), else_=0)).label("trained"))
     coverage = {r.borough: r for r in db.session.execute(
         sa.select(*columns).where(*premises_where).group_by(Premises.borough))}
-    failures: dict[tuple[str, str], tuple[int, int]] = {}
-    TestPurchase = _purchase_model()
-    if TestPurchase is not None:
-        counts = _purchase_counts(replace(filters, borough=None), Premises.borough, TestPurchase.kind,
-                                  join=(Premises, Premises.id == TestPurchase.premises_id),
-                                  where=(Premises.borough.in_(codes), TestPurchase.channel == "in-store"),
-                                  by_date=False)
-        failures = {key: (c[2], c[1]) for key, c in counts.items()}
-    else:
-        table.notes.append("The test purchases area is not available yet: failure rates show no data.")
-    if trained is None:
-        table.notes.append("The training area is not available yet: training coverage shows no data.")
+    counts = _purchase_counts(replace(filters, borough=None), Premises.borough, TestPurchase.kind,
+                              join=(Premises, Premises.id == TestPurchase.premises_id),
+                              where=(Premises.borough.in_(codes), TestPurchase.channel == "in-store"),
+                              by_date=False)
+    failures = {key: (c[2], c[1]) for key, c in counts.items()}
     order = sorted(codes, key=borough_name)
     sums = [0, 0, 0, 0, 0, 0, 0]
     for code in order:
@@ -523,9 +487,6 @@ def online_monitoring(filters: Filters) -> Table:
     table = Table("online_stores", "Online stores monitored, by age check",
                   [Column("Age check at checkout"), Column("Stores", "number"),
                    Column("Share of monitored stores", "rate", "stores", "monitored")])
-    StoreMonitor = area_model("listings", "StoreMonitor")
-    if StoreMonitor is None:
-        return _unavailable(table, "listing monitor")
     counts = dict(db.session.execute(
         sa.select(StoreMonitor.age_check, sa.func.count()).where(StoreMonitor.enabled.is_(True))
         .group_by(StoreMonitor.age_check)).all())
@@ -548,9 +509,6 @@ def online_outcomes(filters: Filters) -> Table:
                    Column("Failed at the seller's checkout", "number"),
                    Column("Failed at the seller's dispatch", "number"), Column("Failed at the courier", "number"),
                    Column("Inconclusive", "number")])
-    TestPurchase = _purchase_model()
-    if TestPurchase is None:
-        return _unavailable(table, "test purchases")
     online = replace(filters, borough=None)
     counts = _purchase_counts(online, TestPurchase.kind, where=(TestPurchase.channel == "online",))
     parties = _purchase_counts(online, TestPurchase.kind, TestPurchase.checkout_failed, TestPurchase.dispatch_failed,
@@ -590,9 +548,6 @@ def repeat_businesses(filters: Filters, limit: int | None = None) -> Table:
                    Column("In store", "number"), Column("Online", "number"),
                    Column("Premises with a sale", "number"), Column("Last sale", "date")],
                   empty="No business failed two or more underage test purchases in this period.")
-    TestPurchase = area_model("purchases", "TestPurchase")
-    if TestPurchase is None:
-        return _unavailable(table, "test purchases")
     # Group, count and cut to `limit` first, then look up the names of just those businesses.
     grouped = (_underage_fails(TestPurchase, filters).add_columns(
         TestPurchase.business_id.label("business_id"), sa.func.count().label("n"),
@@ -624,9 +579,6 @@ def repeat_premises(filters: Filters, limit: int | None = None) -> Table:
                   [Column("Premises"), Column("Postcode"), Column("Borough"), Column("Business"),
                    Column("Underage sales", "number"), Column("Last sale", "date")],
                   empty="No premises failed two or more underage test purchases in this period.")
-    TestPurchase = area_model("purchases", "TestPurchase")
-    if TestPurchase is None:
-        return _unavailable(table, "test purchases")
     grouped = (_underage_fails(TestPurchase, filters).add_columns(
         TestPurchase.premises_id.label("premises_id"), sa.func.count().label("n"),
         sa.func.max(TestPurchase.purchase_date).label("last"), sa.func.count().over().label("total"))
@@ -650,16 +602,13 @@ def repeat_premises(filters: Filters, limit: int | None = None) -> Table:
 def naming_by_stage(filters: Filters) -> Table:
     table = Table("naming_stages", "Naming cases by stage", [Column("Stage"), Column("Cases", "number")],
                   empty="There are no naming cases.")
-    NamingCase = area_model("compliance", "NamingCase")
-    stage_col = getattr(NamingCase, "status", None) if NamingCase is not None else None
-    if stage_col is None:
-        return _unavailable(table, "naming")
+    stage_col = NamingCase.status
     query = sa.select(stage_col, sa.func.count()).group_by(stage_col)
     if filters.borough:
         query = query.where(NamingCase.business_id.in_(
             sa.select(Premises.business_id).where(Premises.borough == filters.borough)))
     counts = {str(getattr(k, "value", k)): n for k, n in db.session.execute(query).all()}
-    labels = getattr(importlib.import_module("retail.models.compliance"), "CASE_STATUS_LABELS", {})
+    labels = CASE_STATUS_LABELS
     label_for = {str(getattr(k, "value", k)): v for k, v in labels.items()}
     ordered = list(label_for) + [k for k in sorted(counts) if k not in label_for]
     if not counts:

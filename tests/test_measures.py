@@ -413,17 +413,6 @@ def test_empty_states(client, users):
     assert len(titles) == 33 and all(t.endswith(": no data") for t in titles)
 
 
-def test_missing_area_shows_that_it_is_not_available(client, users, monkeypatch):
-    real = measures.area_model
-    monkeypatch.setattr(measures, "area_model",
-                        lambda module, name: None if module in ("compliance", "listings") else real(module, name))
-    login_as(client, users[Role.SUPERVISOR])
-    offenders = client.get("/measures/offenders").get_data(as_text=True)
-    assert "The naming area is not available yet" in offenders
-    online = client.get("/measures/online").get_data(as_text=True)
-    assert "The listing monitor area is not available yet" in online
-
-
 def test_bad_dates_are_reported_not_an_error(client, users):
     login_as(client, users[Role.OFFICER])
     response = client.get("/measures", query_string={"from": "not-a-date", "borough": "<script>"})
