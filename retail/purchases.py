@@ -23,6 +23,7 @@ from .models.purchases import (ACTION_LABELS, FAILING_PARTY_LABELS, IN_STORE_OUT
                                DeliveredTo, DobEntered, FailingParty, FollowUpAction, LetterChannel, NotificationLetter,
                                Operation, Outcome, PurchaseKind, Stage, StaffAction, TestPurchase, Volunteer,
                                VolunteerConsent)
+from .records import apply_fields
 from .models.register import Business, OnlineStore, Premises, PremisesStatus
 from .register import StaleRecord, check_version, matching_premises_ids
 from .timeutil import today_london
@@ -947,14 +948,7 @@ CONSENT_FIELDS = ("volunteer_id", "given_by", "relationship_to_volunteer", "give
 
 
 def _apply_plain(record, data: dict, fields) -> None:
-    for field in fields:
-        if field in data:
-            value = data[field]
-            if isinstance(value, str):
-                value = value.strip()
-            if field in {"lead_officer_id", "briefing_on"} and value in ("", 0, None):
-                value = None
-            setattr(record, field, value)
+    apply_fields(record, data, fields, nullable={"lead_officer_id", "briefing_on"})
 
 
 def _validate_operation(op: Operation) -> None:

@@ -6,6 +6,7 @@ import sqlalchemy as sa
 
 from .audit import record_event
 from .extensions import db
+from .records import apply_fields
 from .models.register import (Business, BusinessType, OnlineStore, Premises, PremisesSells, RraSignature,
                               RraStatus, RraStatusEvent, name_key)
 from .validation import InvalidValue, looks_like_postcode_prefix, normalise_url, postcode_key, url_domain
@@ -164,15 +165,12 @@ PREMISES_FIELDS = ("name", "address_line1", "address_line2", "town", "postcode",
                    "display", "status")
 
 
+# Optional text columns stored as NULL when left blank (unique or typed columns must not hold "").
+NULLABLE_FIELDS = frozenset({"company_number", "external_ref", "head_office_postcode", "display"})
+
+
 def _apply(record, data: dict, fields) -> None:
-    for field in fields:
-        if field in data:
-            value = data[field]
-            if isinstance(value, str):
-                value = value.strip()
-            if field in {"company_number", "external_ref", "head_office_postcode", "display"} and value == "":
-                value = None
-            setattr(record, field, value)
+    apply_fields(record, data, fields, NULLABLE_FIELDS)
 
 
 def find_duplicate_business(legal_name: str, trading_name: str, postcode: str | None,

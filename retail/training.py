@@ -18,6 +18,7 @@ from sqlalchemy.orm import aliased, selectinload
 from .audit import record_event
 from .extensions import db
 from .home import panel
+from .records import apply_fields
 from .models.register import Business, Premises, name_key
 from .models.training import (
     AttendanceStatus,
@@ -66,15 +67,6 @@ COURSE_FIELDS = ("title", "provider", "duration_minutes", "has_exam", "pass_mark
 SESSION_FIELDS = ("course_id", "starts_at", "venue", "trainer", "capacity", "notes", "cancelled")
 
 
-def _apply(record, data: dict, fields) -> None:
-    for field in fields:
-        if field in data:
-            value = data[field]
-            if isinstance(value, str):
-                value = value.strip()
-            setattr(record, field, value)
-
-
 def _check_course(course: TrainingCourse) -> None:
     if course.duration_minutes is None or course.duration_minutes <= 0:
         raise InvalidValue("The course must last some time.")
@@ -89,7 +81,7 @@ def _check_course(course: TrainingCourse) -> None:
 
 def create_course(data: dict) -> TrainingCourse:
     course = TrainingCourse(duration_minutes=150, has_exam=True, pass_mark=70, validity_months=12, active=True)
-    _apply(course, data, COURSE_FIELDS)
+    apply_fields(course, data, COURSE_FIELDS)
     _check_course(course)
     db.session.add(course)
     db.session.flush()
@@ -98,7 +90,7 @@ def create_course(data: dict) -> TrainingCourse:
 
 def update_course(course: TrainingCourse, data: dict, version=None) -> TrainingCourse:
     check_version(course, version)
-    _apply(course, data, COURSE_FIELDS)
+    apply_fields(course, data, COURSE_FIELDS)
     _check_course(course)
     db.session.flush()
     return course
@@ -117,7 +109,7 @@ def _check_session(session: TrainingSession) -> None:
 
 def create_session(data: dict) -> TrainingSession:
     session = TrainingSession(capacity=20, cancelled=False)
-    _apply(session, data, SESSION_FIELDS)
+    apply_fields(session, data, SESSION_FIELDS)
     _check_session(session)
     db.session.add(session)
     db.session.flush()
@@ -126,7 +118,7 @@ def create_session(data: dict) -> TrainingSession:
 
 def update_session(session: TrainingSession, data: dict, version=None) -> TrainingSession:
     check_version(session, version)
-    _apply(session, data, SESSION_FIELDS)
+    apply_fields(session, data, SESSION_FIELDS)
     _check_session(session)
     db.session.flush()
     return session
@@ -199,7 +191,7 @@ def _check_invitation(invitation: TrainingInvitation, today: date) -> None:
 def create_invitation(business: Business, data: dict, today: date | None = None) -> TrainingInvitation:
     today = today or today_london()
     invitation = TrainingInvitation(business_id=business.id, response=InvitationResponse.PENDING, places=1)
-    _apply(invitation, data, INVITATION_FIELDS)
+    apply_fields(invitation, data, INVITATION_FIELDS)
     if not invitation.deadline:
         invitation.deadline = (invitation.visited_on or today) + timedelta(days=DEFAULT_RESPONSE_DAYS)
     _check_invitation(invitation, today)
@@ -211,7 +203,7 @@ def create_invitation(business: Business, data: dict, today: date | None = None)
 def update_invitation(invitation: TrainingInvitation, data: dict, version=None,
                       today: date | None = None) -> TrainingInvitation:
     check_version(invitation, version)
-    _apply(invitation, data, INVITATION_FIELDS)
+    apply_fields(invitation, data, INVITATION_FIELDS)
     _check_invitation(invitation, today or today_london())
     db.session.flush()
     return invitation
