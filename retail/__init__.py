@@ -20,6 +20,7 @@ def create_app(config: dict | None = None) -> Flask:
     os.makedirs(app.instance_path, exist_ok=True)
     app.config.update(load_config(app.instance_path, config))
     register_extensions(app)
+    register_scoping(app)
     register_blueprints(app)
     register_errorhandlers(app)
     register_template_helpers(app)
@@ -65,6 +66,30 @@ def _sqlite_pragmas(dbapi_connection, connection_record) -> None:
         cursor.execute("PRAGMA synchronous=NORMAL")  # safe with WAL, and commits get much cheaper
         cursor.execute("PRAGMA busy_timeout=10000")
         cursor.close()
+
+
+def register_scoping(app: Flask) -> None:
+    """Every request reads and writes as the signed-in user's authority (see retail.scoping)."""
+    from flask_login import current_user
+
+    from . import scoping
+
+    @app.before_request
+    def start_scope():
+        # Loading the user runs unscoped (the scope is not set yet); everything after is scoped.
+        user = current_user._get_current_object()
+        scoping.set_scope(scoping.scope_for(user))
+
+    @app.teardown_request
+    def end_scope(exc=None):
+        from flask import g
+
+        if g.get("_retail_scope") is not None:
+            try:
+                scoping.set_scope(None)
+            except Exception:  # a broken connection: the session is discarded anyway
+                db.session.rollback()
+        g.pop("_retail_criteria", None)
 
 
 def register_blueprints(app: Flask) -> None:

@@ -14,6 +14,7 @@ class Role(StrEnum):
     OFFICER = "officer"
     POLICE = "police"
     RETAILER = "retailer"
+    CITY_HALL = "city-hall"  # read-only, London-wide measures (the Mayor's office)
 
 
 ROLE_LABELS = {
@@ -22,6 +23,7 @@ ROLE_LABELS = {
     Role.OFFICER: "Trading Standards officer",
     Role.POLICE: "Police test-purchase team",
     Role.RETAILER: "Retailer",
+    Role.CITY_HALL: "City Hall (read-only, London-wide measures)",
 }
 
 ALL_ROLES = frozenset(Role)
@@ -30,6 +32,8 @@ STAFF = frozenset({Role.ADMIN, Role.SUPERVISOR, Role.OFFICER, Role.POLICE})
 # Staff who take part in operational work (logging, editing the register); admins manage the system.
 OPERATIONAL = frozenset({Role.SUPERVISOR, Role.OFFICER, Role.POLICE, Role.ADMIN})
 DECIDERS = frozenset({Role.SUPERVISOR, Role.ADMIN})
+# Who reads the measures dashboard and its exports: staff for their own authority, City Hall across London.
+MEASURES_READERS = STAFF | {Role.CITY_HALL}
 
 PUBLIC = "public"
 ANY_USER = "any-user"

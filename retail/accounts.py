@@ -41,11 +41,19 @@ def _locked_message(user: User) -> str:
             f"Try again after {format_datetime(user.locked_until, '%H:%M')}, or ask an administrator to unlock it.")
 
 
-def create_user(email: str, role: str, password: str, name: str = "", business_id: int | None = None) -> User:
+def create_user(email: str, role: str, password: str, name: str = "", business_id: int | None = None,
+                authority_id: int | None = None) -> User:
+    """Create an account in `authority_id` (by default the signed-in admin's own authority)."""
+    from .scoping import current_authority_id
+
     email = email.strip().lower()
     role = Role(role)
+    authority_id = authority_id or current_authority_id()
+    if authority_id is None:
+        raise InvalidValue("Say which authority or partner organisation the user works for.")
     if db.session.scalar(sa.select(User.id).where(sa.func.lower(User.email) == email)):
         raise InvalidValue(f"A user with the email {email} already exists.")
+    _check_role_fits_organisation(role, authority_id)
     if role == Role.RETAILER:
         if not business_id or db.session.get(Business, business_id) is None:
             raise InvalidValue("A retailer must belong to an existing business (give its register id).")
@@ -53,11 +61,25 @@ def create_user(email: str, role: str, password: str, name: str = "", business_i
         raise InvalidValue("Only retailer accounts belong to a business.")
     if len(password) < 10:
         raise InvalidValue("The password must have at least 10 characters.")
-    user = User(email=email, role=role, name=name or email.split("@")[0], business_id=business_id, active=True)
+    user = User(email=email, role=role, name=name or email.split("@")[0], business_id=business_id, active=True,
+                authority_id=authority_id)
     user.set_password(password)
     db.session.add(user)
     db.session.flush()
     return user
+
+
+def _check_role_fits_organisation(role: Role, authority_id: int) -> None:
+    """City Hall reads London-wide measures; its staff have that role (or manage its accounts), and no one else."""
+    from .models.authority import Authority, AuthorityKind
+
+    kind = db.session.scalar(sa.select(Authority.kind).where(Authority.id == authority_id))
+    if kind is None:
+        raise InvalidValue("There is no such authority.")
+    if role == Role.CITY_HALL and kind != AuthorityKind.CITY_HALL:
+        raise InvalidValue("The City Hall role is for City Hall's own staff.")
+    if kind == AuthorityKind.CITY_HALL and role not in (Role.CITY_HALL, Role.ADMIN):
+        raise InvalidValue("City Hall's staff have the read-only City Hall role.")
 
 
 def update_user(user: User, *, email: str, name: str, role: str, business_id: int | None, active: bool,
@@ -69,6 +91,7 @@ def update_user(user: User, *, email: str, name: str, role: str, business_id: in
                                                        User.id != user.id))
     if clash:
         raise InvalidValue(f"A user with the email {email} already exists.")
+    _check_role_fits_organisation(role, user.authority_id)
     if role == Role.RETAILER and (not business_id or db.session.get(Business, business_id) is None):
         raise InvalidValue("A retailer must belong to an existing business (give its register id).")
     user.email = email.strip().lower()

@@ -387,16 +387,16 @@ def export_rows():
 
     writer.writerow(COLUMNS)
     yield flush()
-    query = sa.select(Business).order_by(Business.id).options(selectinload(Business.premises)).execution_options(
-        yield_per=500)
-    batch: list[Business] = []
-    for business in db.session.scalars(query):
-        batch.append(business)
-        if len(batch) == 500:
-            yield from _export_batch(batch, writer, flush)
-            batch = []
-    if batch:
+    # Keyset batches of 500 keep memory flat (yield_per cannot be combined with the selectin load of shops).
+    last_id = 0
+    while True:
+        batch = list(db.session.scalars(sa.select(Business).where(Business.id > last_id).order_by(Business.id)
+                                        .limit(500).options(selectinload(Business.premises))))
+        if not batch:
+            break
         yield from _export_batch(batch, writer, flush)
+        last_id = batch[-1].id
+        db.session.expunge_all()
 
 
 def _export_batch(batch, writer, flush):

@@ -30,13 +30,23 @@ def database_url(tmp_path_factory):
 def _schema_app(database_url):
     os.environ["DATABASE_URL"] = database_url
     app = create_app({"TESTING": True, "SECRET_KEY": "test", "ENV_NAME": "testing",
-                      "RETAIL_ALLOW_PRIVATE_FETCH": True})
+                      "RETAIL_ALLOW_PRIVATE_FETCH": True,
+                      # Records that tests create directly (outside a request) belong to Hackney.
+                      "RETAIL_UNSCOPED_OWNER": "hackney"})
     with app.app_context():
         # Tests build the schema from the models for speed; tests/test_migrations.py proves the migrations
         # produce the same schema.
         _db.drop_all()
         _db.create_all()
+        install_row_level_security_for_tests()
     return app
+
+
+def install_row_level_security_for_tests():
+    from retail.scoping import install_row_level_security
+
+    with _db.engine.begin() as conn:
+        install_row_level_security(conn)
 
 
 def _truncate_all():
@@ -47,6 +57,10 @@ def _truncate_all():
     else:
         for table in tables:
             _db.session.execute(table.delete())
+    _db.session.commit()
+    from retail.authorities import ensure_authorities
+
+    ensure_authorities()
     _db.session.commit()
 
 
@@ -74,11 +88,20 @@ def runner(app):
     return app.test_cli_runner()
 
 
-def make_user(role: Role | str, email: str | None = None, business=None, name: str | None = None) -> User:
+def authority_id(code: str) -> int:
+    from retail.models.authority import Authority
+
+    return _db.session.scalar(sa.select(Authority.id).where(Authority.code == code))
+
+
+def make_user(role: Role | str, email: str | None = None, business=None, name: str | None = None,
+              authority: str | None = None) -> User:
+    """A user of `authority` (by code): Hackney unless said otherwise (City Hall users belong to City Hall)."""
     role = Role(role)
+    authority = authority or ("city-hall" if role == Role.CITY_HALL else "hackney")
     user = User(email=email or f"{role.value}-{_counter()}@test.example",
                 name=name or f"{role.value.title()} User", role=role,
-                business_id=business.id if business is not None else None)
+                business_id=business.id if business is not None else None, authority_id=authority_id(authority))
     user.set_password(PASSWORD)
     _db.session.add(user)
     _db.session.commit()
@@ -112,6 +135,7 @@ def users(app):
         Role.OFFICER: make_user(Role.OFFICER, "officer@test.example"),
         Role.POLICE: make_user(Role.POLICE, "police@test.example"),
         Role.RETAILER: make_user(Role.RETAILER, "retailer@test.example", business=business),
+        Role.CITY_HALL: make_user(Role.CITY_HALL, "city-hall@test.example"),
     }
 
 

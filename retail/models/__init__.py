@@ -5,6 +5,7 @@ Each area keeps its models in its own module; the area modules listed in AREA_MO
 import importlib
 
 from .accounts import User
+from .authority import Authority, AuthorityKind, OperationAuthority
 from .audit import AuditEntry, FormSubmission
 from .register import (Business, BusinessType, ImportBatch, OnlineStore, Platform, Premises, PremisesSells,
                        PremisesStatus, RraScheme, RraSignature, RraStatus, RraStatusEvent, SellsCategory)
@@ -20,7 +21,7 @@ for _name in AREA_MODULES:
             raise
 
 __all__ = [
-    "AuditEntry", "Business", "BusinessType", "FormSubmission", "ImportBatch", "OnlineStore", "Platform", "Premises",
+    "AuditEntry", "Authority", "AuthorityKind", "OperationAuthority", "Business", "BusinessType", "FormSubmission", "ImportBatch", "OnlineStore", "Platform", "Premises",
     "PremisesSells", "PremisesStatus", "RraScheme", "RraSignature", "RraStatus", "RraStatusEvent", "SellsCategory",
     "Setting", "User",
 ]

@@ -33,6 +33,9 @@ class User(UserMixin, Audited, Timestamps, db.Model):
     name: Mapped[str] = mapped_column(sa.String(120), nullable=False, default="")
     role: Mapped[Role] = mapped_column(enum_column(Role, name="role"), nullable=False)
     business_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("business.id"), index=True)
+    # The organisation the user works for (a retailer: the authority that manages their account). A role holds
+    # inside it only.
+    authority_id: Mapped[int] = mapped_column(sa.ForeignKey("authority.id"), nullable=False, index=True)
     password_hash: Mapped[str] = mapped_column(sa.String(255), nullable=False)
     active: Mapped[bool] = mapped_column(sa.Boolean, nullable=False, default=True)
     failed_logins: Mapped[int] = mapped_column(sa.Integer, nullable=False, default=0)
@@ -40,6 +43,7 @@ class User(UserMixin, Audited, Timestamps, db.Model):
     last_login_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime())
 
     business: Mapped[Optional["Business"]] = relationship()
+    authority = relationship("Authority", lazy="joined")
 
     def set_password(self, password: str) -> None:
         self.password_hash = generate_password_hash(password, method="scrypt")

@@ -45,3 +45,21 @@ def enum_column(enum_cls, **kwargs):
         validate_strings=True,
         **kwargs,
     )
+
+
+class OwnedByAuthority:
+    """Marker and column: the row belongs to one authority (see retail.scoping, which filters every ORM query on it
+    and refuses writes outside the signed-in user's authority)."""
+
+    __owned__ = True
+
+    @declared_attr
+    def authority_id(cls) -> Mapped[int]:
+        return mapped_column(sa.ForeignKey("authority.id"), nullable=False, index=True, default=_default_owner)
+
+
+def _default_owner(context) -> int | None:
+    # Bulk inserts skip the flush hooks that set the owner: fall back to the signed-in user's authority.
+    from ..scoping import default_owner_id
+
+    return default_owner_id(context.connection)

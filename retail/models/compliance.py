@@ -8,7 +8,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
 from ..timeutil import UTCDateTime, utcnow
-from .base import Audited, Timestamps, Versioned, enum_column
+from .base import Audited, OwnedByAuthority, Timestamps, Versioned, enum_column
 
 
 class ScoringRules(db.Model):
@@ -118,7 +118,7 @@ class ReplyStatus(StrEnum):
     REJECTED = "rejected"
 
 
-class NamingCase(Audited, Versioned, Timestamps, db.Model):
+class NamingCase(OwnedByAuthority, Audited, Versioned, Timestamps, db.Model):
     """A proposal to name a business publicly, from proposal to removal. Only `statement` is ever published."""
 
     __tablename__ = "naming_case"

@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
-from .base import Audited, Timestamps, Versioned, enum_column
+from .base import Audited, OwnedByAuthority, Timestamps, Versioned, enum_column
 
 
 class LeadAgency(StrEnum):
@@ -182,7 +182,7 @@ ACTION_STATUS_LABELS = {ActionStatus.PENDING: "Pending", ActionStatus.COMPLETED:
                         ActionStatus.CANCELLED: "Cancelled"}
 
 
-class Operation(Audited, Versioned, Timestamps, db.Model):
+class Operation(OwnedByAuthority, Audited, Versioned, Timestamps, db.Model):
     __tablename__ = "operation"
     __audit_collections__ = {"officer_rows": "user_id"}
     __table_args__ = (sa.Index("ix_operation_dates", "starts_on", "ends_on"),)
@@ -204,6 +204,11 @@ class Operation(Audited, Versioned, Timestamps, db.Model):
     officer_rows = relationship("OperationOfficer", cascade="all, delete-orphan", lazy="selectin")
     consents: Mapped[list["VolunteerConsent"]] = relationship(back_populates="operation",
                                                               order_by="VolunteerConsent.id")
+    authority = relationship("Authority")
+    # Authorities (besides the owner) that may read this operation and its purchases: the boroughs a Met
+    # operation works in.
+    shared_with = relationship("Authority", secondary="operation_authority", lazy="selectin",
+                               order_by="Authority.name")
 
     @property
     def officer_ids(self) -> list[int]:
@@ -238,13 +243,15 @@ class OperationOfficer(db.Model):
     __table__ = operation_officer
 
 
-class Volunteer(Audited, Versioned, Timestamps, db.Model):
+class Volunteer(OwnedByAuthority, Audited, Versioned, Timestamps, db.Model):
     """A child volunteer (or young adult tester for Challenge 25 tests). Restricted: staff pages only."""
 
     __tablename__ = "volunteer"
+    # Code names are the authority's own: two councils may both have a "Blue".
+    __table_args__ = (sa.UniqueConstraint("authority_id", "code_name", name="uq_volunteer_authority_code_name"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    code_name: Mapped[str] = mapped_column(sa.String(40), nullable=False, unique=True)
+    code_name: Mapped[str] = mapped_column(sa.String(40), nullable=False)
     date_of_birth: Mapped[date] = mapped_column(sa.Date, nullable=False)
     areas_to_avoid: Mapped[str] = mapped_column(sa.Text, nullable=False, default="")
     active: Mapped[bool] = mapped_column(sa.Boolean, nullable=False, default=True)
@@ -258,7 +265,7 @@ class Volunteer(Audited, Versioned, Timestamps, db.Model):
         return on.year - dob.year - ((on.month, on.day) < (dob.month, dob.day))
 
 
-class VolunteerConsent(Audited, Versioned, Timestamps, db.Model):
+class VolunteerConsent(OwnedByAuthority, Audited, Versioned, Timestamps, db.Model):
     """Written parental consent for one volunteer for one operation (the code of practice asks for it each time)."""
 
     __tablename__ = "volunteer_consent"
@@ -279,7 +286,7 @@ class VolunteerConsent(Audited, Versioned, Timestamps, db.Model):
     operation: Mapped[Operation] = relationship(back_populates="consents")
 
 
-class TestPurchase(Audited, Versioned, Timestamps, db.Model):
+class TestPurchase(OwnedByAuthority, Audited, Versioned, Timestamps, db.Model):
     """One attempt, in store or online. business_id is copied from the premises/store so reports aggregate in SQL."""
 
     __test__ = False
@@ -414,7 +421,7 @@ class TestPurchase(Audited, Versioned, Timestamps, db.Model):
         return f"<TestPurchase {self.id} {self.channel} {self.outcome}>"
 
 
-class NotificationLetter(Audited, Versioned, Timestamps, db.Model):
+class NotificationLetter(OwnedByAuthority, Audited, Versioned, Timestamps, db.Model):
     """The letter to the business after an attempt (passes and fails). Once sent, its text is frozen in `content`."""
 
     __tablename__ = "notification_letter"
@@ -444,7 +451,7 @@ class NotificationLetter(Audited, Versioned, Timestamps, db.Model):
         return LETTER_CHANNEL_LABELS[self.channel] if self.channel else ""
 
 
-class FollowUpAction(Audited, Versioned, Timestamps, db.Model):
+class FollowUpAction(OwnedByAuthority, Audited, Versioned, Timestamps, db.Model):
     __tablename__ = "follow_up_action"
     __table_args__ = (sa.Index("ix_follow_up_action_due", "action_type", "status", "due_on"),
                       sa.Index("ix_follow_up_action_business", "business_id", "action_type", "status"),

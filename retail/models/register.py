@@ -141,6 +141,8 @@ class Business(Audited, Versioned, Timestamps, db.Model):
         sa.Index("ix_business_legal_key", "legal_name_key"),
         sa.Index("ix_business_trading_key", "trading_name_key"),
         sa.Index("ix_business_type", "business_type"),
+        # A council reference is the council's own: unique within the authority that gave it.
+        sa.UniqueConstraint("ref_authority_id", "external_ref", name="uq_business_ref_authority_external_ref"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -158,7 +160,8 @@ class Business(Audited, Versioned, Timestamps, db.Model):
     contact_email: Mapped[str] = mapped_column(sa.String(254), nullable=False, default="")
     contact_phone: Mapped[str] = mapped_column(sa.String(40), nullable=False, default="")
     primary_authority: Mapped[str] = mapped_column(sa.String(120), nullable=False, default="")
-    external_ref: Mapped[Optional[str]] = mapped_column(sa.String(64), unique=True)
+    external_ref: Mapped[Optional[str]] = mapped_column(sa.String(64))
+    ref_authority_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("authority.id"))
     notes: Mapped[str] = mapped_column(sa.Text, nullable=False, default="")
 
     premises: Mapped[list["Premises"]] = relationship(back_populates="business", order_by="Premises.name")
@@ -208,6 +211,9 @@ class Premises(Audited, Versioned, Timestamps, db.Model):
     # Postcode without the space, for prefix search ("E84" finds "E8 4AB").
     postcode_key: Mapped[str] = mapped_column(sa.String(8), nullable=False)
     borough: Mapped[str] = mapped_column(sa.String(32), nullable=False)
+    # The authority of the borough (set from `borough`): only its users may change the shop. None outside London
+    # unless an authority for that area is registered.
+    authority_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("authority.id"), index=True)
     local_authority: Mapped[str] = mapped_column(sa.String(100), nullable=False, default="")
     display: Mapped[Optional[KnifeDisplay]] = mapped_column(enum_column(KnifeDisplay, name="knife_display"))
     status: Mapped[PremisesStatus] = mapped_column(enum_column(PremisesStatus, name="premises_status"),

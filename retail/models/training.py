@@ -11,7 +11,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
 from ..timeutil import UTCDateTime, utcnow
-from .base import Audited, Timestamps, Versioned, enum_column
+from .base import Audited, OwnedByAuthority, Timestamps, Versioned, enum_column
 from .register import Business, Premises
 
 
@@ -42,7 +42,7 @@ class TrainingCourse(Audited, Versioned, Timestamps, db.Model):
         return f"{hours} h {minutes} min" if hours else f"{minutes} minutes"
 
 
-class TrainingSession(Audited, Versioned, Timestamps, db.Model):
+class TrainingSession(OwnedByAuthority, Audited, Versioned, Timestamps, db.Model):
     __tablename__ = "training_session"
     __table_args__ = (sa.Index("ix_training_session_starts_at", "starts_at"),)
 
