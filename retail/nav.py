@@ -13,10 +13,11 @@ class NavItem:
     endpoint: str
     roles: frozenset
     order: int = 50
+    match: str | None = None  # the endpoints it is "active" on, by prefix; its blueprint's by default
 
     @property
     def prefix(self) -> str:
-        return self.endpoint.split(".")[0] + "."
+        return self.match or self.endpoint.split(".")[0] + "."
 
 
 NAV: list[NavItem] = [
@@ -27,8 +28,8 @@ NAV: list[NavItem] = [
 ]
 
 
-def add_nav(label: str, endpoint: str, roles, order: int = 50) -> None:
-    NAV.append(NavItem(label, endpoint, frozenset(roles), order))
+def add_nav(label: str, endpoint: str, roles, order: int = 50, match: str | None = None) -> None:
+    NAV.append(NavItem(label, endpoint, frozenset(roles), order, match))
 
 
 def nav_items() -> list[dict]:

@@ -1,19 +1,34 @@
 """The measures dashboard: test purchases, failure rates, RRA adoption, training coverage, the online picture and
-repeat offenders, filtered by date range and borough, with server-rendered SVG charts and CSV exports."""
+repeat offenders, filtered by date range and borough, with server-rendered SVG charts and CSV exports.
+
+Staff read it for their own authority (their test purchases are scoped to it); City Hall reads it London-wide and has
+the RRA adoption review besides. Nothing here changes a record."""
 from flask import Blueprint, Response, abort, flash, render_template, request
 
 from .. import charts, measures
-from ..access import STAFF, roles_required
+from ..access import MEASURES_READERS, Role, roles_required
 from ..boroughs import BOROUGH_CHOICES
+from ..home import panel
 from ..nav import add_nav
 
 bp = Blueprint("dashboard", __name__)
-add_nav("Measures", "dashboard.index", STAFF, 40)
+add_nav("Measures", "dashboard.index", MEASURES_READERS, 40)
+# City Hall's own entry; staff reach the review from the measures tabs.
+add_nav("RRA adoption review", "dashboard.rra", {Role.CITY_HALL}, 41, match="dashboard.rra")
 
 OFFENDERS_SHOWN = 25  # the CSV has them all
 VIEWS = (("dashboard.index", "Test purchases"), ("dashboard.business_types", "Independents and chains"),
          ("dashboard.boroughs", "Boroughs"),
-         ("dashboard.online", "Online"), ("dashboard.offenders", "Repeat offenders and naming"))
+         ("dashboard.online", "Online"), ("dashboard.offenders", "Repeat offenders and naming"),
+         ("dashboard.rra", "RRA adoption review"))
+
+
+@panel
+def city_hall_panel(user) -> dict | None:
+    """City Hall's home: the way into the London-wide measures (its only pages)."""
+    if getattr(user, "role", None) != Role.CITY_HALL:
+        return None
+    return {"title": "London-wide measures", "template": "dashboard/_home_panel.html", "views": VIEWS}
 
 
 def _filters() -> measures.Filters:
@@ -24,11 +39,12 @@ def _filters() -> measures.Filters:
 
 
 def _render(template: str, filters: measures.Filters, **context):
-    return render_template(template, filters=filters, views=VIEWS, borough_choices=BOROUGH_CHOICES, **context)
+    return render_template(template, filters=filters, views=VIEWS, borough_choices=BOROUGH_CHOICES,
+                           audience=measures.whose_figures(), **context)
 
 
 @bp.route("/measures")
-@roles_required(STAFF)
+@roles_required(MEASURES_READERS)
 def index():
     filters = _filters()
     months = measures.purchases_by_month(filters)
@@ -47,7 +63,7 @@ def index():
 
 
 @bp.route("/measures/business-types")
-@roles_required(STAFF)
+@roles_required(MEASURES_READERS)
 def business_types():
     filters = _filters()
     types = measures.failure_by_business_type(filters)
@@ -63,7 +79,7 @@ def business_types():
 
 
 @bp.route("/measures/boroughs")
-@roles_required(STAFF)
+@roles_required(MEASURES_READERS)
 def boroughs():
     filters = _filters()
     measure = request.args.get("measure", "failure")
@@ -85,7 +101,7 @@ def boroughs():
 
 
 @bp.route("/measures/online")
-@roles_required(STAFF)
+@roles_required(MEASURES_READERS)
 def online():
     filters = _filters()
     stores = measures.online_monitoring(filters)
@@ -108,7 +124,7 @@ def online():
 
 
 @bp.route("/measures/offenders")
-@roles_required(STAFF)
+@roles_required(MEASURES_READERS)
 def offenders():
     filters = _filters()
     businesses = measures.repeat_businesses(filters, limit=OFFENDERS_SHOWN)
@@ -121,8 +137,23 @@ def offenders():
                    naming_chart=naming_chart)
 
 
+@bp.route("/measures/rra")
+@roles_required(MEASURES_READERS)
+def rra():
+    filters = _filters()
+    review, everywhere = measures.rra_review_tables(filters)
+    tile_map = charts.tile_map(
+        "chart-rra", f"RRA adoption by London borough, as of {filters.as_of:%d %b %Y}",
+        "Square-tile map of the 33 London boroughs coloured by the share of trading shops whose business has signed "
+        "a retailer agreement; boroughs without shops are marked 'no data'. The table below gives every borough's "
+        "counts and training coverage.",
+        measures.rra_review_map_values(everywhere), charts.COVERAGE_BINS,
+        selected=filters.borough) if everywhere.footer[1] else None
+    return _render("dashboard/rra.html", filters, review=review, tile_map=tile_map)
+
+
 @bp.route("/measures/<string:table>.csv")
-@roles_required(STAFF)
+@roles_required(MEASURES_READERS)
 def export_csv(table: str):
     build = measures.TABLES.get(table)
     if build is None:

@@ -1,209 +1,19 @@
-"""The measures dashboard's figures: every cross-area query in one place, aggregated in SQL, returned as tables.
+"""Test purchase figures: counts and failure rates by month and by business type, online outcomes, repeat offenders
+and naming cases.
 
-Rules that hold for every table (the page says them too):
-- Rates count concluded test purchases only: a pass (PASS_*) or a fail (FAIL_*); INCONCLUSIVE and online purchases
-  still in progress are left out. Every rate carries the count behind it ("15% (3 of 20)").
-- Underage and Challenge 25 tests are never added together.
-- The borough filter keeps what is located in the borough: in-store test purchases at premises there, and premises.
-  Online test purchases and online stores have no borough, so they are left out of borough-filtered tables and the
-  online view always covers every area.
-- RRA adoption and training coverage are a picture at the end of the period ("as of" the `to` date, or today if
-  that is later): premises are today's register (knife-selling, trading).
-"""
-import csv
-import io
-from dataclasses import dataclass, field, replace
-from datetime import UTC, date, datetime, time, timedelta
+Every query here reads owned records (`TestPurchase`, `NamingCase`) through the session, so it counts only what the
+signed-in user may read: an authority's own and the Met operations shared with it; London-wide for City Hall (whose
+naming cases are the published and removed ones)."""
+from dataclasses import replace
 
 import sqlalchemy as sa
 
-from .boroughs import BY_CODE, LONDON_BOROUGHS, OUTSIDE_LONDON, borough_name
-from .extensions import db
-from .models.register import (
-    BUSINESS_TYPE_LABELS,
-    Business,
-    BusinessType,
-    Premises,
-    PremisesStatus,
-    RraSignature,
-    RraStatus,
-    premises_sells,
-    rra_signature_premises,
-)
-from .models.compliance import CASE_STATUS_LABELS, NamingCase
-from .models.listings import StoreMonitor
-from .models.purchases import TestPurchase
-from .models.training import TrainingAttendance, TrainingSession
-from .timeutil import LONDON, today_london
-
-LONDON_CODES = tuple(b.code for b in LONDON_BOROUGHS)
-MONTH_NAMES = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
-
-
-# ---------------------------------------------------------------------------------------------------------------
-# Filters
-
-@dataclass(frozen=True)
-class Filters:
-    start: date
-    end: date
-    borough: str | None = None
-
-    @property
-    def as_of(self) -> date:
-        return min(self.end, today_london())
-
-    @property
-    def borough_label(self) -> str:
-        return borough_name(self.borough) if self.borough else "All areas"
-
-    @property
-    def period_label(self) -> str:
-        return f"{self.start:%d %b %Y} to {self.end:%d %b %Y}"
-
-    def args(self) -> dict:
-        out = {"from": self.start.isoformat(), "to": self.end.isoformat()}
-        if self.borough:
-            out["borough"] = self.borough
-        return out
-
-
-def default_filters(today: date | None = None) -> Filters:
-    """The last 12 months, from the first of the month 11 months ago to today."""
-    today = today or today_london()
-    year, month = today.year, today.month - 11
-    if month <= 0:
-        year, month = year - 1, month + 12
-    return Filters(date(year, month, 1), today, None)
-
-
-def parse_filters(args) -> tuple[Filters, list[str]]:
-    """Filters from query arguments (from, to, borough); bad values fall back to the default with a message."""
-    default = default_filters()
-    errors = []
-
-    def parse_date(name: str, fallback: date) -> date:
-        raw = (args.get(name) or "").strip()
-        if not raw:
-            return fallback
-        try:
-            return date.fromisoformat(raw)
-        except ValueError:
-            errors.append(f"'{raw}' is not a date (use YYYY-MM-DD); showing {fallback:%d %b %Y} instead.")
-            return fallback
-
-    start = parse_date("from", default.start)
-    end = parse_date("to", default.end)
-    if start > end:
-        errors.append("The start date is after the end date; the dates have been swapped.")
-        start, end = end, start
-    borough = (args.get("borough") or "").strip() or None
-    if borough and borough not in BY_CODE and borough != OUTSIDE_LONDON:
-        errors.append("Unknown borough; showing all areas.")
-        borough = None
-    return Filters(start, end, borough), errors
-
-
-# ---------------------------------------------------------------------------------------------------------------
-# Cells and tables
-
-@dataclass(frozen=True)
-class Rate:
-    """A share with the counts behind it: `part` of `whole` (failures of tests, covered of premises)."""
-
-    part: int
-    whole: int
-
-    @property
-    def percent(self) -> float | None:
-        return 100.0 * self.part / self.whole if self.whole else None
-
-    @property
-    def percent_text(self) -> str:
-        p = self.percent
-        return "no data" if p is None else f"{int(p + 0.5)}%"
-
-    def __str__(self) -> str:
-        if not self.whole:
-            return "no data"
-        return f"{self.percent_text} ({self.part:,} of {self.whole:,})"
-
-
-@dataclass
-class Column:
-    label: str
-    kind: str = "text"  # text | number | rate | date
-    part_label: str = "failed"
-    whole_label: str = "tested"
-
-
-@dataclass
-class Table:
-    key: str
-    title: str
-    columns: list[Column]
-    rows: list[list] = field(default_factory=list)
-    footer: list | None = None  # a totals row, if any
-    notes: list[str] = field(default_factory=list)
-    empty: str = "No records match these filters."
-    # A row may carry one value more than there are columns: the id of the record its first cell links to.
-    total_rows: int | None = None  # how many rows there are in all, when `rows` holds only the first few
-
-    def csv_header(self) -> list[str]:
-        header = []
-        for column in self.columns:
-            if column.kind == "rate":
-                header += [f"{column.label}: {column.part_label}", f"{column.label}: {column.whole_label}",
-                           f"{column.label}: %"]
-            else:
-                header.append(column.label)
-        return header
-
-    def csv_row(self, row: list) -> list:
-        out = []
-        for column, cell in zip(self.columns, row[:len(self.columns)], strict=True):
-            if column.kind == "rate":
-                p = cell.percent
-                out += [cell.part, cell.whole, "" if p is None else f"{p:.1f}"]
-            elif column.kind == "date":
-                out.append(cell.isoformat() if cell else "")
-            else:
-                out.append(_csv_safe(cell))
-        return out
-
-    def to_csv(self, filters: Filters) -> str:
-        buffer = io.StringIO()
-        writer = csv.writer(buffer, lineterminator="\r\n")
-        writer.writerow(self.csv_header())
-        for row in self.rows:
-            writer.writerow(self.csv_row(row))
-        if self.footer:
-            writer.writerow(self.csv_row(self.footer))
-        return buffer.getvalue()
-
-
-def _csv_safe(value):
-    """Stop spreadsheet formula injection through names typed into the register."""
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
-    return "" if value is None else value
-
-
-def month_keys(start: date, end: date) -> list[tuple[int, int]]:
-    keys = []
-    year, month = start.year, start.month
-    while (year, month) <= (end.year, end.month):
-        keys.append((year, month))
-        month += 1
-        if month == 13:
-            year, month = year + 1, 1
-    return keys
-
-
-def month_label(key: tuple[int, int], short: bool = False) -> str:
-    year, month = key
-    return f"{MONTH_NAMES[month - 1]} {str(year)[2:] if short else year}"
-
+from ..boroughs import OUTSIDE_LONDON, borough_name
+from ..extensions import db
+from ..models.compliance import CASE_STATUS_LABELS, NamingCase
+from ..models.purchases import Channel, Outcome, PurchaseKind, TestPurchase
+from ..models.register import BUSINESS_TYPE_LABELS, Business, BusinessType, Premises
+from .tables import Column, Filters, Rate, Table, month_keys, month_label
 
 # ---------------------------------------------------------------------------------------------------------------
 # Test purchases
@@ -254,8 +64,6 @@ def _purchase_where(query, TestPurchase, filters: Filters, by_date: bool = True)
     (kind, channel, purchase_date, outcome, ...) as a few ranges and reads nothing else. Queries that should start
     from the premises (a few boroughs out of the whole country) leave them out.
     """
-    from .models.purchases import Channel, PurchaseKind
-
     if by_date:
         channels = [Channel.IN_STORE] if filters.borough else list(Channel)
         query = query.where(TestPurchase.kind.in_(list(PurchaseKind)), TestPurchase.channel.in_(channels))
@@ -368,140 +176,6 @@ def failure_by_business_type(filters: Filters) -> Table:
     return table
 
 
-# ---------------------------------------------------------------------------------------------------------------
-# Boroughs: failure rates, RRA adoption and training coverage
-
-def _knife_selling():
-    return sa.exists().where(premises_sells.c.premises_id == Premises.id)
-
-
-def _rra_covered(as_of: date):
-    """Premises named on a signature that was in force on `as_of`.
-
-    A signature counts if it was signed by then and is active now, or has been suspended/withdrawn only after
-    `as_of` (its last status change is later). For today this is exactly "active".
-    """
-    return sa.exists().where(
-        rra_signature_premises.c.premises_id == Premises.id,
-        RraSignature.id == rra_signature_premises.c.signature_id,
-        RraSignature.signed_on <= as_of,
-        sa.or_(RraSignature.status == RraStatus.ACTIVE, RraSignature.status_changed_on > as_of))
-
-
-def _trained(as_of: date):
-    """Premises with at least one certificate current on `as_of` (issued by then, expiring on or after it)."""
-    end_of_day = datetime.combine(as_of + timedelta(days=1), time(0), LONDON).astimezone(UTC)
-    return sa.exists().where(
-        TrainingAttendance.premises_id == Premises.id,
-        TrainingAttendance.certificate_expires >= as_of,
-        TrainingSession.id == TrainingAttendance.session_id,
-        TrainingSession.starts_at < end_of_day)
-
-
-def borough_measures(filters: Filters, all_boroughs: bool = False) -> Table:
-    """One row per borough (the chosen one, or all 33 London boroughs); `all_boroughs` ignores the filter (map)."""
-    table = Table("boroughs", "Failure rates, RRA adoption and training coverage by borough", [
-        Column("Borough"),
-        Column("Underage, in store: failure rate", "rate"),
-        Column("Challenge 25, in store: failure rate", "rate"),
-        Column("Knife-selling trading premises", "number"),
-        Column("RRA adoption", "rate", "covered", "premises"),
-        Column("Training coverage", "rate", "with a current certificate", "premises"),
-    ])
-    codes = (filters.borough,) if filters.borough and not all_boroughs else LONDON_CODES
-    premises_where = [Premises.borough.in_(codes), Premises.status == PremisesStatus.TRADING, _knife_selling()]
-    trained = _trained(filters.as_of)
-    columns = [Premises.borough, sa.func.count().label("premises"),
-               sa.func.sum(sa.case((_rra_covered(filters.as_of), 1), else_=0)).label("rra")]
-    columns.append(sa.func.sum(sa.case((trained, 1), else_=0)).label("trained"))
-    coverage = {r.borough: r for r in db.session.execute(
-        sa.select(*columns).where(*premises_where).group_by(Premises.borough))}
-    counts = _purchase_counts(replace(filters, borough=None), Premises.borough, TestPurchase.kind,
-                              join=(Premises, Premises.id == TestPurchase.premises_id),
-                              where=(Premises.borough.in_(codes), TestPurchase.channel == "in-store"),
-                              by_date=False)
-    failures = {key: (c[2], c[1]) for key, c in counts.items()}
-    order = sorted(codes, key=borough_name)
-    sums = [0, 0, 0, 0, 0, 0, 0]
-    for code in order:
-        cov = coverage.get(code)
-        n = cov.premises if cov else 0
-        rra = (cov.rra or 0) if cov else 0
-        tr = (getattr(cov, "trained", 0) or 0) if cov else 0
-        under = failures.get((code, "underage"), (0, 0))
-        c25 = failures.get((code, "challenge25"), (0, 0))
-        table.rows.append([borough_name(code), Rate(*under), Rate(*c25), n, Rate(rra, n), Rate(tr, n)])
-        for i, v in enumerate((under[0], under[1], c25[0], c25[1], n, rra, tr)):
-            sums[i] += v
-    if len(order) > 1:
-        table.footer = ["All London", Rate(sums[0], sums[1]), Rate(sums[2], sums[3]), sums[4], Rate(sums[5], sums[4]),
-                        Rate(sums[6], sums[4])]
-    table.notes.append(f"RRA adoption and training coverage are as of {filters.as_of:%d %b %Y}, over knife-selling "
-                       "premises trading in today's register.")
-    return table
-
-
-def borough_table(filters: Filters) -> tuple[Table, Table | None]:
-    """(the table to show, the all-London table for the map or None outside London).
-
-    With a London borough chosen, the table has that borough's row and the all-London totals to compare with.
-    """
-    if filters.borough and filters.borough not in BY_CODE:
-        return borough_measures(filters), None
-    all_london = borough_measures(filters, all_boroughs=True)
-    if not filters.borough:
-        return all_london, all_london
-    chosen = replace(all_london, rows=[r for r in all_london.rows if r[0] == filters.borough_label],
-                     footer=["All London", *all_london.footer[1:]], notes=list(all_london.notes))
-    return chosen, all_london
-
-
-MAP_MEASURES = {
-    "failure": ("Underage failure rate (in store)", 1, "failure"),
-    "rra": ("RRA adoption", 4, "coverage"),
-    "training": ("Training coverage", 5, "coverage"),
-}
-
-
-def map_values(table: Table, measure: str) -> dict:
-    """Borough code -> (percent or None, "15% (3 of 20)") for the tile map, from an all-boroughs table."""
-    _, index, _ = MAP_MEASURES[measure]
-    by_name = {b.name: b.code for b in LONDON_BOROUGHS}
-    out = {}
-    for row in table.rows:
-        code = by_name.get(row[0])
-        if code:
-            cell: Rate = row[index]
-            out[code] = (cell.percent, str(cell))
-    return out
-
-
-# ---------------------------------------------------------------------------------------------------------------
-# Online
-
-AGE_ROWS = (("strong", "Strong age check"), ("weak", "Weak (self-declaration)"), ("none", "No age check"),
-            (None, "Not checked yet"))
-
-
-def online_monitoring(filters: Filters) -> Table:
-    table = Table("online_stores", "Online stores monitored, by age check",
-                  [Column("Age check at checkout"), Column("Stores", "number"),
-                   Column("Share of monitored stores", "rate", "stores", "monitored")])
-    counts = dict(db.session.execute(
-        sa.select(StoreMonitor.age_check, sa.func.count()).where(StoreMonitor.enabled.is_(True))
-        .group_by(StoreMonitor.age_check)).all())
-    total = sum(counts.values())
-    if not total:
-        return table
-    known = {level for level, _ in AGE_ROWS if level}
-    counts[None] = counts.get(None, 0) + sum(v for k, v in counts.items() if k is not None and k not in known)
-    for level, label in AGE_ROWS:
-        table.rows.append([label, counts.get(level, 0), Rate(counts.get(level, 0), total)])
-    table.footer = ["All monitored stores", total, Rate(total, total)]
-    table.notes.append("The monitor's current verdict for each store (the weakest age check among its bladed "
-                       "listings); not limited by the date range.")
-    return table
-
 
 def online_outcomes(filters: Filters) -> Table:
     table = Table("online_outcomes", "Online test purchases by outcome and failing party",
@@ -530,12 +204,11 @@ def online_outcomes(filters: Filters) -> Table:
     return table
 
 
+
 # ---------------------------------------------------------------------------------------------------------------
 # Repeat offenders and naming
 
 def _underage_fails(TestPurchase, filters: Filters):
-    from .models.purchases import Outcome
-
     fails = [o for o in Outcome if o.value.startswith("FAIL_")]
     return _purchase_where(sa.select(), TestPurchase, filters).where(
         TestPurchase.kind == "underage", TestPurchase.outcome.in_(fails))
@@ -621,15 +294,3 @@ def naming_by_stage(filters: Filters) -> Table:
                           else "."))
     return table
 
-
-# The CSV exports: table key -> function(filters) -> Table.
-TABLES = {
-    "months": purchases_by_month,
-    "business_types": failure_by_business_type,
-    "boroughs": lambda filters: borough_table(filters)[0],
-    "online_stores": online_monitoring,
-    "online_outcomes": online_outcomes,
-    "repeat_businesses": repeat_businesses,
-    "repeat_premises": repeat_premises,
-    "naming_stages": naming_by_stage,
-}
