@@ -1,4 +1,5 @@
-"""Administration: users (create, disable, re-role; never deleted) and authority settings."""
+"""Administration inside the admin's own organisation: its users (create, disable, re-role; never deleted) and its
+settings. An admin of one authority neither sees nor changes another's."""
 import sqlalchemy as sa
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_login import current_user
@@ -7,7 +8,7 @@ from ..access import Role, roles_required
 from ..accounts import create_user, update_user
 from ..audit import history
 from ..extensions import db
-from ..forms.accounts import SettingsForm, UserForm
+from ..forms.accounts import SettingsForm, UserForm, role_choices
 from ..models.accounts import User
 from ..settings import all_settings, save_settings
 from ..validation import InvalidValue
@@ -15,24 +16,38 @@ from ..validation import InvalidValue
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
 
+def _own_user(user_id: int) -> User:
+    """A user of the admin's own organisation; any other answers 404 (not 403: we do not say it exists)."""
+    user = db.session.scalar(sa.select(User).where(User.id == user_id,
+                                                   User.authority_id == current_user.authority_id))
+    return user or abort(404)
+
+
+def _user_form(**kwargs) -> UserForm:
+    form = UserForm(**kwargs)
+    form.role.choices = role_choices(current_user.authority.kind)
+    return form
+
+
 @bp.route("/users")
 @roles_required(Role.ADMIN)
 def users():
-    rows = db.session.scalars(sa.select(User).order_by(User.role, User.email)).all()
-    return render_template("admin/users.html", users=rows)
+    rows = db.session.scalars(sa.select(User).where(User.authority_id == current_user.authority_id)
+                              .order_by(User.role, User.email)).all()
+    return render_template("admin/users.html", users=rows, organisation=current_user.authority)
 
 
 @bp.route("/users/new", methods=["GET", "POST"])
 @roles_required(Role.ADMIN)
 def new_user():
-    form = UserForm()
+    form = _user_form()
     if form.validate_on_submit():
         if not form.password.data:
             form.password.errors.append("Set an initial password (at least 10 characters).")
         else:
             try:
                 user = create_user(form.email.data, form.role.data, form.password.data, form.name.data,
-                                   form.business_id.data)
+                                   form.business_id.data, authority_id=current_user.authority_id)
                 user.active = form.active.data
                 db.session.commit()
             except InvalidValue as exc:
@@ -41,14 +56,14 @@ def new_user():
             else:
                 flash(f"User {user.email} created.", "success")
                 return redirect(url_for("admin.users"))
-    return render_template("admin/user_form.html", form=form, user=None)
+    return render_template("admin/user_form.html", form=form, user=None, organisation=current_user.authority)
 
 
 @bp.route("/users/<int:user_id>", methods=["GET", "POST"])
 @roles_required(Role.ADMIN)
 def edit_user(user_id: int):
-    user = db.session.get(User, user_id) or abort(404)
-    form = UserForm(obj=user)
+    user = _own_user(user_id)
+    form = _user_form(obj=user)
     if form.validate_on_submit():
         try:
             update_user(user, email=form.email.data, name=form.name.data, role=form.role.data,
@@ -61,17 +76,18 @@ def edit_user(user_id: int):
         else:
             flash(f"User {user.email} saved.", "success")
             return redirect(url_for("admin.users"))
-    return render_template("admin/user_form.html", form=form, user=user, history=history("User", user.id))
+    return render_template("admin/user_form.html", form=form, user=user, organisation=user.authority,
+                           history=history("User", user.id))
 
 
 @bp.route("/settings", methods=["GET", "POST"])
 @roles_required(Role.ADMIN)
 def settings():
-    form = SettingsForm(data=all_settings())
+    authority_id = current_user.authority_id
+    form = SettingsForm(data=all_settings(authority_id))
     if form.validate_on_submit():
-        save_settings({name: form[name].data for name in
-                       ("authority_name", "letterhead_address", "letterhead_phone", "letterhead_email", "contact_url")})
+        save_settings(form.values(), authority_id=authority_id)
         db.session.commit()
         flash("Settings saved.", "success")
         return redirect(url_for("admin.settings"))
-    return render_template("admin/settings.html", form=form)
+    return render_template("admin/settings.html", form=form, organisation=current_user.authority)
