@@ -10,7 +10,15 @@ PORT="${PORT:-5000}"
 FLASK=".venv/bin/flask --app wsgi"
 
 mkdir -p instance
-$FLASK db upgrade
+if ! upgrade_log=$($FLASK db upgrade 2>&1); then
+  echo "$upgrade_log" >&2
+  if echo "$upgrade_log" | grep -q "Say which authority"; then
+    echo >&2
+    echo "This demo database was seeded before one deployment served many authorities." >&2
+    echo "Run \`make clean-demo\` and then \`make run\` to seed the pan-London demo." >&2
+  fi
+  exit 1
+fi
 password_file=instance/demo-password.txt
 if [ ! -s "$password_file" ]; then
   .venv/bin/python -c "import secrets; print('demo-' + secrets.token_urlsafe(9))" > "$password_file"
@@ -40,12 +48,18 @@ fi
 cat <<MSG
 
   Knife retail compliance tracker: http://127.0.0.1:${PORT}
-  Demo logins (password for all: ${password}):
-    admin@demo.test        administrator
-    supervisor@demo.test   supervisor (senior officer)   also supervisor2@demo.test
-    officer@demo.test      Trading Standards officer     also officer2@demo.test
-    police@demo.test       police test-purchase team
-    retailer@demo.test     retailer (one demo business)
+  Demo logins, by organisation (password for all: ${password}). Each sees only its own volunteers, operations,
+  test purchases, training sessions and naming cases; the register is shared London-wide, and the boroughs a Met
+  operation names read its records (this week's Operation Sceptre names Hackney and Westminster).
+    Hackney       admin@hackney.demo (administrator), supervisor@hackney.demo, supervisor2@hackney.demo,
+                  officer@hackney.demo, officer2@hackney.demo (Trading Standards officers)
+    Croydon       admin@croydon.demo, supervisor@croydon.demo, supervisor2@croydon.demo,
+                  officer@croydon.demo, officer2@croydon.demo
+    Westminster   admin@westminster.demo, supervisor@westminster.demo, supervisor2@westminster.demo,
+                  officer@westminster.demo, officer2@westminster.demo
+    The Met       police@met.demo, police2@met.demo (test-purchase team), supervisor@met.demo
+    City Hall     city-hall@city-hall.demo (read-only measures across London)
+    Retailers     retailer@hackney.demo, retailer@croydon.demo (one shop each)
   Public register of named businesses: http://127.0.0.1:${PORT}/named
   Logs of the scheduler and the demo shop: instance/*.log
 

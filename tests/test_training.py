@@ -421,11 +421,13 @@ def test_cli_training_reminders(runner, app, db):
     assert db.session.scalar(sa.select(TrainingInvitation.response)) == InvitationResponse.NO_RESPONSE
 
 
-def test_demo_generator_places_refusals_after_underage_sales(app, db):
+def test_demo_generator_places_refusals_after_underage_sales(app, db, monkeypatch):
     import random
 
     from retail.demo import DemoContext
     from retail.demo.training import generate_training
+    from retail.models.authority import Authority
+    from retail.models.training import TrainingSession
 
     repeat = create_business(legal_name="Repeat Ltd", trading_name="Repeat Seller")
     demo_shop = create_business(legal_name="Demo Ltd", trading_name="Demo Shop", postcode="N1 1AA")
@@ -439,8 +441,14 @@ def test_demo_generator_places_refusals_after_underage_sales(app, db):
                                            (others[0].id, today - timedelta(days=90), True)]})
     ctx.premises = [{"id": b.premises[0].id, "business_id": b.id, "borough": "hackney",
                      "business_type": "independent", "status": "trading"} for b in [repeat, demo_shop, *others]]
+    # The demo names each session's owner itself (no default owner outside a request).
+    monkeypatch.setitem(app.config, "RETAIL_UNSCOPED_OWNER", None)
     generate_training(ctx)
     db.session.commit()
+    # Sessions belong to the borough that runs them; a Hackney shop is invited to Hackney's.
+    owners = set(db.session.scalars(sa.select(Authority.code).join(
+        TrainingSession, TrainingSession.authority_id == Authority.id)))
+    assert owners == {"hackney", "croydon", "westminster"}
     declined = db.session.scalars(sa.select(TrainingRefusal).where(TrainingRefusal.business_id == repeat.id,
                                                                    TrainingRefusal.kind == "declined")).all()
     assert any(r.refused_on > first_fail for r in declined)
@@ -449,6 +457,8 @@ def test_demo_generator_places_refusals_after_underage_sales(app, db):
     pending = db.session.scalars(sa.select(TrainingInvitation).where(
         TrainingInvitation.business_id == demo_shop.id, TrainingInvitation.response == "pending")).all()
     assert pending and pending[0].session.starts_at > tr.utcnow()
+    assert pending[0].session.authority_id == db.session.scalar(sa.select(Authority.id).where(
+        Authority.code == "hackney"))
     assert db.session.scalars(tr.expiring_certificates_query(business_id=demo_shop.id)).first() is not None
     # Certificates follow the course rules: passed from the pass mark, expiry 12 months after the session.
     for a in db.session.scalars(sa.select(TrainingAttendance).where(TrainingAttendance.passed.is_(True))):

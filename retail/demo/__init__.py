@@ -14,10 +14,12 @@ import sqlalchemy as sa
 
 from ..extensions import db
 
+# demo_share: of the London shops, the share placed in the demo boroughs (Hackney, Croydon, Westminster), so the
+# organisations a new user signs in to have shops, operations and cases of their own.
 SCALES = {
-    "small": {"businesses": 60, "premises": 75, "stores": 14, "outside_share": 0.0},
-    "london": {"businesses": 3200, "premises": 4000, "stores": 600, "outside_share": 0.0},
-    "uk": {"businesses": 190_000, "premises": 250_000, "stores": 20_000, "outside_share": 0.97},
+    "small": {"businesses": 60, "premises": 75, "stores": 14, "outside_share": 0.0, "demo_share": 0.6},
+    "london": {"businesses": 3200, "premises": 4000, "stores": 600, "outside_share": 0.0, "demo_share": 0.12},
+    "uk": {"businesses": 190_000, "premises": 250_000, "stores": 20_000, "outside_share": 0.97, "demo_share": 0.12},
 }
 
 
@@ -29,10 +31,12 @@ class DemoContext:
     password: str
     params: dict
     business_ids: list[int] = field(default_factory=list)
-    premises: list[dict] = field(default_factory=list)  # id, business_id, borough, business_type
+    # id, business_id, borough, authority (code of the authority whose area it is in), business_type, status
+    premises: list[dict] = field(default_factory=list)
     store_ids: list[int] = field(default_factory=list)
-    users: dict[str, int] = field(default_factory=dict)  # role key -> user id
-    demo_business_id: int | None = None
+    users: dict[str, int] = field(default_factory=dict)  # "authority code:key" (e.g. "hackney:officer") -> user id
+    authorities: dict[str, int] = field(default_factory=dict)  # authority code -> id
+    demo_business_id: int | None = None  # the Hackney retailer's business
     extra: dict = field(default_factory=dict)
 
     def progress(self, iterable=None, label: str = "", length: int | None = None):
@@ -76,7 +80,9 @@ def seed(scale: str, password: str | None, seed_value: int) -> DemoContext:
     for gen in GENERATORS:
         gen(ctx)
         db.session.flush()
-    reset_sequences()
+        # Later generators add some rows through the ORM (refusals, naming cases): PostgreSQL's sequences must be
+        # past the ids bulk-inserted so far.
+        reset_sequences()
     db.session.commit()
     return ctx
 

@@ -1,4 +1,6 @@
-"""Demo compliance: score every business, then walk naming candidates through each stage of the workflow."""
+"""Demo compliance: score every business (London-wide), then walk naming candidates through each stage of the
+workflow. Each case belongs to the borough where the business has its shop, and is run by that borough's officer and
+two supervisors."""
 from datetime import timedelta
 
 import click
@@ -9,7 +11,9 @@ from ..extensions import db
 from ..models.accounts import User
 from ..models.compliance import CaseStatus
 from ..models.register import Business
+from ..scoping import AUTHORITY, Scope, acting_for
 from . import DemoContext, generator
+from .organisations import DEMO_BOROUGHS, authority_ids, login_email
 
 # The order open stages are filled in when there are fewer candidates than stages: the most telling first.
 OPEN_STAGES = [CaseStatus.PUBLISHED, CaseStatus.NOTICE_SENT, CaseStatus.REPRESENTATIONS, CaseStatus.PROPOSED,
@@ -86,14 +90,17 @@ def _more_candidates(ctx: DemoContext, today) -> int:
                if bid in first and on > first[bid]}
     premises = {}
     for p in ctx.premises:
-        premises.setdefault(p["business_id"], p["id"])
+        premises.setdefault(p["business_id"], p)
     added = 0
     for business_id, n in sorted(count.items()):
         if n < rules["candidate_min_sales"] or business_id in pending or business_id in refused:
             continue
         on = min(first[business_id] + timedelta(days=ctx.rng.randint(14, 45)), today - timedelta(days=1))
-        db.session.add(TrainingRefusal(business_id=business_id, premises_id=premises.get(business_id), refused_on=on,
-                                       kind="declined", recorded_by="officer@demo.test",
+        shop = premises.get(business_id) or {}
+        home = shop.get("authority")
+        db.session.add(TrainingRefusal(business_id=business_id, premises_id=shop.get("id"), refused_on=on,
+                                       kind="declined",
+                                       recorded_by=login_email(home, "officer") if home in DEMO_BOROUGHS else "demo",
                                        reason="Declined the free training offered at the follow-up advice visit."))
         added += 1
     db.session.flush()
@@ -110,32 +117,65 @@ def generate_compliance(ctx: DemoContext) -> None:
         scoring.store_scores(scores, rules.version, today)
         bar.update(1)
     db.session.flush()
-    users = {key: db.session.get(User, uid) for key, uid in ctx.users.items()}
-    people = {"officer": users.get("officer"), "supervisor": users.get("supervisor"),
-              "supervisor2": users.get("supervisor2") or users.get("admin")}
     candidates = sorted((s.business_id for s in scores.values() if s.candidate),
                         key=lambda bid: (-scores[bid].total, bid))
+    teams = {}
+    for code in DEMO_BOROUGHS:
+        people = {key: db.session.get(User, ctx.users[f"{code}:{key}"]) if f"{code}:{key}" in ctx.users else None
+                  for key in ("officer", "supervisor", "supervisor2")}
+        if all(people.values()):
+            teams[code] = people
+    owners = _case_owners(ctx, candidates, teams)
+    n_candidates = len(candidates)
+    candidates = [bid for bid in candidates if bid in owners]
     made = 0
-    if all(people.values()):
+    if teams:
         demo = ctx.demo_business_id
         if demo in candidates:
             candidates.remove(demo)
-            made += _case(demo, CaseStatus.NOTICE_SENT, people, today)
+            made += _case(demo, CaseStatus.NOTICE_SENT, owners[demo], teams, today)
         # Past cases first (a business can have an expired entry and a new case), then one open stage each.
         spare = candidates[len(OPEN_STAGES):] or list(reversed(candidates))
         for business_id, stage in zip(spare, CLOSED_STAGES, strict=False):
-            made += _case(business_id, stage, people, today)
+            made += _case(business_id, stage, owners[business_id], teams, today)
         for business_id, stage in zip(candidates, OPEN_STAGES, strict=False):
-            made += _case(business_id, stage, people, today)
+            made += _case(business_id, stage, owners[business_id], teams, today)
     db.session.flush()
     # The cases changed nothing the scores read; do not rescore again when the seed commits.
     db.session.info.pop("rescore_businesses", None)
     db.session.info.pop("rescore_stores", None)
-    click.echo(f"  scored {len(scores)} businesses; {len(candidates)} naming candidates"
+    click.echo(f"  scored {len(scores)} businesses; {n_candidates} naming candidates"
                f"{f' ({added} after refusals added)' if added else ''}; {made} naming cases")
 
 
-def _case(business_id: int, stage: CaseStatus, people: dict, today) -> int:
+def _case_owners(ctx: DemoContext, candidates: list[int], teams: dict) -> dict[int, str]:
+    """Which demo borough runs each candidate's case: the borough of its shop; an online seller's goes to the borough
+    that registered it (its council reference). Candidates with shops only elsewhere have no demo team."""
+    shops: dict[int, list[str]] = {}
+    for p in ctx.premises:
+        shops.setdefault(p["business_id"], []).append(p.get("authority") or p["borough"])
+    by_id = {v: k for k, v in authority_ids(ctx).items()}
+    refs = dict(db.session.execute(sa.select(Business.id, Business.ref_authority_id)
+                                   .where(Business.id.in_(candidates))).all()) if candidates else {}
+    owners = {}
+    for business_id in candidates:
+        homes = [code for code in shops.get(business_id, []) if code in teams]
+        if not shops.get(business_id) and by_id.get(refs.get(business_id)) in teams:
+            homes = [by_id[refs[business_id]]]
+        if homes:
+            owners[business_id] = homes[0]
+    return owners
+
+
+def _case(business_id: int, stage: CaseStatus, owner: str, teams: dict, today) -> int:
+    """Open and walk one case as the owning borough (so the case is that borough's, as if its officer opened it)."""
+    people = teams[owner]
+    scope = Scope(AUTHORITY, people["officer"].authority_id, None, people["officer"].id)
+    with acting_for(scope):
+        return _walk_case(business_id, stage, people, today)
+
+
+def _walk_case(business_id: int, stage: CaseStatus, people: dict, today) -> int:
     business = db.session.get(Business, business_id)
     evidence = scoring.candidate_evidence(business_id, today)
     if not evidence["meets_rule"] or naming.open_case_for(business_id):

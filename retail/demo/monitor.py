@@ -117,7 +117,7 @@ def _small(ctx: DemoContext, now) -> None:
             alerts.append(dict(online_store_id=store_id, listing_id=None, kind=AlertKind.AGE_CHECK_WORSE.value,
                                before="strong", after="none", raised_at=before,
                                detail="A bread knife listing has no age wording (demo history).",
-                               acknowledged_by_id=ctx.users.get("officer"),
+                               acknowledged_by_id=ctx.users.get("hackney:officer"),
                                acknowledged_at=before + timedelta(hours=5)))
     click.echo(f"Monitor: {len(monitors)} stores on the demo shop site, {len(listings)} listings with history")
     bulk_insert(StoreMonitor.__table__, monitors)

@@ -1,4 +1,5 @@
-"""Demo test purchasing: operations, volunteers with consent, in-store and online attempts with realistic failure
+"""Demo test purchasing: operations (each borough's in its own shops; the Met's in the boroughs they name, which can
+read them), each authority's own volunteers with consent, in-store and online attempts with realistic failure
 rates (about 12% in store, mostly at independents, higher after an earlier failure; about 45% online), letters,
 follow-up decisions, and retests due (some overdue). Bulk inserts, so the `uk` scale (~200,000 attempts) stays in
 minutes.
@@ -17,12 +18,14 @@ import sqlalchemy as sa
 
 from ..boroughs import LONDON_BOROUGHS
 from ..extensions import db
+from ..models.authority import Authority, operation_authority
 from ..models.purchases import (FollowUpAction, NotificationLetter, Operation, TestPurchase, Volunteer,
                                 VolunteerConsent, operation_officer)
 from ..models.register import Business, OnlineStore, Premises
 from ..purchases import add_months
 from ..timeutil import utcnow
 from . import DemoContext, bulk_insert, generator, next_id
+from .organisations import DEMO_BOROUGHS, POLICE, authority_ids, borough_owners, person_name
 
 ATTEMPTS = {"small": 170, "london": 8000, "uk": 175_000}  # retests of failures add ~15%
 ONLINE_SHARE = 0.12
@@ -30,6 +33,8 @@ FAIL_RATE = {"independent": 0.10, "multiple": 0.06, "national-agreement": 0.04, 
              "marketplace-seller": 0.1}
 REPEAT_FACTOR = 2.0  # a shop that sold once is likelier to sell again
 C25_SHARE = 0.08
+# The Met's share of the operations (its test-purchase team works in London only, hence little at the UK scale).
+MET_SHARE = {"small": 0.4, "london": 0.25, "uk": 0.05}
 BIRDS = ["Falcon", "Kestrel", "Robin", "Wren", "Swift", "Heron", "Owl", "Lark", "Finch", "Merlin", "Raven", "Osprey",
          "Puffin", "Sparrow", "Starling", "Curlew", "Plover", "Linnet", "Dunlin", "Egret"]
 PARENTS = ["Mrs A. Turner", "Mr B. Osei", "Ms C. Novak", "Mrs D. Iqbal", "Mr E. Walsh", "Ms F. Adeyemi",
@@ -46,9 +51,37 @@ COURIERS = [("QuickParcel", "Standard 48h"), ("CityDrop", "Next day"), ("Royal M
             ("DPD", "Age-verified delivery")]
 
 
-def _op_name(start: date, index: int) -> str:
+def _op_name(start: date, index: int, owner: str, names: dict[str, str]) -> str:
     month = start.strftime("%B %Y")
-    return ["Operation Sceptre", "Knife test purchasing", "Op Sceptre week of action"][index % 3] + f", {month}"
+    if owner == POLICE:
+        return ["Operation Sceptre", "Op Sceptre week of action"][index % 2] + f", {month}"
+    return f"{names.get(owner, owner)} knife test purchasing, {month}"
+
+
+def _share_out(count: int, weights: dict[str, float]) -> list[str]:
+    """`count` operations shared among owners in proportion to their weight, spread evenly in time (stride
+    scheduling: every owner with a weight gets its turn, so each demo organisation has operations)."""
+    owners = sorted(weights)
+    given = dict.fromkeys(owners, 0)
+    sequence = []
+    for _ in range(count):
+        owner = min(owners, key=lambda o: ((given[o] + 1) / weights[o], o))
+        given[owner] += 1
+        sequence.append(owner)
+    return sequence
+
+
+def _staff(ctx: DemoContext, owner: str) -> dict:
+    """Who runs an owner's operations: user ids and names (authorities without demo users get stock names)."""
+    if owner == POLICE:
+        keys = {"lead": "police", "second": "police2", "supervisor": "supervisor"}
+    else:
+        keys = {"lead": "officer", "second": "officer2", "supervisor": "supervisor"}
+    ids = {role: ctx.users.get(f"{owner}:{key}") for role, key in keys.items()}
+    if ids["lead"] is None:
+        return {"ids": [], "lead_id": None, "lead": CHECKERS[2], "second": CHECKERS[3], "supervisor": "M. Evans"}
+    return {"ids": [i for i in ids.values() if i], "lead_id": ids["lead"],
+            **{role: person_name(owner, key) for role, key in keys.items()}}
 
 
 @generator
@@ -58,34 +91,60 @@ def generate_purchases(ctx: DemoContext) -> None:
     if not trading:
         return
     n_attempts = ATTEMPTS.get(ctx.scale, 170)
-    officer_ids = [ctx.users[k] for k in ("officer", "officer2", "police") if k in ctx.users]
-    officer_names = {"officer": "Olu Officer", "officer2": "Jo Officer", "police": "PC Dana Police"}
+    authorities = authority_ids(ctx)
+    names = dict(db.session.execute(sa.select(Authority.code, Authority.name)).all())
+    shops_in: dict[str, list[dict]] = {}
+    for p in trading:
+        shops_in.setdefault(p.get("authority") or p["borough"], []).append(p)
+    owners = [code for code in borough_owners(ctx) if code in shops_in]
+    london = [b.code for b in LONDON_BOROUGHS if b.code in shops_in]
+    demo_boroughs = [code for code in DEMO_BOROUGHS if code in shops_in]
+    staff = {code: _staff(ctx, code) for code in [*owners, POLICE]}
 
-    # --- operations: spread over three years, the last one running this week -----------------------------------
-    per_op = 14 if ctx.scale == "small" else 48
-    n_ops = max(8, n_attempts // per_op)
-    starts = sorted(today - timedelta(days=rng.randint(12, 3 * 365)) for _ in range(n_ops - 1))
-    starts.append(today - timedelta(days=2))
+    # --- operations: each borough tests its own shops; the Met's name the boroughs they work in ------------------
+    # Spread over three years; each demo organisation has one running this week.
+    per_op = 10 if ctx.scale == "small" else 48
+    running = [*demo_boroughs, POLICE]
+    n_ops = max(len(running) + 8, n_attempts // per_op)
+    weights = {code: float(len(shops_in[code])) for code in owners}
+    police_share = MET_SHARE.get(ctx.scale, 0.4)
+    weights[POLICE] = max(1.0, sum(weights.values()) * police_share / (1 - police_share))
+    planned = list(zip(sorted(today - timedelta(days=rng.randint(12, 3 * 365)) for _ in range(n_ops - len(running))),
+                       _share_out(n_ops - len(running), weights), strict=True))
+    planned += [(today - timedelta(days=2), code) for code in running]
     op_id = next_id(Operation.__table__)
-    ops, op_rows, officer_rows = [], [], []
-    london = [b.code for b in LONDON_BOROUGHS]
-    for index, start in enumerate(starts):
-        end = start + timedelta(days=rng.choice([0, 2, 4, 4, 6]))
-        if index == len(starts) - 1:
-            end = today + timedelta(days=2)
-        agency = "police" if index % 2 == 0 else "trading-standards"
-        lead = ctx.users.get("police" if agency == "police" else "officer")
+    ops, op_rows, officer_rows, shared_rows = [], [], [], []
+    for index, (start, owner) in enumerate(planned):
+        this_week = index >= len(planned) - len(running)
+        end = today + timedelta(days=2) if this_week else start + timedelta(days=rng.choice([0, 2, 4, 4, 6]))
+        if owner != POLICE:
+            boroughs = [owner] if owner in london else []
+        elif this_week:
+            # The Met's operation this week works in Hackney and Westminster: both read its records.
+            boroughs = [b for b in ("hackney", "westminster") if b in shops_in] or london[:2]
+        else:
+            elsewhere = [b for b in london if b not in DEMO_BOROUGHS] or london
+            home = rng.sample(demo_boroughs, k=min(2 if ctx.scale == "small" else 1, len(demo_boroughs)))
+            boroughs = home + rng.sample(elsewhere, k=min(3 - len(home), len(elsewhere)))
+        team = staff[owner]
         op_rows.append(dict(
-            id=op_id, name=_op_name(start, index), lead_agency=agency, boroughs=sorted(rng.sample(london, k=3)),
-            starts_on=start, ends_on=end, lead_officer_id=lead, risk_assessment_ref=f"RA-{start:%Y}-{index + 1:04d}",
-            authorisation_ref="", briefing_on=start - timedelta(days=rng.randint(1, 6)), notes="",
+            id=op_id, name=_op_name(start, index, owner, names),
+            lead_agency="police" if owner == POLICE else "trading-standards", boroughs=sorted(boroughs),
+            starts_on=start, ends_on=end, lead_officer_id=team["lead_id"],
+            risk_assessment_ref=f"RA-{start:%Y}-{index + 1:04d}", authorisation_ref="",
+            briefing_on=start - timedelta(days=rng.randint(1, 6)), notes="", authority_id=authorities[owner],
             created_at=now, updated_at=now, version=1))
-        for uid in rng.sample(officer_ids, k=min(2, len(officer_ids))) if officer_ids else []:
+        for uid in rng.sample(team["ids"], k=min(2, len(team["ids"]))):
             officer_rows.append({"operation_id": op_id, "user_id": uid})
-        ops.append({"id": op_id, "start": start, "end": min(end, today), "volunteers": []})
+        if owner == POLICE:  # the boroughs it names read its records (never its volunteers)
+            shared_rows += [{"operation_id": op_id, "authority_id": authorities[b]} for b in sorted(boroughs)]
+        area = frozenset(boroughs) if owner == POLICE else frozenset([owner])
+        ops.append({"id": op_id, "start": start, "end": min(end, today), "volunteers": [], "owner": owner,
+                    "authority_id": authorities[owner], "area": area, "this_week": this_week})
         op_id += 1
+    ops.sort(key=lambda op: (op["start"], op["id"]))
 
-    # --- volunteers aged 13-16 with consent per operation --------------------------------------------------------
+    # --- volunteers aged 13-16 with consent per operation; each authority has its own (never shared) ------------
     volunteer_id = next_id(Volunteer.__table__)
     volunteers: list[dict] = []
     volunteer_rows, consent_rows = [], []
@@ -94,10 +153,16 @@ def generate_purchases(ctx: DemoContext) -> None:
     def age(dob: date, on: date) -> int:
         return on.year - dob.year - ((on.month, on.day) < (dob.month, dob.day))
 
-    n_teams = max(1, n_ops // 12)
-    pools: dict[int, list[dict]] = {}
-    for index, op in enumerate(ops):
-        team = pools.setdefault(index % n_teams, [])
+    ops_of: dict[str, int] = {}
+    for op in ops:
+        ops_of[op["owner"]] = ops_of.get(op["owner"], 0) + 1
+    seen: dict[str, int] = {}
+    code_names: dict[str, int] = {}
+    pools: dict[tuple[str, int], list[dict]] = {}
+    for op in ops:
+        owner = op["owner"]
+        index = seen[owner] = seen.get(owner, -1) + 1
+        team = pools.setdefault((owner, index % max(1, ops_of[owner] // 12)), [])
         eligible = [v for v in team if 13 <= age(v["dob"], op["start"]) and age(v["dob"], op["end"]) <= 16]
         rng.shuffle(eligible)
         chosen = eligible[:rng.randint(3, 4)]
@@ -106,16 +171,19 @@ def generate_purchases(ctx: DemoContext) -> None:
             v = {"id": volunteer_id, "dob": dob}
             volunteers.append(v)
             team.append(v)
+            # Code names are the authority's own: Hackney's Falcon-1 and Croydon's Falcon-1 are different children.
+            n = code_names[owner] = code_names.get(owner, 0) + 1
             volunteer_rows.append(dict(
-                id=volunteer_id, code_name=f"{BIRDS[(volunteer_id - 1) % len(BIRDS)]}-{volunteer_id}",
+                id=volunteer_id, code_name=f"{BIRDS[(n - 1) % len(BIRDS)]}-{n}", authority_id=op["authority_id"],
                 date_of_birth=dob, areas_to_avoid="Home and school area: see paper file", active=True,
                 welfare_notes="", created_at=now, updated_at=now, version=1))
             volunteer_id += 1
             chosen.append(v)
         for v in chosen:
             consent_rows.append(dict(
-                id=consent_id, volunteer_id=v["id"], operation_id=op["id"], given_by=rng.choice(PARENTS),
-                relationship_to_volunteer="Parent", given_on=op["start"] - timedelta(days=rng.randint(3, 20)),
+                id=consent_id, volunteer_id=v["id"], operation_id=op["id"], authority_id=op["authority_id"],
+                given_by=rng.choice(PARENTS), relationship_to_volunteer="Parent",
+                given_on=op["start"] - timedelta(days=rng.randint(3, 20)),
                 birth_certificate_checked_by=rng.choice(CHECKERS), photo_ref=f"PH-{op['id']}-{v['id']}",
                 withdrawn=False, created_at=now, updated_at=now, version=1))
             consent_id += 1
@@ -133,14 +201,29 @@ def generate_purchases(ctx: DemoContext) -> None:
     for _store_id, business_id, _url in stores:
         btype.setdefault(business_id, "online-only")
     independents = [p for p in trading if p["business_type"] == "independent"]
-    cum_weights = list(itertools.accumulate(2 if p["business_type"] == "independent" else 1 for p in trading))
+    areas: dict[frozenset, tuple[list[dict], list[int]]] = {}
+
+    def shops_for(op: dict) -> tuple[list[dict], list[int]]:
+        """The shops an operation may test (its own borough's, or the boroughs a Met operation names), weighted
+        towards independents."""
+        if op["area"] not in areas:
+            shops = [p for code in sorted(op["area"]) for p in shops_in.get(code, [])]
+            areas[op["area"]] = (shops, list(itertools.accumulate(
+                2 if p["business_type"] == "independent" else 1 for p in shops)))
+        return areas[op["area"]]
+
+    def covers(op: dict, item: dict) -> bool:
+        if item["channel"] == "online":
+            return op["owner"] == item.get("owner", op["owner"])
+        return (item["premises"].get("authority") or item["premises"]["borough"]) in op["area"]
 
     # --- plan the attempts per operation (forced stories first) --------------------------------------------------
     plan: dict[int, list[dict]] = {op["id"]: [] for op in ops}
 
-    def op_near(target: date) -> dict:
-        past = [op for op in ops if op["start"] <= today - timedelta(days=20)] or ops
-        return min(past, key=lambda op: abs((op["start"] - target).days))
+    def op_near(target: date, shop: dict) -> dict | None:
+        able = [op for op in ops if covers(op, {"channel": "in-store", "premises": shop})]
+        past = [op for op in able if op["start"] <= today - timedelta(days=20)] or able
+        return min(past, key=lambda op: abs((op["start"] - target).days), default=None)
 
     demo_shops = [p for p in trading if p["business_id"] == ctx.demo_business_id] or \
         [p for p in ctx.premises if p["business_id"] == ctx.demo_business_id]
@@ -148,7 +231,9 @@ def generate_purchases(ctx: DemoContext) -> None:
     if demo_shops:
         shop = demo_shops[0]
         story += [(shop, 420, False), (shop, 300, True), (shop, 75, True)]
-    others = [p for p in independents if p["business_id"] != ctx.demo_business_id]
+    # Repeat sellers in the demo boroughs, so each borough's supervisors have naming cases of their own.
+    others = [p for p in independents if p["business_id"] != ctx.demo_business_id and p.get("authority") in
+              DEMO_BOROUGHS] or [p for p in independents if p["business_id"] != ctx.demo_business_id]
     if others:
         repeat = others[len(others) // 2]
         story += [(repeat, 500, True), (repeat, 260, True), (repeat, 100, True)]
@@ -158,22 +243,29 @@ def generate_purchases(ctx: DemoContext) -> None:
         for shop in [p for p in others[::step] if p is not others[len(others) // 2]][:9]:
             story += [(shop, rng.randint(330, 560), True), (shop, rng.randint(120, 250), True)]
     for shop, days_ago, fail in story:
-        op = op_near(today - timedelta(days=days_ago))
-        plan[op["id"]].append({"premises": shop, "force": fail, "kind": "underage", "channel": "in-store",
-                               "no_retest": days_ago < 100})
+        op = op_near(today - timedelta(days=days_ago), shop)
+        if op is not None:
+            plan[op["id"]].append({"premises": shop, "force": fail, "kind": "underage", "channel": "in-store",
+                                   "no_retest": days_ago < 100})
 
     per_op_attempts = max(1, (n_attempts - len(story)) // len(ops))
     for op in ops:
         count = max(1, int(per_op_attempts * rng.uniform(0.6, 1.4)))
-        for shop in rng.choices(trading, cum_weights=cum_weights, k=count):
-            if stores and rng.random() < ONLINE_SHARE:
-                plan[op["id"]].append({"store": rng.choice(stores), "channel": "online", "kind": "underage"})
+        shops, cum_weights = shops_for(op)
+        for _ in range(count):
+            if stores and (not shops or rng.random() < ONLINE_SHARE):
+                plan[op["id"]].append({"store": rng.choice(stores), "channel": "online", "kind": "underage",
+                                       "owner": op["owner"]})
             else:
+                shop = rng.choices(shops, cum_weights=cum_weights)[0]
                 kind = "challenge25" if rng.random() < C25_SHARE else "underage"
                 plan[op["id"]].append({"premises": shop, "force": None, "kind": kind, "channel": "in-store"})
-    if stores:  # online tests in progress this week: ordered, waiting for dispatch or delivery
-        for store in rng.sample(stores, k=min(3, len(stores))):
-            plan[ops[-1]["id"]].append({"store": store, "channel": "online", "kind": "underage", "in_progress": True})
+    this_week = [op for op in ops if op["this_week"]]
+    if stores and this_week:  # online tests in progress this week: ordered, waiting for dispatch or delivery
+        for n, store in enumerate(rng.sample(stores, k=min(3, len(stores)))):
+            op = this_week[n % len(this_week)]
+            plan[op["id"]].append({"store": store, "channel": "online", "kind": "underage", "in_progress": True,
+                                   "owner": op["owner"]})
 
     # --- generate attempts chronologically, so retests and repeat failures follow earlier results --------------
     tp_id = next_id(TestPurchase.__table__)
@@ -200,16 +292,18 @@ def generate_purchases(ctx: DemoContext) -> None:
             courier_service="", age_verified_service=None, delivered_on=None, delivered_to=None, received_by="",
             delivery_id_asked=None, delivery_dob_entered=None, left_unattended=None, left_with_neighbour=None,
             signature_taken=None, outcome=None, failed=False, checkout_failed=False, dispatch_failed=False,
-            courier_failed=False, concluded_on=None, amendment_count=0, created_by_id=ctx.users.get("police"),
+            courier_failed=False, concluded_on=None, amendment_count=0, created_by_id=None, authority_id=None,
             created_at=now, updated_at=now, version=1)
         row.update(values)
         return row
 
     def add_action(row, action_type, decided_on, **values) -> dict:
         nonlocal action_id
+        team = staff[row["_owner"]]
         action = dict(id=action_id, test_purchase_id=row["id"], business_id=row["business_id"],
                       premises_id=row["premises_id"], online_store_id=row["online_store_id"], action_type=action_type,
-                      status="pending", decided_on=decided_on, decided_by=rng.choice(["Sam Supervisor", "Olu Officer"]),
+                      authority_id=row["authority_id"], status="pending", decided_on=decided_on,
+                      decided_by=rng.choice([team["supervisor"], team["lead"]]),
                       due_on=None, completed_on=None, retest_purchase_id=None, court="", hearing_on=None,
                       court_result="", fine=None, costs=None, notes="", created_at=now, updated_at=now, version=1)
         action.update(values)
@@ -227,9 +321,12 @@ def generate_purchases(ctx: DemoContext) -> None:
                     day = today
                 cat, desc, price = rng.choice(ITEMS)
                 volunteer = rng.choice(op["volunteers"])
+                team = staff[op["owner"]]
+                # Everything about the attempt (its letter and follow-up too) belongs to the operation's owner.
                 common = dict(id=tp_id, operation_id=op["id"], purchase_date=day, item_category=cat,
                               item_description=desc, item_price=Decimal(price), kind=item["kind"],
-                              officer_inside=officer_names["police"], officer_outside=officer_names["officer"])
+                              officer_inside=team["lead"], officer_outside=team["second"],
+                              created_by_id=team["lead_id"], authority_id=op["authority_id"], _owner=op["owner"])
                 if item["kind"] == "underage":
                     common["volunteer_id"] = volunteer
                 else:
@@ -308,8 +405,8 @@ def generate_purchases(ctx: DemoContext) -> None:
                         recipient_name=legal.get(row["business_id"], ""), recipient_address=address,
                         drafted_on=min(day + timedelta(days=1), today), sent_on=sent if sent <= today else None,
                         channel=rng.choice(["post", "post", "email", "hand-delivered"]) if sent <= today else None,
-                        sent_by_id=ctx.users.get("officer") if sent <= today else None,
-                        signed_by_name="Olu Officer", replaces_letter_id=None, content=None,
+                        sent_by_id=team["lead_id"] if sent <= today else None, authority_id=op["authority_id"],
+                        signed_by_name=team["lead"], replaces_letter_id=None, content=None,
                         created_at=now, updated_at=now, version=1))
                     letter_id += 1
                 if row["failed"]:
@@ -317,14 +414,21 @@ def generate_purchases(ctx: DemoContext) -> None:
                     retest = add_action(row, "retest", min(day + timedelta(days=3), today),
                                         due_on=add_months(day, 3), notes="Scheduled after a failed test.")
                     pending_retest[key] = (retest, day)
-                    # Most failures are retested in a later operation within the three months.
+                    # Most failures are retested within the three months, in a later operation that may test there
+                    # (the borough's own, or a Met operation naming the borough).
                     later = bisect.bisect_left(op_starts, day + timedelta(days=20))
+                    while later < len(ops) and op_starts[later] <= day + timedelta(days=85) \
+                            and not covers(ops[later], item):
+                        later += 1
                     if later < len(ops) and op_starts[later] <= day + timedelta(days=85) and rng.random() < 0.85 \
                             and ops[later]["start"] < today and not item.get("no_retest"):
                         again = dict(item, force=None, kind="underage", in_progress=False)
                         plan[ops[later]["id"]].append(again)
                     decided = day + timedelta(days=rng.randint(7, 40))
-                    if decided <= today and row["kind"] == "underage":
+                    if decided <= today and row["kind"] == "underage" and row["business_id"] == ctx.demo_business_id:
+                        # The demo retailer's story: warning letters, no caution pending, so its naming case can run.
+                        add_action(row, "warning-letter", decided, status="completed", completed_on=decided)
+                    elif decided <= today and row["kind"] == "underage":
                         _decide(rng, add_action, row, decided, today)
                     elif decided <= today:
                         add_action(row, "advice-letter", decided, status="completed", completed_on=decided)
@@ -345,6 +449,9 @@ def generate_purchases(ctx: DemoContext) -> None:
     bulk_insert(operation_officer, officer_rows)
     bulk_insert(Volunteer.__table__, volunteer_rows)
     bulk_insert(VolunteerConsent.__table__, consent_rows)
+    bulk_insert(operation_authority, shared_rows)
+    for row in tp_rows:
+        del row["_owner"]
     bulk_insert(TestPurchase.__table__, tp_rows)
     bulk_insert(NotificationLetter.__table__, letter_rows)
     bulk_insert(FollowUpAction.__table__, action_rows)

@@ -1,16 +1,15 @@
-"""Demo register: businesses, shops, online stores, RRA signatures and the demo users."""
+"""Demo register: the authorities, businesses, shops (each in the area of its authority), online stores, RRA
+signatures and the demo users."""
 from datetime import timedelta
 
 import click
 
-from ..access import Role
 from ..boroughs import LONDON_BOROUGHS
-from ..extensions import db
-from ..models.accounts import User
 from ..models.register import (Business, OnlineStore, Premises, RraSignature, RraStatusEvent, premises_sells,
                                rra_signature_premises, RRA_COMMITMENTS, name_key)
 from ..timeutil import utcnow
 from . import DemoContext, bulk_insert, generator, next_id
+from .organisations import DEMO_BOROUGHS, create_users, outside_code, prepare_authorities
 
 # Postcode districts per borough (a realistic subset), so postcodes and boroughs agree.
 DISTRICTS = {
@@ -67,18 +66,25 @@ def _postcode(rng, district: str) -> str:
 
 
 def _place(ctx: DemoContext):
+    """(borough, local authority outside London, town, postcode, code of the authority whose area it is)."""
     rng = ctx.rng
     if rng.random() < ctx.params["outside_share"]:
         authority, area = rng.choice(OUTSIDE)
-        return "outside", authority, authority.split(" ")[0], _postcode(rng, f"{area}{rng.randint(1, 20)}")
-    # The boroughs most affected get a few more shops in the mix.
-    borough = rng.choice(LONDON_BOROUGHS).code
-    return borough, "", "London", _postcode(rng, rng.choice(DISTRICTS[borough]))
+        return ("outside", authority, authority.split(" ")[0], _postcode(rng, f"{area}{rng.randint(1, 20)}"),
+                outside_code(authority))
+    # The demo boroughs get more shops in the mix, so each has a register of its own to work on.
+    if rng.random() < ctx.params.get("demo_share", 0.0):
+        borough = rng.choice(DEMO_BOROUGHS)
+    else:
+        borough = rng.choice(LONDON_BOROUGHS).code
+    return borough, "", "London", _postcode(rng, rng.choice(DISTRICTS[borough])), borough
 
 
 @generator
 def generate_register(ctx: DemoContext) -> None:
     rng, now = ctx.rng, utcnow()
+    prepare_authorities(ctx, [name for name, _area in OUTSIDE] if ctx.params["outside_share"] else [])
+    authorities = ctx.authorities
     target_premises = ctx.params["premises"]
     business_rows, premises_rows, sells_rows = [], [], []
     business_id = next_id(Business.__table__)
@@ -102,17 +108,21 @@ def generate_register(ctx: DemoContext) -> None:
 
     def add_premises(business, name, kind_sells):
         nonlocal premises_id
-        borough, authority, town, postcode = _place(ctx)
+        borough, authority, town, postcode, owner = _place(ctx)
+        # Bulk inserts skip the hook that sets a shop's authority from its borough.
         row = dict(id=premises_id, business_id=business["id"], name=name, name_key=name_key(name),
                    address_line1=f"{rng.randint(1, 420)} {rng.choice(STREETS)}", address_line2="", town=town,
                    postcode=postcode, postcode_key=postcode.replace(" ", ""), borough=borough,
-                   local_authority=authority, display=rng.choice(DISPLAYS),
+                   authority_id=authorities.get(owner), local_authority=authority, display=rng.choice(DISPLAYS),
                    status="closed" if rng.random() < 0.03 else "trading", created_at=now, updated_at=now, version=1)
         premises_rows.append(row)
         for category in kind_sells:
             sells_rows.append({"premises_id": premises_id, "category": category})
+        # A council reference is the council's own: the authority of the business's first shop gave it.
+        business.setdefault("ref_authority_id", authorities.get(owner))
         ctx.premises.append({"id": premises_id, "business_id": business["id"], "borough": borough,
-                             "business_type": business["business_type"], "status": row["status"]})
+                             "authority": owner, "business_type": business["business_type"],
+                             "status": row["status"]})
         premises_id += 1
         return row
 
@@ -168,6 +178,9 @@ def generate_register(ctx: DemoContext) -> None:
         ctx.store_ids.append(store_id)
         store_id += 1
 
+    for n, business in enumerate(b for b in business_rows if "ref_authority_id" not in b):
+        # Online-only sellers: registered by one of the demo boroughs in turn.
+        business["ref_authority_id"] = authorities[DEMO_BOROUGHS[n % len(DEMO_BOROUGHS)]]
     click.echo(f"Writing {len(business_rows)} businesses, {len(premises_rows)} shops, {len(store_rows)} online stores")
     bulk_insert(Business.__table__, business_rows)
     bulk_insert(Premises.__table__, premises_rows)
@@ -175,7 +188,7 @@ def generate_register(ctx: DemoContext) -> None:
     bulk_insert(OnlineStore.__table__, store_rows)
     ctx.business_ids = [b["id"] for b in business_rows]
     _generate_rra(ctx, business_rows, now)
-    _generate_users(ctx, business_rows)
+    create_users(ctx)
 
 
 def _generate_rra(ctx: DemoContext, businesses: list[dict], now) -> None:
@@ -220,31 +233,3 @@ def _generate_rra(ctx: DemoContext, businesses: list[dict], now) -> None:
     bulk_insert(RraSignature.__table__, signature_rows)
     bulk_insert(rra_signature_premises, link_rows)
     bulk_insert(RraStatusEvent.__table__, event_rows)
-
-
-DEMO_USERS = [
-    ("admin", "admin@demo.test", "Alex Admin", Role.ADMIN),
-    ("supervisor", "supervisor@demo.test", "Sam Supervisor", Role.SUPERVISOR),
-    ("supervisor2", "supervisor2@demo.test", "Pat Principal", Role.SUPERVISOR),
-    ("officer", "officer@demo.test", "Olu Officer", Role.OFFICER),
-    ("officer2", "officer2@demo.test", "Jo Officer", Role.OFFICER),
-    ("police", "police@demo.test", "PC Dana Police", Role.POLICE),
-    ("retailer", "retailer@demo.test", "Rita Retailer", Role.RETAILER),
-]
-
-
-def _generate_users(ctx: DemoContext, businesses: list[dict]) -> None:
-    # The retailer belongs to a small independent with one London shop.
-    independent = next(b for b in businesses if b["business_type"] == "independent")
-    ctx.demo_business_id = independent["id"]
-    for key, email, name, role in DEMO_USERS:
-        existing = db.session.scalar(db.select(User).where(User.email == email))
-        if existing:
-            ctx.users[key] = existing.id
-            continue
-        user = User(email=email, name=name, role=role,
-                    business_id=independent["id"] if role == Role.RETAILER else None)
-        user.set_password(ctx.password)
-        db.session.add(user)
-        db.session.flush()
-        ctx.users[key] = user.id

@@ -1,5 +1,6 @@
-"""Demo training: the accredited trader course, sessions past and future, invitations (visit then letter),
-replies, attendance with exam results and certificates, and refusals (some after underage sales)."""
+"""Demo training: the accredited trader course, sessions past and future (each run by the borough where it is held),
+invitations (visit then letter, to a session of the shop's own borough where it runs any), replies, attendance with
+exam results and certificates, and refusals (some after underage sales)."""
 import bisect
 from datetime import UTC, date, datetime, time, timedelta
 
@@ -15,6 +16,7 @@ from ..models.training import (
 from ..timeutil import LONDON, utcnow
 from ..training import add_months
 from . import DemoContext, bulk_insert, generator, next_id
+from .organisations import DEMO_BOROUGHS, authority_ids
 
 INVITATIONS = {"small": 50, "london": 2500, "uk": 43_000}
 GIVEN = ["Amir", "Grace", "Tomasz", "Priya", "Kwame", "Sofia", "Daniel", "Fatima", "Liam", "Mei", "Oluwaseun", "Hannah",
@@ -24,9 +26,14 @@ SURNAMES = ["Patel", "Khan", "Smith", "Ahmed", "Jones", "Singh", "Brown", "Ali",
 ROLES = ["Owner", "Manager", "Sales assistant", "Sales assistant", "Supervisor", "Cashier", "Delivery driver"]
 OFFICERS = ["Olu Officer", "Jo Officer", "J. Okafor", "S. Patel", "M. Evans", "R. Chen"]
 TRAINERS = ["J. Okafor", "S. Patel", "M. Evans", "R. Chen", "PC A. Wright"]
-VENUES = ["Croydon Clocktower, Katharine Street", "Hackney Town Hall, Mare Street", "Brixton Library, Brixton Oval",
-          "Lewisham Civic Suite, Catford Road", "Tottenham Green Centre", "Ealing Town Hall, New Broadway",
-          "Wembley Civic Centre", "Stratford Library, The Grove", "Southwark Council, Tooley Street"]
+# (venue, the borough whose Trading Standards service runs sessions there)
+VENUES = [("Croydon Clocktower, Katharine Street", "croydon"), ("Hackney Town Hall, Mare Street", "hackney"),
+          ("Westminster Council House, Marylebone Road", "westminster"),
+          ("CLR James Library, Dalston Square", "hackney"), ("Thornton Heath Library, Brigstock Road", "croydon"),
+          ("Church Street Library, Lisson Grove", "westminster"), ("Brixton Library, Brixton Oval", "lambeth"),
+          ("Lewisham Civic Suite, Catford Road", "lewisham"), ("Tottenham Green Centre", "haringey"),
+          ("Ealing Town Hall, New Broadway", "ealing"), ("Wembley Civic Centre", "brent"),
+          ("Stratford Library, The Grove", "newham"), ("Southwark Council, Tooley Street", "southwark")]
 DECLINE_REASONS = ["Too busy at the moment", "Staff already trained by head office", "Cannot spare staff that day",
                    "Not interested", "We do not sell many knives", "Owner away; will ask next year"]
 
@@ -43,6 +50,9 @@ def _person(rng) -> str:
 def generate_training(ctx: DemoContext) -> None:
     rng, today, now = ctx.rng, ctx.today, utcnow()
     n_invitations = INVITATIONS[ctx.scale]
+    authorities = authority_ids(ctx)
+    # At small scale only the demo boroughs run sessions; shops elsewhere are invited to theirs.
+    venues = [v for v in VENUES if ctx.scale != "small" or v[1] in DEMO_BOROUGHS]
     trading = [p for p in ctx.premises if p["status"] == "trading"]
     if not trading:
         return
@@ -67,32 +77,43 @@ def generate_training(ctx: DemoContext) -> None:
     n_sessions = max(20, expected_seats // 14)
     start, span = today - timedelta(days=730), 790
     step = span / n_sessions  # evenly spread with some jitter, so every visit has a session within weeks
-    session_days = [start + timedelta(days=int(i * step + rng.uniform(0, step * 0.8))) for i in range(n_sessions)]
-    # Fixed sessions so every scale has certificates about to expire and dates to offer.
-    session_days += [today - timedelta(days=350), today - timedelta(days=342), today + timedelta(days=9),
-                     today + timedelta(days=23), today + timedelta(days=44)]
-    session_days.sort()
+    session_days = [(start + timedelta(days=int(i * step + rng.uniform(0, step * 0.8))), None)
+                    for i in range(n_sessions)]
+    # Fixed sessions in each demo borough so every scale has certificates about to expire and dates to offer.
+    session_days += [(today + timedelta(days=offset), borough) for offset in (-350, -342, 9, 23, 44)
+                     for borough in DEMO_BOROUGHS]
+    session_days.sort(key=lambda d: (d[0], d[1] or ""))
     session_id = next_id(TrainingSession.__table__)
     sessions = []
-    for day in session_days:
+    for day, fixed in session_days:
         evening = rng.random() < 0.4
         capacity = rng.choice([12, 15, 20, 20, 25])
-        is_driver = rng.random() < 0.05
+        is_driver = rng.random() < 0.05 and fixed is None
+        venue, runner = rng.choice([v for v in VENUES if v[1] == fixed] if fixed else venues)
         sessions.append(dict(
             id=session_id, course_id=driver_course["id"] if is_driver else course_id,
-            starts_at=_utc(day, time(18, 30) if evening else time(10, 0)), venue=rng.choice(VENUES),
-            trainer=rng.choice(TRAINERS), capacity=capacity, cancelled=False, notes="", created_at=now,
-            updated_at=now, version=1, _day=day, _left=capacity, _validity=12, _exam=not is_driver))
+            starts_at=_utc(day, time(18, 30) if evening else time(10, 0)), venue=venue,
+            authority_id=authorities[runner], trainer=rng.choice(TRAINERS), capacity=capacity, cancelled=False,
+            notes="", created_at=now, updated_at=now, version=1, _day=day, _left=capacity, _validity=12,
+            _exam=not is_driver, _runner=runner))
         session_id += 1
-    session_dates = [s["_day"] for s in sessions]
+    # Each borough's sessions by date (None: all of them), so a shop is invited to its own borough's first.
+    calendars: dict[str | None, tuple[list[date], list[dict]]] = {None: ([s["_day"] for s in sessions], sessions)}
+    for s in sessions:
+        calendars.setdefault(s["_runner"], ([], []))
+        calendars[s["_runner"]][0].append(s["_day"])
+        calendars[s["_runner"]][1].append(s)
 
-    def find_session(after: date, before: date, places: int):
-        index = bisect.bisect_left(session_dates, after)
-        while index < len(sessions) and session_dates[index] <= before:
-            s = sessions[index]
-            if s["_left"] >= places:
-                return s
-            index += 1
+    def find_session(after: date, before: date, places: int, premises: dict | None = None):
+        owner = (premises.get("authority") or premises.get("borough")) if premises else None
+        for calendar in ([owner, None] if owner in calendars else [None]):
+            dates, listed = calendars[calendar]
+            index = bisect.bisect_left(dates, after)
+            while index < len(listed) and dates[index] <= before:
+                s = listed[index]
+                if s["_left"] >= places:
+                    return s
+                index += 1
         return None
 
     invitation_rows, attendance_rows, refusal_rows = [], [], []
@@ -108,7 +129,7 @@ def generate_training(ctx: DemoContext) -> None:
         deadline = visited + timedelta(days=21)
         places = places or rng.choice([1, 1, 1, 2, 2, 3])
         if session is None:
-            session = find_session(visited + timedelta(days=10), visited + timedelta(days=80), places)
+            session = find_session(visited + timedelta(days=10), visited + timedelta(days=80), places, premises)
         if letter is None:
             letter = not (visited > today - timedelta(days=10) and rng.random() < 0.5)
         letter_on = min(today, visited + timedelta(days=rng.randint(1, 6))) if letter else None
@@ -184,14 +205,20 @@ def generate_training(ctx: DemoContext) -> None:
     demo_premises = [p for p in trading if p["business_id"] == ctx.demo_business_id]
     if demo_premises:
         shop = demo_premises[0]
-        expiring = next(s for s in sessions if s["_day"] == today - timedelta(days=350))
+        home = shop.get("authority") or shop["borough"]
+
+        def fixed_session(on: date) -> dict:
+            return next((s for s in sessions if s["_day"] == on and s["_runner"] == home),
+                        next(s for s in sessions if s["_day"] == on))
+
+        expiring = fixed_session(today - timedelta(days=350))
         add_invitation(shop, expiring["_day"] - timedelta(days=30), response="accepted", places=1, session=expiring,
                        letter=True, attend="pass")
-        recent = find_session(today - timedelta(days=200), today - timedelta(days=60), 1)
+        recent = find_session(today - timedelta(days=200), today - timedelta(days=60), 1, shop)
         if recent is not None:
             add_invitation(shop, recent["_day"] - timedelta(days=25), response="accepted", places=1, session=recent,
                            letter=True, attend="pass")
-        coming = next(s for s in sessions if s["_day"] == today + timedelta(days=23))
+        coming = fixed_session(today + timedelta(days=23))
         add_invitation(shop, today - timedelta(days=4), response="pending", places=2, session=coming, letter=True)
 
     # Refusals after underage sales: businesses with two or more failures in 24 months decline (or miss) training
@@ -226,7 +253,7 @@ def generate_training(ctx: DemoContext) -> None:
         if rng.random() < 0.4:
             later = visit + timedelta(days=rng.randint(60, 150))
             if later < today - timedelta(days=100):
-                session = find_session(later + timedelta(days=10), later + timedelta(days=80), 1)
+                session = find_session(later + timedelta(days=10), later + timedelta(days=80), 1, shop)
                 if session is not None and session["_day"] < today:
                     add_invitation(shop, later, response="accepted", places=1, session=session, attend="no-show")
         reluctant.append(business_id)
