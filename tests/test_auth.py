@@ -114,19 +114,67 @@ def test_database_url_rewrites_postgres_scheme(monkeypatch, tmp_path):
 
 def test_cli_create_user_reads_password_from_stdin(runner, db, make_business):
     business = make_business()
-    result = runner.invoke(args=["create-user", "shop@test.example", "--role", "retailer", "--business-id",
-                                 str(business.id), "--name", "Shop Owner", "--password-stdin"],
+    result = runner.invoke(args=["create-user", "shop@test.example", "--role", "retailer", "--authority", "hackney",
+                                 "--business-id", str(business.id), "--name", "Shop Owner", "--password-stdin"],
                            input="a-long-password\n")
     assert result.exit_code == 0, result.output
     user = db.session.scalar(sa.select(User).where(User.email == "shop@test.example"))
     assert user.check_password("a-long-password") and user.business_id == business.id
-    bad = runner.invoke(args=["create-user", "x@test.example", "--role", "retailer", "--password-stdin"],
-                        input="a-long-password\n")
+    assert user.authority.code == "hackney"
+    bad = runner.invoke(args=["create-user", "x@test.example", "--role", "retailer", "--authority", "hackney",
+                              "--password-stdin"], input="a-long-password\n")
     assert bad.exit_code != 0 and "must belong to an existing business" in bad.output
 
 
 def test_cli_create_user_prompts_hidden(runner, db):
-    result = runner.invoke(args=["create-user", "sup@test.example", "--role", "supervisor"],
+    result = runner.invoke(args=["create-user", "sup@test.example", "--role", "supervisor", "--authority", "croydon"],
                            input="a-long-password\na-long-password\n")
     assert result.exit_code == 0, result.output
     assert "a-long-password" not in result.output
+    assert "London Borough of Croydon" in result.output
+
+
+def test_cli_create_user_puts_the_user_in_the_authority_named(runner, db):
+    for email, role, code in [("pc@test.example", "police", "met"), ("mayor@test.example", "city-hall", "city-hall"),
+                              ("city@test.example", "officer", "City-of-London")]:
+        result = runner.invoke(args=["create-user", email, "--role", role, "--authority", code, "--password-stdin"],
+                               input="a-long-password\n")
+        assert result.exit_code == 0, result.output
+        user = db.session.scalar(sa.select(User).where(User.email == email))
+        assert user.authority.code == code.lower() and user.role == role
+
+
+def test_cli_create_user_needs_a_known_authority(runner, db):
+    missing = runner.invoke(args=["create-user", "a@test.example", "--role", "officer", "--password-stdin"],
+                            input="a-long-password\n")
+    assert missing.exit_code != 0 and "--authority" in missing.output
+    unknown = runner.invoke(args=["create-user", "a@test.example", "--role", "officer", "--authority", "hackny",
+                                  "--password-stdin"], input="a-long-password\n")
+    assert unknown.exit_code != 0
+    assert "no authority with the code 'hackny'" in unknown.output and "Did you mean hackney?" in unknown.output
+    assert "city-of-london" in unknown.output and "met, city-hall or lts" in unknown.output
+    # A role must fit the organisation: City Hall's staff have the City Hall role.
+    wrong = runner.invoke(args=["create-user", "a@test.example", "--role", "officer", "--authority", "city-hall",
+                                "--password-stdin"], input="a-long-password\n")
+    assert wrong.exit_code != 0 and "City Hall" in wrong.output
+    assert db.session.scalar(sa.select(User).where(User.email == "a@test.example")) is None
+
+
+def test_cli_lists_authorities_and_adds_one_outside_london(runner, db):
+    from retail.models.authority import Authority, AuthorityKind
+
+    listing = runner.invoke(args=["authorities"])
+    assert listing.exit_code == 0, listing.output
+    for code in ("hackney", "city-of-london", "met", "city-hall", "lts"):
+        assert f"  {code} " in listing.output
+    assert "London Borough of Hackney" in listing.output
+    added = runner.invoke(args=["add-authority", "kent", "Kent County Council"])
+    assert added.exit_code == 0, added.output
+    kent = db.session.scalar(sa.select(Authority).where(Authority.code == "kent"))
+    assert kent.kind == AuthorityKind.OTHER_AUTHORITY and kent.borough is None
+    assert runner.invoke(args=["add-authority", "kent", "Kent Again"]).exit_code != 0
+    assert runner.invoke(args=["add-authority", "Not A Slug!", "Somewhere"]).exit_code != 0
+    result = runner.invoke(args=["create-user", "ts@kent.example", "--role", "officer", "--authority", "kent",
+                                 "--password-stdin"], input="a-long-password\n")
+    assert result.exit_code == 0, result.output
+    assert "kent " in runner.invoke(args=["authorities"]).output

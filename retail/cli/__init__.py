@@ -1,10 +1,10 @@
 """Click commands for operator tasks, one module per area; `flask --app wsgi --help` lists them."""
 import importlib
 
-from . import accounts, demo, register
+from . import accounts, authorities, demo, register
 
-COMMANDS = [accounts.create_user_command, register.import_register_command, register.export_register_command,
-            demo.seed_demo_command]
+COMMANDS = [accounts.create_user_command, *authorities.COMMANDS, register.import_register_command,
+            register.export_register_command, demo.seed_demo_command]
 
 # Later areas add their commands by listing them in their module's COMMANDS.
 for _name in ("purchases", "training", "monitor", "compliance"):
