@@ -174,7 +174,7 @@ def run(url: str, scale: str, runs: int) -> list[tuple[str, float, float]]:
 
     app = create_app({"ENV_NAME": "development", "SQLALCHEMY_DATABASE_URI": url, "WTF_CSRF_ENABLED": False})
     prepare(app, scale)
-    client = logged_in_client(app, "supervisor@demo.test")
+    client = logged_in_client(app, "supervisor@hackney.demo")
     today = date.today()
     last_year = f"from={today.replace(day=1) - timedelta(days=335):%Y-%m-01}&to={today:%Y-%m-%d}"
     pages = [

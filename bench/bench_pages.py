@@ -54,7 +54,7 @@ def main() -> None:
         volunteer = db.session.scalar(sa.select(Volunteer).where(Volunteer.code_name == "BENCH-KESTREL"))
         shops = db.session.scalars(sa.select(Premises.id).where(Premises.status == "trading").limit(2000)).all()
         op_id, volunteer_id = op.id, volunteer.id
-    client = logged_in_client(app, "officer@demo.test")
+    client = logged_in_client(app, "officer@hackney.demo")
     results = []
     for label, path in [(f"business page + timeline ({busiest[1]} test purchases)", f"/businesses/{busiest[0]}"),
                         ("business page + timeline (independent)", f"/businesses/{independent}"),

@@ -31,7 +31,7 @@ def run(scale: str, runs: int) -> list[tuple[str, float]]:
             .where(Premises.borough == "hackney", Business.business_type == "independent").limit(1)).first()
         busiest = db.session.scalar(sa.select(Business.id).join(Premises).group_by(Business.id)
                                     .order_by(sa.func.count().desc()).limit(1))
-    client = logged_in_client(app, "officer@demo.test")
+    client = logged_in_client(app, "officer@hackney.demo")
     postcode_prefix = sample.postcode[:4].strip()
     pages = [
         ("register, first page", "/register"),

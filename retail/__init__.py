@@ -129,7 +129,7 @@ def register_errorhandlers(app: Flask) -> None:
 
 
 def register_template_helpers(app: Flask) -> None:
-    from . import access, boroughs, nav, timeutil
+    from . import access, boroughs, nav, scoping, timeutil
 
     app.jinja_env.filters["datetime"] = timeutil.format_datetime
     app.jinja_env.filters["date"] = timeutil.format_date
@@ -138,7 +138,8 @@ def register_template_helpers(app: Flask) -> None:
 
     @app.context_processor
     def inject():
-        return {"has_role": access.has_role, "Role": access.Role, "STAFF": access.STAFF, "nav_items": nav.nav_items}
+        return {"has_role": access.has_role, "Role": access.Role, "STAFF": access.STAFF, "nav_items": nav.nav_items,
+                "may_change": scoping.may_change}
 
 
 def register_commands(app: Flask) -> None:

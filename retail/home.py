@@ -25,7 +25,9 @@ def staff_panels(user) -> list[dict]:
 
 
 @panel
-def register_counts(user) -> dict:
+def register_counts(user) -> dict | None:
+    if not user.is_staff:  # City Hall reads the measures, not the register's pages
+        return None
     businesses = db.session.scalar(sa.select(sa.func.count()).select_from(Business))
     premises = db.session.scalar(sa.select(sa.func.count()).select_from(Premises).where(Premises.status == "trading"))
     return {"title": "Register", "template": "main/_panel_register.html", "businesses": businesses,

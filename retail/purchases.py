@@ -17,6 +17,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
 
 from .audit import record_event, set_reason
+from .authorities import authorities_for_boroughs
 from .extensions import db
 from .models.purchases import (ACTION_LABELS, FAILING_PARTY_LABELS, IN_STORE_OUTCOMES, KIND_LABELS, ONLINE_OUTCOMES,
                                OUTCOME_LABELS, RETAILER_VISIBLE_ACTIONS, ActionStatus, ActionType, Channel,
@@ -25,7 +26,10 @@ from .models.purchases import (ACTION_LABELS, FAILING_PARTY_LABELS, IN_STORE_OUT
                                VolunteerConsent)
 from .records import apply_fields
 from .models.register import Business, OnlineStore, Premises, PremisesStatus
+from .models.authority import Authority
 from .register import StaleRecord, check_version, matching_premises_ids
+from .scoping import current_authority_id
+from .settings import volunteer_age_range
 from .timeutil import today_london
 from .validation import InvalidValue, normalise_url, url_domain
 
@@ -183,12 +187,14 @@ def current_operations(today: date | None = None) -> list[Operation]:
     """Operations running today first, then the most recent ones, for the 'operation' pick-list."""
     today = today or today_london()
     # Two index scans rather than one sort over every operation ever held.
+    # Only the authority's own operations: a neighbour can read a Met operation shared with it, not log into it.
+    own = Operation.authority_id == current_authority_id() if current_authority_id() else sa.true()
     running = db.session.scalars(
         sa.select(Operation).where(Operation.starts_on <= today, Operation.ends_on >= today,
-                                   Operation.starts_on >= today - timedelta(days=366))
+                                   Operation.starts_on >= today - timedelta(days=366), own)
         .order_by(Operation.starts_on.desc()).limit(30)).all()
     recent = db.session.scalars(
-        sa.select(Operation).where(Operation.starts_on <= today + timedelta(days=7))
+        sa.select(Operation).where(Operation.starts_on <= today + timedelta(days=7), own)
         .order_by(Operation.starts_on.desc()).limit(30)).all()
     seen = {op.id for op in running}
     return (running + [op for op in recent if op.id not in seen])[:30]
@@ -206,6 +212,9 @@ def _validate_tester(tp: TestPurchase) -> None:
         op = db.session.get(Operation, tp.operation_id)
         if op is None:
             raise PurchaseError("Choose an operation.", "operation_id")
+        if current_authority_id() and op.authority_id != current_authority_id():
+            raise PurchaseError(f"{op.name} is run by {op.authority.name}: only its own team logs attempts in it.",
+                                "operation_id")
         if not (op.starts_on <= tp.purchase_date <= op.ends_on):
             raise PurchaseError(f"The date is outside the operation ({op.period_label}).", "purchase_date")
     if tp.kind == PurchaseKind.CHALLENGE25:
@@ -226,6 +235,11 @@ def _validate_tester(tp: TestPurchase) -> None:
     if volunteer.age_on(tp.purchase_date) >= 18:
         raise PurchaseError(f"{volunteer.code_name} is 18 or over on {tp.purchase_date:%d %b %Y}: an adult cannot "
                             "make an underage test purchase.", "volunteer_id")
+    low, high = volunteer_age_range(volunteer.authority_id)
+    age = volunteer.age_on(tp.purchase_date)
+    if not low <= age <= high:
+        raise PurchaseError(f"{volunteer.code_name} is {age} on {tp.purchase_date:%d %b %Y}: this authority's "
+                            f"volunteers are aged {low} to {high} on the day of the attempt.", "volunteer_id")
     consent = db.session.scalar(sa.select(VolunteerConsent).where(
         VolunteerConsent.volunteer_id == volunteer.id, VolunteerConsent.operation_id == tp.operation_id))
     if consent is None or consent.withdrawn:
@@ -242,8 +256,21 @@ def _validate_premises(tp: TestPurchase) -> None:
     if premises.status == PremisesStatus.CLOSED:
         raise PurchaseError(f"{premises.name} is marked closed in the register. Check the shop, or update the "
                             "register if it has reopened.", "premises_query")
+    _check_premises_in_area(tp, premises)
     tp.business_id = premises.business_id
     tp.online_store_id = None
+
+
+def _check_premises_in_area(tp: TestPurchase, premises: Premises) -> None:
+    """A borough tests its own shops; the Met tests in the boroughs its operation names."""
+    authority_id = tp.authority_id or current_authority_id()
+    if premises.authority_id is None or authority_id is None or premises.authority_id == authority_id:
+        return
+    op = db.session.get(Operation, tp.operation_id) if tp.operation_id else None
+    if op is not None and premises.authority_id in {a.id for a in op.shared_with}:
+        return
+    raise PurchaseError(f"{premises.name} is in {premises.borough_name}: its own Trading Standards service tests "
+                        "there, or a police operation that names that borough.", "premises_query")
 
 
 def check_listing_url(store: OnlineStore, url: str) -> str:
@@ -965,10 +992,11 @@ def _validate_operation(op: Operation) -> None:
         raise PurchaseError(f"{outside} test purchase(s) of this operation fall outside these dates.", "starts_on")
 
 
-def create_operation(data: dict) -> Operation:
-    op = Operation()
+def create_operation(data: dict, authority_id: int | None = None) -> Operation:
+    op = Operation(authority_id=authority_id or current_authority_id())
     _apply_plain(op, data, OPERATION_FIELDS)
     _validate_operation(op)
+    _share_with_named_boroughs(op)
     db.session.add(op)
     db.session.flush()
     return op
@@ -978,8 +1006,19 @@ def update_operation(op: Operation, data: dict, version=None) -> Operation:
     check_version(op, version)
     _apply_plain(op, data, OPERATION_FIELDS)
     _validate_operation(op)
+    _share_with_named_boroughs(op)
     db.session.flush()
     return op
+
+
+def _share_with_named_boroughs(op: Operation) -> None:
+    """A police operation works across the boroughs it names: those boroughs read its records (never its
+    volunteers). A borough's own operation is shared with no one."""
+    owner = db.session.get(Authority, op.authority_id) if op.authority_id else None
+    if owner is None or not owner.runs_test_purchases_across_boroughs:
+        op.shared_with = []
+        return
+    op.shared_with = [a for a in authorities_for_boroughs(op.boroughs) if a.id != owner.id]
 
 
 def _validate_volunteer(volunteer: Volunteer) -> None:

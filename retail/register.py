@@ -199,10 +199,30 @@ def _set_keys(business: Business) -> None:
     business.trading_name_key = name_key(business.trading_name)
 
 
-def _check_external_ref(ref: str | None, exclude_id: int | None) -> None:
+def council_ref_matches(column_condition):
+    """Businesses whose council reference matches, among the references of the signed-in user's authority (a
+    council reference is the council's own: Hackney's TS-1 and Croydon's TS-1 are different businesses)."""
+    from .scoping import current_authority_id
+
+    authority_id = current_authority_id()
+    if authority_id is None:
+        return column_condition
+    return sa.and_(column_condition, Business.ref_authority_id == authority_id)
+
+
+def _check_external_ref(business: Business, exclude_id: int | None) -> None:
+    from .scoping import current_authority_id
+
+    ref = business.external_ref
     if not ref:
+        business.ref_authority_id = None
         return
-    query = sa.select(Business.id).where(Business.external_ref == ref)
+    if business.ref_authority_id is None or sa.inspect(business).attrs.external_ref.history.added:
+        business.ref_authority_id = current_authority_id() or business.ref_authority_id
+    query = sa.select(Business.id).where(Business.external_ref == ref,
+                                         Business.ref_authority_id.is_(business.ref_authority_id)
+                                         if business.ref_authority_id is None
+                                         else Business.ref_authority_id == business.ref_authority_id)
     if exclude_id:
         query = query.where(Business.id != exclude_id)
     existing = db.session.scalar(query)
@@ -215,7 +235,7 @@ def create_business(data: dict, first_premises: dict | None = None) -> Business:
     business = Business()
     _apply(business, data, BUSINESS_FIELDS)
     _set_keys(business)
-    _check_external_ref(business.external_ref, None)
+    _check_external_ref(business, None)
     postcode = (first_premises or {}).get("postcode") or business.head_office_postcode
     duplicate = find_duplicate_business(business.legal_name, business.trading_name, postcode)
     if duplicate:
@@ -233,7 +253,7 @@ def update_business(business: Business, data: dict, version=None) -> Business:
     check_version(business, version)
     _apply(business, data, BUSINESS_FIELDS)
     _set_keys(business)
-    _check_external_ref(business.external_ref, business.id)
+    _check_external_ref(business, business.id)
     postcodes = [p.postcode for p in business.premises] or [business.head_office_postcode]
     for postcode in postcodes:
         duplicate = find_duplicate_business(business.legal_name, business.trading_name, postcode, business.id)
@@ -271,7 +291,18 @@ def add_premises(business: Business, data: dict) -> Premises:
     return premises
 
 
+def may_change_premises(premises: Premises) -> bool:
+    """A shop belongs to the authority of its borough: only its staff change it (everyone reads it)."""
+    from .scoping import current_authority_id
+
+    authority_id = current_authority_id()
+    return authority_id is None or premises.authority_id in (None, authority_id)
+
+
 def update_premises(premises: Premises, data: dict, version=None) -> Premises:
+    if not may_change_premises(premises):
+        raise InvalidValue(f"{premises.name} is in {premises.borough_name}: only that authority's staff can change "
+                           "it. Ask them, or tell them what you found.")
     check_version(premises, version)
     _apply(premises, data, PREMISES_FIELDS)
     if "sells" in data:

@@ -11,7 +11,8 @@ from .boroughs import OUTSIDE_LONDON, borough_name, normalise_borough
 from .extensions import db
 from .models.register import (BUSINESS_TYPE_LABELS, Business, BusinessType, KnifeDisplay, Premises, PremisesStatus,
                               SellsCategory, name_key)
-from .register import rra_summary, _set_keys, _premises_keys
+from .register import council_ref_matches, may_change_premises, rra_summary, _set_keys, _premises_keys
+from .scoping import current_authority_id
 from .validation import InvalidValue, normalise_postcode, postcode_key
 
 # Canonical columns, in export order. Import accepts these and the spellings in HEADING_ALIASES.
@@ -255,7 +256,8 @@ def plan_import(content: bytes) -> ImportPlan:
         return plan
     good = [r for r in rows if not r.errors]
     refs = {r.values["external_ref"] for r in good if r.values["external_ref"]}
-    by_ref = {b.external_ref: b for b in db.session.scalars(sa.select(Business).where(Business.external_ref.in_(refs))
+    by_ref = {b.external_ref: b for b in db.session.scalars(sa.select(Business).where(
+        council_ref_matches(Business.external_ref.in_(refs)))
                                                              .options(selectinload(Business.premises)))} if refs else {}
     seen_premises: dict[tuple, int] = {}
     new_business_keys: set = set()
@@ -281,8 +283,13 @@ def plan_import(content: bytes) -> ImportPlan:
         else:
             existing = next((p for p in business.premises if p.postcode_key == postcode_key(v["postcode"])
                              and p.name_key == name_key(v["premises_name"])), None)
+            if existing is not None and not may_change_premises(existing):
+                row.errors.append(f"{existing.name} is in {existing.borough_name}: only that authority's staff can "
+                                  "change it. Leave this row out.")
+                continue
             row.action = "update" if existing else "new shop"
     return plan
+
 
 
 def _same_new_business(values: dict, keys: set) -> bool:
@@ -323,14 +330,15 @@ def apply_import(content: bytes) -> dict[str, int]:
             v = row.values
             if v["external_ref"]:
                 business = created.get(v["external_ref"]) or db.session.scalar(
-                    sa.select(Business).where(Business.external_ref == v["external_ref"]))
+                    sa.select(Business).where(council_ref_matches(Business.external_ref == v["external_ref"])))
             elif v["no_shop"]:
                 business = created.get(("name", name_key(v["legal_name"]))) or _find_shopless_by_name(v)
             else:
                 business = created.get(("name", name_key(v["legal_name"]))) or _find_by_name_postcode(v)
             business_data = {c: v[c] for c in BUSINESS_COLUMNS if v[c] != "" or c == "business_type"}
             if business is None:
-                business = Business(external_ref=v["external_ref"] or None, **business_data)
+                business = Business(external_ref=v["external_ref"] or None, **business_data,
+                                    ref_authority_id=current_authority_id() if v["external_ref"] else None)
                 _set_keys(business)
                 db.session.add(business)
                 counts["businesses created"] += 1

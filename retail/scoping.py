@@ -20,6 +20,7 @@ from __future__ import annotations
 import logging
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import wraps
 from itertools import chain
 
 import sqlalchemy as sa
@@ -32,7 +33,7 @@ from .access import Role
 from .models.accounts import User
 from .models.authority import Authority, operation_authority
 from .models.base import OwnedByAuthority
-from .models.compliance import CaseStatus, NamingCase
+from .models.compliance import CaseStatus, NamingAttachment, NamingCase, NamingStep
 from .models.purchases import (FollowUpAction, NotificationLetter, Operation, TestPurchase, Volunteer,
                                VolunteerConsent)
 from .models.register import Premises
@@ -91,6 +92,12 @@ def set_scope(scope: Scope | None) -> None:
         _apply_database_scope(session.connection(), scope)
 
 
+def unscoped_session(session: Session) -> Session:
+    """Mark a session the system opens for itself (rescoring after a commit) as London-wide."""
+    session.info["unscoped"] = True
+    return session
+
+
 @contextmanager
 def unscoped():
     """Read and write London-wide for a computation the system owns (a score counts every borough's sales)."""
@@ -101,6 +108,18 @@ def unscoped():
     finally:
         g._unscoped_depth -= 1
         _sync_database_scope()
+
+
+def london_wide(function):
+    """Decorator: the function computes a London-wide fact (a business's score, its pending enforcement anywhere)."""
+    @wraps(function)
+    def wrapper(*args, **kwargs):
+        if not has_app_context():
+            return function(*args, **kwargs)
+        with unscoped():
+            return function(*args, **kwargs)
+
+    return wrapper
 
 
 @contextmanager
@@ -131,15 +150,28 @@ def _business_sessions(business_id: int):
                     sa.select(att.c.session_id).where(att.c.business_id == business_id))
 
 
+def _with_case_children(rules: list) -> list:
+    """A naming case's steps and attachments (a retailer's representations) follow the case's rule."""
+    case_rule = dict(rules)[NamingCase]
+    cases = sa.select(NamingCase.__table__.c.id).where(case_rule)
+    return rules + [(NamingStep, NamingStep.case_id.in_(cases)),
+                    (NamingAttachment, NamingAttachment.case_id.in_(cases))]
+
+
 def _criteria(scope: Scope) -> list[tuple[type, sa.ColumnElement]]:
     """The read rule for each owned model under `scope`."""
+    return _with_case_children(_owned_criteria(scope))
+
+
+def _owned_criteria(scope: Scope) -> list[tuple[type, sa.ColumnElement]]:
     if scope.kind == ALL:
         return [(Volunteer, sa.false()), (VolunteerConsent, sa.false()),
                 (NamingCase, NamingCase.status.in_(PUBLIC_NAMING_STATUSES))]
     if scope.kind == BUSINESS:
         b = scope.business_id
         return [(Operation, sa.false()), (Volunteer, sa.false()), (VolunteerConsent, sa.false()),
-                (TestPurchase, TestPurchase.business_id == b), (NotificationLetter, NotificationLetter.business_id == b),
+                (TestPurchase, TestPurchase.business_id == b),
+                (NotificationLetter, NotificationLetter.business_id == b),
                 (FollowUpAction, FollowUpAction.business_id == b), (NamingCase, NamingCase.business_id == b),
                 (TrainingSession, TrainingSession.id.in_(_business_sessions(b)))]
     a = scope.authority_id
@@ -159,15 +191,14 @@ def _criteria(scope: Scope) -> list[tuple[type, sa.ColumnElement]]:
 
 @event.listens_for(Session, "do_orm_execute")
 def _scope_reads(state) -> None:
-    if not state.is_select or state.is_column_load or state.execution_options.get("unscoped"):
+    if (not state.is_select or state.is_column_load or state.execution_options.get("unscoped")
+            or state.session.info.get("unscoped")):
         return
     scope = current_scope()
     if scope is None:
         return
-    # Only statements that touch an owned model need the rule (eager loads of owned children run as their own
-    # statements and come through here too).
-    if not any(getattr(m.class_, "__owned__", False) for m in state.all_mappers):
-        return
+    # Added to every statement: the rule then also reaches owned models that appear only in a subquery or a join,
+    # as PostgreSQL's row-level security does.
     cached = g.get("_retail_criteria")
     if cached is None or cached[0] != scope:
         cached = (scope, [with_loader_criteria(model, clause, include_aliases=True)
@@ -215,7 +246,24 @@ def borough_authorities(session: Session) -> dict[str, int]:
                                 execution_options={"unscoped": True}).all())
 
 
+def may_change(obj) -> bool:
+    """Whether the signed-in user may change this record (they may read more than they may change)."""
+    scope = current_scope()
+    if scope is None or not isinstance(obj, (OwnedByAuthority, User, TrainingAttendance, Premises)):
+        # Shared registers (businesses, storefronts, invitations) are guarded by role, not by owner.
+        return True
+    return _may_write(obj, scope)
+
+
 def _may_write(obj, scope: Scope) -> bool:
+    if isinstance(obj, TrainingAttendance):
+        # Completion is read London-wide; only the authority that ran the session records who came and passed.
+        if scope.kind == BUSINESS:
+            return False
+        session_owner = sa.inspect(obj).session.scalar(
+            sa.select(TrainingSession.authority_id).where(TrainingSession.id == obj.session_id),
+            execution_options={"unscoped": True})
+        return scope.kind == AUTHORITY and session_owner == scope.authority_id
     if isinstance(obj, User):
         if obj.id is not None and obj.id == scope.user_id:
             return True
@@ -232,7 +280,7 @@ def _may_write(obj, scope: Scope) -> bool:
 
 @event.listens_for(Session, "before_flush")
 def _guard_writes(session: Session, flush_context, instances) -> None:
-    scope = current_scope()
+    scope = None if session.info.get("unscoped") else current_scope()
     boroughs = None
     for obj in session.new:
         if isinstance(obj, OwnedByAuthority) and obj.authority_id is None:
@@ -245,7 +293,8 @@ def _guard_writes(session: Session, flush_context, instances) -> None:
         return
     changed = chain(session.new, (o for o in session.dirty if session.is_modified(o)), session.deleted)
     for obj in changed:
-        if isinstance(obj, (OwnedByAuthority, User)) or (isinstance(obj, Premises) and obj not in session.new):
+        if (isinstance(obj, (OwnedByAuthority, User, TrainingAttendance))
+                or (isinstance(obj, Premises) and obj not in session.new)):
             if not _may_write(obj, scope):
                 raise OutsideAuthority()
 
@@ -264,7 +313,7 @@ def _rls_available(connection) -> bool:
     if cached is None:
         cached = bool(connection.exec_driver_sql(
             "SELECT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = %(r)s) "
-            "AND (SELECT rolsuper FROM pg_roles WHERE rolname = current_user "
+            "AND ((SELECT rolsuper FROM pg_roles WHERE rolname = current_user) "
             "     OR pg_has_role(current_user, %(r)s, 'MEMBER'))", {"r": RLS_ROLE}).scalar())
         if not cached:
             log.warning("PostgreSQL role %s is missing: row-level security is not enforced", RLS_ROLE)
@@ -293,7 +342,7 @@ def _sync_database_scope() -> None:
 @event.listens_for(Session, "after_begin")
 def _scope_transaction(session, transaction, connection) -> None:
     scope = current_scope()
-    if scope is not None:
+    if scope is not None and not session.info.get("unscoped"):
         _apply_database_scope(connection, scope)
 
 
@@ -318,6 +367,9 @@ RLS_RULES: dict[str, tuple[str, str, str]] = {
     "naming_case": (f"authority_id = {_A}", f"business_id = {_B}",
                     "status IN (" + ", ".join(f"'{s.value}'" for s in PUBLIC_NAMING_STATUSES) + ")"),
 }
+# Children follow their parent's policy: the subquery on the parent is itself filtered by the parent's policy.
+RLS_CHILD_RULES = {"naming_step": "case_id IN (SELECT id FROM naming_case)",
+                   "naming_attachment": "case_id IN (SELECT id FROM naming_case)"}
 
 
 def row_level_security_sql() -> list[str]:
@@ -341,6 +393,12 @@ def row_level_security_sql() -> list[str]:
             f"ALTER TABLE {table} ENABLE ROW LEVEL SECURITY",
             f"DROP POLICY IF EXISTS scoped_by_authority ON {table}",
             f"CREATE POLICY scoped_by_authority ON {table} USING ({rule})",
+        ]
+    for table, rule in RLS_CHILD_RULES.items():
+        statements += [
+            f"ALTER TABLE {table} ENABLE ROW LEVEL SECURITY",
+            f"DROP POLICY IF EXISTS scoped_by_authority ON {table}",
+            f"CREATE POLICY scoped_by_authority ON {table} USING ({scope} = '' OR ({rule}))",
         ]
     return statements
 

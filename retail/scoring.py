@@ -24,6 +24,7 @@ from .models.purchases import (ActionStatus, ActionType, Channel, FollowUpAction
                                TestPurchase)
 from .models.register import Business, OnlineStore, Premises, PremisesStatus, RraSignature, premises_sells
 from .models.training import RefusalKind, TrainingAttendance, TrainingRefusal
+from .scoping import london_wide, unscoped_session
 from .timeutil import today_london, utcnow
 
 log = logging.getLogger(__name__)
@@ -848,7 +849,8 @@ def _rescore_after_commit(session: Session) -> None:
         return
     # A fresh session on its own connection: the committed session cannot run SQL in this hook, and the scores are
     # written in their own transaction so a scoring problem never undoes the officer's change.
-    fresh = Session(bind=engine)
+    # Scores are London-wide: they count every authority's records, whoever's commit triggered them.
+    fresh = unscoped_session(Session(bind=engine))
     fresh.info["scoring_paused"] = True
     try:
         if stores:
@@ -905,6 +907,7 @@ _register_nightly_job()
 
 # --- evidence for naming (cross-area reads used by retail.naming) ----------------------------------------------------
 
+@london_wide
 def candidate_evidence(business_id: int, today: date | None = None, rules: Rules | None = None) -> dict:
     """What the candidate rule sees for one business: the sales, the refusals after the first, pending enforcement."""
     today = today or today_london()
@@ -949,6 +952,7 @@ def candidate_evidence(business_id: int, today: date | None = None, rules: Rules
     return result
 
 
+@london_wide
 def early_removal_evidence(business_id: int, since: date, today: date | None = None) -> dict:
     """For early removal of a published entry: a passed test purchase (a retest) and completed training, both after
     publication. Returns {"retest": id|None, "training": id|None}."""
@@ -973,5 +977,6 @@ def early_removal_evidence(business_id: int, since: date, today: date | None = N
     return found
 
 
+@london_wide
 def enforcement_pending(business_id: int) -> bool:
     return business_id in enforcement_pending_ids([business_id])

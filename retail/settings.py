@@ -40,7 +40,7 @@ def all_settings(authority_id: int | None = None) -> dict[str, str]:
     rows = db.session.execute(sa.select(Setting.authority_id, Setting.key, Setting.value).where(
         sa.or_(Setting.authority_id.is_(None), Setting.authority_id == authority_id)
         if authority_id is not None else Setting.authority_id.is_(None))).all()
-    for owner, key, value in sorted(rows, key=lambda r: r[0] is not None):  # the authority's own value last
+    for _owner, key, value in sorted(rows, key=lambda r: r[0] is not None):  # the authority's own value last
         if value is not None:
             values[key] = value
     return values

@@ -142,7 +142,7 @@ def upgrade():
 def downgrade():
     bind = op.get_bind()
     if bind.dialect.name == "postgresql":
-        for table in OWNED:
+        for table in OWNED + ("naming_step", "naming_attachment"):
             op.execute(f"DROP POLICY IF EXISTS scoped_by_authority ON {table}")
             op.execute(f"ALTER TABLE {table} DISABLE ROW LEVEL SECURITY")
     with op.batch_alter_table("setting") as batch_op:

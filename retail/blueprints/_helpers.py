@@ -1,14 +1,34 @@
 """Small helpers the blueprints share: 404 lookups, errors shown at the field, and the refuse-don't-lose save."""
-from flask import abort, flash, redirect
+from flask import abort, flash, redirect, request
 from sqlalchemy.orm.exc import StaleDataError
 
 from ..extensions import db
 from ..register import StaleRecord
+from ..scoping import may_change
 from ..validation import InvalidValue
 
 
+def _load(model, record_id):
+    # Always read through the database (never the session's identity map alone), so the authority rule applies
+    # even to a record something else in this session loaded London-wide.
+    return db.session.get(model, record_id, populate_existing=True) or abort(404)
+
+
 def get_or_404(model, record_id):
-    return db.session.get(model, record_id) or abort(404)
+    """The record, if the user may read it (else 404). A form sent to change a record the user may only read (a
+    Met operation shared with a borough) is refused with 403 before anything is validated."""
+    record = _load(model, record_id)
+    if request.method not in ("GET", "HEAD") and not may_change(record):
+        abort(403)
+    return record
+
+
+def get_for_change(model, record_id):
+    """The record for an edit form: 404 if the user may not read it, 403 if they may read but not change it."""
+    record = _load(model, record_id)
+    if not may_change(record):
+        abort(403)
+    return record
 
 
 def form_data(form, names) -> dict:

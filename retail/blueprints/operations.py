@@ -17,7 +17,7 @@ from ..idempotency import create_once
 from ..models.accounts import User
 from ..models.purchases import Operation, TestPurchase, Volunteer, VolunteerConsent
 from ..nav import add_nav
-from ._helpers import field_error, get_or_404, save_edit
+from ._helpers import field_error, get_for_change, get_or_404, save_edit
 from ..timeutil import today_london
 from ..validation import InvalidValue
 
@@ -107,7 +107,7 @@ def _volunteer_choices(op: Operation):
 @bp.route("/operations/<int:operation_id>/edit", methods=["GET", "POST"])
 @roles_required(STAFF)
 def edit(operation_id: int):
-    op = get_or_404(Operation, operation_id)
+    op = get_for_change(Operation, operation_id)
     form = OperationEditForm(obj=op)
     _staff_choices(form)
     if request.method == "GET":
@@ -197,7 +197,7 @@ def volunteer_view(volunteer_id: int):
 @bp.route("/volunteers/<int:volunteer_id>/edit", methods=["GET", "POST"])
 @roles_required(STAFF)
 def volunteer_edit(volunteer_id: int):
-    volunteer = get_or_404(Volunteer, volunteer_id)
+    volunteer = get_for_change(Volunteer, volunteer_id)
     form = VolunteerEditForm(obj=volunteer)
     if request.method == "GET":
         form.version.data = volunteer.version

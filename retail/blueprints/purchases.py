@@ -23,7 +23,7 @@ from ..models.purchases import (ACTION_LABELS, ACTION_STATUS_LABELS, CHANNEL_LAB
                                 FollowUpAction, NotificationLetter, Operation, Stage, TestPurchase)
 from ..models.register import OnlineStore, Premises
 from ..nav import add_nav
-from ._helpers import field_error, get_or_404
+from ._helpers import field_error, get_for_change, get_or_404
 from ..register import BUSINESS_SECTIONS, PREMISES_SECTIONS, STORE_SECTIONS, StaleRecord
 from ..settings import all_settings
 from ..timeline import TimelineEvent, timeline_provider
@@ -117,7 +117,7 @@ def _officer_names(op: Operation | None) -> tuple[str, str]:
 
 def _resolve_premises(form):
     """The chosen shop id, or the candidates to choose from (the picker without JavaScript)."""
-    raw = (form.premises_id.data or "").strip()
+    raw = str(form.premises_id.data or "").strip()
     if raw.isdigit():
         return int(raw), []
     text = (form.premises_query.data or "").strip()
@@ -417,7 +417,7 @@ def _letter_sent_redirect(tp: TestPurchase):
 def _online_stage(purchase_id: int):
     """The online purchase whose next stage is being recorded, and the redirect to send instead once its letter
     has gone (corrections are then amendments)."""
-    tp = get_or_404(TestPurchase, purchase_id)
+    tp = get_for_change(TestPurchase, purchase_id)
     if tp.channel != Channel.ONLINE:
         abort(404)
     return tp, (_letter_sent_redirect(tp) if tp.sent_letter else None)
@@ -485,7 +485,7 @@ def view(purchase_id: int):
 @bp.route("/purchases/<int:purchase_id>/edit", methods=["GET", "POST"])
 @roles_required(STAFF)
 def edit(purchase_id: int):
-    tp = get_or_404(TestPurchase, purchase_id)
+    tp = get_for_change(TestPurchase, purchase_id)
     if tp.sent_letter:
         return _letter_sent_redirect(tp)
     if tp.channel == Channel.IN_STORE:
@@ -496,7 +496,7 @@ def edit(purchase_id: int):
 @bp.route("/purchases/<int:purchase_id>/amend", methods=["GET", "POST"])
 @roles_required(STAFF)
 def amend(purchase_id: int):
-    tp = get_or_404(TestPurchase, purchase_id)
+    tp = get_for_change(TestPurchase, purchase_id)
     if not tp.sent_letter:
         return redirect(url_for(".edit", purchase_id=tp.id))
     if tp.channel == Channel.IN_STORE:
@@ -512,7 +512,7 @@ ACTION_FORM_FIELDS = P.ACTION_FIELDS
 @bp.route("/purchases/<int:purchase_id>/actions/new", methods=["GET", "POST"])
 @roles_required(STAFF)
 def action_new(purchase_id: int):
-    tp = get_or_404(TestPurchase, purchase_id)
+    tp = get_for_change(TestPurchase, purchase_id)
     form = ActionCreateForm()
     if request.method == "GET":
         form.decided_on.data = today_london()
@@ -538,7 +538,7 @@ def action_new(purchase_id: int):
 @bp.route("/actions/<int:action_id>/edit", methods=["GET", "POST"])
 @roles_required(STAFF)
 def action_edit(action_id: int):
-    action = get_or_404(FollowUpAction, action_id)
+    action = get_for_change(FollowUpAction, action_id)
     form = ActionEditForm(obj=action)
     if request.method == "GET":
         form.version.data = action.version

@@ -20,7 +20,7 @@ from ..models.register import (BUSINESS_TYPE_LABELS, RRA_COMMITMENTS, RRA_FILTER
 from ..register_csv import COLUMNS, HEADING_ALIASES, ImportFileError, apply_import, export_rows, plan_import
 from ..timeline import business_timeline
 from ..timeutil import today_london, utcnow
-from ._helpers import form_data, get_or_404, save_edit
+from ._helpers import form_data, get_for_change, get_or_404, save_edit
 from ..validation import InvalidValue
 
 bp = Blueprint("register", __name__)
@@ -211,7 +211,7 @@ def premises_view(premises_id: int):
 @bp.route("/premises/<int:premises_id>/edit", methods=["GET", "POST"])
 @roles_required(STAFF)
 def premises_edit(premises_id: int):
-    premises = get_or_404(Premises, premises_id)
+    premises = get_for_change(Premises, premises_id)
     form = PremisesEditForm(obj=premises)
     if request.method == "GET":
         form.version.data = premises.version

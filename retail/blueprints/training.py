@@ -41,7 +41,7 @@ from ..models.training import (
     TrainingSession,
 )
 from ..nav import add_nav
-from ._helpers import get_or_404, save_edit
+from ._helpers import get_for_change, get_or_404, save_edit
 from ..register import StaleRecord
 from ..timeutil import london, today_london
 from ..validation import InvalidValue
@@ -185,7 +185,7 @@ def session_new():
 @bp.route("/training/sessions/<int:session_id>/edit", methods=["GET", "POST"])
 @roles_required(STAFF)
 def session_edit(session_id: int):
-    session = get_or_404(TrainingSession, session_id)
+    session = get_for_change(TrainingSession, session_id)
     form = SessionEditForm(obj=session)
     form.course_id.choices = _course_choices()
     if request.method == "GET":

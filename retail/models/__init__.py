@@ -21,7 +21,8 @@ for _name in AREA_MODULES:
             raise
 
 __all__ = [
-    "AuditEntry", "Authority", "AuthorityKind", "OperationAuthority", "Business", "BusinessType", "FormSubmission", "ImportBatch", "OnlineStore", "Platform", "Premises",
+    "AuditEntry", "Authority", "AuthorityKind", "OperationAuthority",
+    "Business", "BusinessType", "FormSubmission", "ImportBatch", "OnlineStore", "Platform", "Premises",
     "PremisesSells", "PremisesStatus", "RraScheme", "RraSignature", "RraStatus", "RraStatusEvent", "SellsCategory",
     "Setting", "User",
 ]

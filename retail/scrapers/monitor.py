@@ -712,9 +712,14 @@ def _find_business(ref: str) -> tuple[Business | None, str]:
     ref = ref.strip()
     if not ref:
         return None, "the business column is empty"
-    business = db.session.scalar(sa.select(Business).where(Business.external_ref == ref))
-    if business:
-        return business, ""
+    from ..register import council_ref_matches
+
+    found = db.session.scalars(sa.select(Business).where(council_ref_matches(Business.external_ref == ref))
+                               .limit(2)).all()
+    if len(found) > 1:
+        return None, f"two authorities use the council reference {ref!r}: give the business's exact name instead"
+    if found:
+        return found[0], ""
     from ..models.register import name_key
 
     key = name_key(ref)
