@@ -2,7 +2,6 @@
 published → removed. Every step records who, when and why; the fairness rules are checked here, not in the views."""
 from __future__ import annotations
 
-import logging
 from datetime import date, timedelta
 
 import sqlalchemy as sa
@@ -477,19 +476,7 @@ def nightly_expire() -> None:
         db.session.commit()
 
 
-def _register_jobs() -> None:
-    _register_portal_section()
-    try:
-        from .scrapers import scheduler
-    except Exception:  # noqa: BLE001 - the monitor area is optional here; a broken import must not break scoring
-        logging.getLogger(__name__).warning("scheduler not available: nightly job not registered", exc_info=True)
-        return
-    jobs = getattr(scheduler, "NIGHTLY_JOBS", None)
-    if isinstance(jobs, list) and nightly_expire not in jobs:
-        jobs.append(nightly_expire)
-
-
-_register_jobs()
+_register_portal_section()  # nightly_expire is run by the scheduler, which lists it in its NIGHTLY_JOBS
 
 
 def waiting_for(user, today: date | None = None) -> dict[str, list[NamingCase]]:

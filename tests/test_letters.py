@@ -64,7 +64,7 @@ def test_letter_uses_letterhead_from_settings_and_outcome_template(client, own, 
 
 
 def test_pass_and_challenge25_letters_say_different_things(own, app):
-    from retail.letters import render_letter_body
+    from retail.purchases.letters import render_letter_body
 
     s = {"op": own["tp"].operation, "volunteer": own["volunteer"], "premises": own["tp"].premises}
     passed = P.create_in_store(in_store_data(s, staff_action="refused", sale_made=False))

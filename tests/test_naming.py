@@ -9,6 +9,7 @@ from retail import naming, scoring
 from retail.access import Role
 from retail.extensions import db
 from retail.models.compliance import CaseStatus, NamingCase, NamingStep
+from retail.models.purchases import TestPurchase
 from tests.conftest import login_as, make_user
 from tests.factories import create_business, create_store
 from tests.test_scoring import TODAY, days_ago, make_action, make_certificate, make_purchase, make_refusal
@@ -75,8 +76,8 @@ def test_sales_outside_the_window_challenge25_and_courier_failures_do_not_count(
 
 def test_pending_prosecution_holds_the_candidate(app):
     business = candidate_business()
-    first = db.session.scalars(sa.select(scoring.TestPurchase).where(
-        scoring.TestPurchase.business_id == business.id)).first()
+    first = db.session.scalars(sa.select(TestPurchase).where(
+        TestPurchase.business_id == business.id)).first()
     action = make_action(first, "prosecution", "pending")
     score = scoring.rescore_business(business.id)
     assert not score.candidate and score.enforcement_pending
@@ -159,8 +160,8 @@ def test_nothing_is_published_while_enforcement_is_pending(app, people):
     case = noticed_case(people)
     naming.decide(case, people["supervisor2"], True, "Decided")
     db.session.commit()
-    purchase = db.session.scalars(sa.select(scoring.TestPurchase)
-                                  .where(scoring.TestPurchase.business_id == case.business_id)).first()
+    purchase = db.session.scalars(sa.select(TestPurchase)
+                                  .where(TestPurchase.business_id == case.business_id)).first()
     make_action(purchase, "simple-caution", "pending")
     with pytest.raises(naming.NamingError, match="pending"):
         naming.publish(case, people["supervisor2"])

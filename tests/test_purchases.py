@@ -8,8 +8,8 @@ from retail import purchases as P
 from retail.access import Role
 from retail.extensions import db as _db
 from retail.models.audit import AuditEntry
-from retail.models.purchases import (ActionStatus, ActionType, FollowUpAction, NotificationLetter, Outcome,
-                                     TestPurchase)
+from retail.models.purchases import (ActionStatus, ActionType, FailingParty, FollowUpAction, NotificationLetter,
+                                     Outcome, TestPurchase)
 from retail.timeutil import today_london
 from tests.conftest import login_as
 from tests.factories import create_business, create_store
@@ -200,8 +200,8 @@ def test_online_purchase_recorded_in_stages_names_the_failing_party(setup):
     P.record_delivery(tp, {"delivered_on": TODAY, "delivered_to": "home", "delivery_id_asked": "no",
                            "left_unattended": "no"}, tp.version)
     _db.session.commit()
-    assert P.suggest_failing_parties(tp) == {P.FailingParty.SELLER_CHECKOUT, P.FailingParty.SELLER_DISPATCH,
-                                             P.FailingParty.COURIER}
+    assert P.suggest_failing_parties(tp) == {FailingParty.SELLER_CHECKOUT, FailingParty.SELLER_DISPATCH,
+                                             FailingParty.COURIER}
     with pytest.raises(P.PurchaseError, match="which party failed"):
         P.conclude_online(tp, "FAIL_DELIVERED_NO_AGE_CHECK", [], tp.version)
     with pytest.raises(P.PurchaseError, match="locker"):

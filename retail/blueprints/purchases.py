@@ -17,12 +17,13 @@ from ..forms.purchases import (ActionCreateForm, ActionEditForm, DeliveryForm, D
                                OrderCreateForm, OutcomeForm)
 from ..home import panel
 from ..idempotency import create_once
-from ..letters import letter_html, render_letter_body
 from ..models.purchases import (ACTION_LABELS, ACTION_STATUS_LABELS, CHANNEL_LABELS, KIND_LABELS,
                                 OUTCOME_LABELS, RETAILER_VISIBLE_ACTIONS, STAGE_LABELS, ActionType, Channel,
                                 FollowUpAction, NotificationLetter, Operation, Stage, TestPurchase)
 from ..models.register import OnlineStore, Premises
 from ..nav import add_nav
+from ..purchases.letters import letter_html, render_letter_body
+from ..purchases.validation import BOOL_FIELDS
 from ._helpers import field_error, get_for_change, get_or_404
 from ..register import BUSINESS_SECTIONS, PREMISES_SECTIONS, STORE_SECTIONS, StaleRecord
 from ..settings import all_settings
@@ -34,8 +35,6 @@ bp = Blueprint("purchases", __name__)
 
 add_nav("Test purchases", "purchases.index", STAFF, 20)
 add_nav("Letters", "purchases.letters", STAFF, 22)
-
-BOOL_FIELDS = P._BOOLS
 
 
 def _form_values(form, names) -> dict:

@@ -6,6 +6,7 @@ from flask.cli import with_appcontext
 
 from ..audit import acting_as
 from ..extensions import db
+from ..timeutil import today_london
 
 
 @click.command("score")
@@ -24,7 +25,7 @@ def score_command(business_id, as_json):
             scores = scoring.rescore_businesses([business_id])
         else:
             rules = scoring.current_rules()
-            today = scoring.today_london()
+            today = today_london()
             scores = scoring.compute_scores(None, today, rules=rules)
             scoring.store_scores(scores, rules.version, today)
             db.session.commit()

@@ -15,7 +15,6 @@ import random
 import re
 import time
 from collections.abc import Callable
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from urllib.parse import urljoin, urlsplit
@@ -29,6 +28,7 @@ from ..extensions import db
 from ..models.listings import (AGE_RANK, DEFAULT_INTERVAL_HOURS, AGE_LABELS, AlertKind, Listing, ListingCheck,
                                ListingKind, MonitorAlert, MonitorRun, StoreMonitor, compress_text)
 from ..models.register import Business, OnlineStore, Platform, RraSignature
+from ..scoring import listings_checked, scoring_paused
 from ..timeutil import utcnow
 from ..validation import InvalidValue, normalise_url, url_domain
 from .classify import Verdict, classify
@@ -361,7 +361,8 @@ class StoreChecker:
         return pages
 
     def run(self) -> CheckResult:
-        with _scoring_paused():
+        # Page-by-page saves do not each trigger the risk rescore; the store's business is rescored once at the end.
+        with scoring_paused():
             result = self._run()
         _rescore(self.store_id)
         return result
@@ -488,21 +489,9 @@ class StoreChecker:
         return verdict
 
 
-@contextmanager
-def _scoring_paused():
-    """Page-by-page saves do not each trigger the risk rescore; the store's business is rescored once at the end."""
-    from ..scoring import scoring_paused  # imported here: scoring imports the monitor's models
-
-    with scoring_paused():
-        yield
-
-
 def _rescore(store_id: int) -> None:
-    from ..scoring import rescore_business
-
     try:
-        business_id = db.session.scalar(sa.select(OnlineStore.business_id).where(OnlineStore.id == store_id))
-        rescore_business(business_id)
+        listings_checked(store_id)
         db.session.commit()
     except Exception:  # noqa: BLE001 - a scoring problem must never undo or fail the check
         db.session.rollback()

@@ -12,7 +12,7 @@ A running check renews its lease between pages; if the process dies, the lease e
 restarted one) picks the store up again. A finished check clears the lease and moves `next_due_at` forward in the
 same statement, so work is neither lost nor done twice.
 
-Other areas add once-a-day jobs to NIGHTLY_JOBS; every scheduler process offers to run them, and a conditional
+Other areas' once-a-day jobs are listed in NIGHTLY_JOBS; every scheduler process offers to run them, and a conditional
 update on the `scheduler_job` row makes sure exactly one does, once per day (Europe/London), after NIGHTLY_AT.
 """
 from __future__ import annotations
@@ -32,6 +32,7 @@ from datetime import datetime, time as dtime, timedelta
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
+from .. import naming, scoring
 from ..audit import acting_as
 from ..extensions import db
 from ..models.listings import SchedulerJob, StoreMonitor
@@ -42,9 +43,10 @@ from .monitor import LeaseLost, StoreChecker, _retrying, make_fetcher
 
 log = logging.getLogger(__name__)
 
-# Other areas append callables here (e.g. the nightly full rescore). Each runs once a day in one scheduler process,
-# inside an app context, after NIGHTLY_AT London time. A failing job is logged and does not stop the others.
-NIGHTLY_JOBS: list[Callable[[], None]] = []
+# The once-a-day jobs of the areas below the scheduler (which import nothing from here). Each runs once a day in one
+# scheduler process, inside an app context, after NIGHTLY_AT London time. A failing job is logged and does not stop
+# the others.
+NIGHTLY_JOBS: list[Callable[[], None]] = [scoring.nightly_rescore, naming.nightly_expire]
 NIGHTLY_AT = dtime(2, 30)
 
 LEASE_SECONDS = 300  # renewed between pages; a dead process's stores come back after this long

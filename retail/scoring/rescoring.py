@@ -1,0 +1,114 @@
+"""Rescoring when a relevant record changes (after each commit, in its own session), the nightly full recompute,
+and what the listing monitor calls when it has checked a store. Other areas call in here; this module imports none
+of them."""
+from __future__ import annotations
+
+import logging
+
+import sqlalchemy as sa
+from sqlalchemy import event, inspect
+from sqlalchemy.orm import Session
+
+from ..audit import acting_as
+from ..extensions import db
+from ..models.register import OnlineStore
+from ..scoping import unscoped_session
+from .compute import BusinessScore, rescore_all, rescore_business, rescore_businesses
+
+log = logging.getLogger(__name__)
+
+WATCHED = {"TestPurchase", "FollowUpAction", "TrainingInvitation", "TrainingRefusal", "TrainingAttendance",
+           "RraSignature", "Premises", "Listing", "StoreMonitor"}
+BULK_THRESHOLD = 500  # more businesses than this changed in one commit: one full recompute instead
+
+
+def _changed_ids(obj) -> tuple[set[int], set[int]]:
+    """(business ids, online store ids) an object's change touches, including the values before the change."""
+    businesses, stores = set(), set()
+    state = inspect(obj)
+    for attr, target in (("business_id", businesses), ("online_store_id", stores)):
+        if attr in state.attrs:
+            hist = state.attrs[attr].history
+            for value in (*(hist.added or ()), *(hist.unchanged or ()), *(hist.deleted or ())):
+                if value is not None:
+                    target.add(value)
+    return businesses, stores
+
+
+@event.listens_for(Session, "after_flush")
+def _collect_changes(session: Session, flush_context) -> None:
+    if session.info.get("scoring_paused"):
+        return
+    businesses = session.info.setdefault("rescore_businesses", set())
+    stores = session.info.setdefault("rescore_stores", set())
+    for obj in (*session.new, *session.dirty, *session.deleted):
+        if type(obj).__name__ in WATCHED:
+            b, s = _changed_ids(obj)
+            businesses |= b
+            stores |= s
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _forget_changes(session: Session, previous_transaction) -> None:
+    if not session.in_transaction():
+        session.info.pop("rescore_businesses", None)
+        session.info.pop("rescore_stores", None)
+
+
+@event.listens_for(Session, "after_commit")
+def _rescore_after_commit(session: Session) -> None:
+    businesses = session.info.pop("rescore_businesses", set())
+    stores = session.info.pop("rescore_stores", set())
+    if (not businesses and not stores) or session.info.get("scoring_paused"):
+        return
+    try:
+        engine = db.engine
+    except RuntimeError:  # outside an app context: the nightly recompute will catch up
+        return
+    # A fresh session on its own connection: the committed session cannot run SQL in this hook, and the scores are
+    # written in their own transaction so a scoring problem never undoes the officer's change.
+    # Scores are London-wide: they count every authority's records, whoever's commit triggered them.
+    fresh = unscoped_session(Session(bind=engine))
+    fresh.info["scoring_paused"] = True
+    try:
+        if stores:
+            businesses |= set(fresh.scalars(sa.select(OnlineStore.business_id).where(OnlineStore.id.in_(stores))))
+        if len(businesses) > BULK_THRESHOLD:
+            rescore_all(session=fresh)
+        else:
+            rescore_businesses(businesses, session=fresh)
+    except Exception:  # noqa: BLE001 - never break the change that triggered the rescore
+        fresh.rollback()
+        log.exception("rescore after commit failed for businesses %s", sorted(businesses)[:20])
+    finally:
+        fresh.close()
+
+
+class scoring_paused:
+    """Context manager: changes made inside do not trigger rescoring (bulk loads that rescore once at the end)."""
+
+    def __init__(self, session: Session | None = None):
+        self.session = session or db.session
+
+    def __enter__(self):
+        self.session.info["scoring_paused"] = True
+        return self
+
+    def __exit__(self, *exc):
+        self.session.info.pop("scoring_paused", None)
+        self.session.info.pop("rescore_businesses", None)
+        self.session.info.pop("rescore_stores", None)
+        return False
+
+
+def nightly_rescore() -> dict:
+    """Scheduler job: the full recompute (windows move on with the date even when no record changed)."""
+    with acting_as("scheduler:nightly-rescore"):
+        return rescore_all()
+
+
+def listings_checked(online_store_id: int) -> BusinessScore | None:
+    """The monitor's word that it has checked a store's listings (saving them page by page inside `scoring_paused`):
+    rescore the store's business now, once. Commits."""
+    business_id = db.session.scalar(sa.select(OnlineStore.business_id).where(OnlineStore.id == online_store_id))
+    return rescore_business(business_id)
