@@ -4,9 +4,11 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from ..rules import prohibited as prohibited_catalogue
+
 # Bump on any change to a pattern, weight or kind: every verdict records the version it was made with, so an
 # officer can tell whether two results for the same page are comparable.
-RULES_VERSION = "2026.11.1"
+RULES_VERSION = "2026.12.1"
 
 # Rule kinds. Only STRONG/WEAK decide the age-check level; the others feed the page-level judgement.
 BLADED = "bladed"  # a bladed product is named
@@ -273,33 +275,8 @@ WEAK_RULES = _rules(
 )
 
 # --- prohibited items ---------------------------------------------------------------------------------------------
-_BLADE_WORD = r"(?:knife|knives|blades?|machetes?|swords?|daggers?|killer|slayer|hunter)"
-PROHIBITED_RULES = _rules(
-    PROHIBITED, 1.0,
-    ("zombie", r"\bzombie\b" + S + r"{0,40}?\b" + _BLADE_WORD + r"\b"
-     r"|\b" + _BLADE_WORD + r"\b" + S + r"{0,40}?\bzombie\b"
-     r"|\bzombie[- ](?:knife|knives|killer|slayer|hunter|machete|blade|sword)s?\b", "zombie knife"),
-    # Ordinary garden machetes are legal; only the 2024-order features (serration, spikes, holes) make one banned.
-    ("zombie-machete", r"\bmachetes?\b" + S + r"{0,50}\b(?:serrated|serrations|spiked?|spikes|holes|cut-?outs|"
-     r"hooked points?|multiple points)\b|\b(?:serrated|spiked|spikes)\b" + S + r"{0,50}\bmachetes?\b",
-     "zombie-style machete"),
-    ("flick-knife", (r"\b(?:flick|switch|automatic|auto|out[- ]the[- ]front|otf|push[- ]button|spring[- ]loaded)"
-     r"[- ]?(?:knife|knives|blades?)\b|\bswitchblades?\b|\bflick ?knives\b"), "flick knife"),
-    ("gravity-knife", r"\bgravity (?:knife|knives|blades?)\b", "gravity knife"),
-    ("butterfly-knife", r"\bbutterfly (?:knife|knives|blades?|combs?)\b|\bbalisongs?\b", "butterfly knife"),
-    ("knuckle-duster", r"\bknuckle[- ]?dusters?\b|\bbrass knuckles?(?: dusters?)?\b", "knuckle-duster"),
-    ("knuckle-knife", (r"\bknuckle (?:knife|knives|blades?|daggers?)\b|\btrench knife\b|\bknuckle[- ]?guard "
-     r"(?:knife|dagger)\b"), "knuckle knife"),
-    ("ninja-sword", r"\bninja (?:swords?|blades?|katanas?)\b|\bninjato\b|\bshinobi[- ]?gatana\b", "ninja sword"),
-    ("push-dagger", r"\bpush[- ]?(?:daggers?|knife|knives)\b|\bpunch daggers?\b|\bkatars?\b", "push dagger"),
-    ("belt-buckle-knife", r"\bbelt[- ]?buckle (?:knife|knives|blades?|daggers?)\b", "belt-buckle knife"),
-    ("sword-stick", r"\bsword[- ]?sticks?\b|\bcane swords?\b|\bsword canes?\b|\bwalking stick swords?\b",
-     "sword-stick"),
-    ("disguised-knife", r"\b(?:lipstick|comb|hidden|concealed|disguised|hairbrush) (?:knife|knives|blades?|daggers?)\b",
-     "disguised knife"),
-    ("throwing-star", r"\b(?:throwing|death|ninja) stars?\b|\bshuriken\b", "throwing star"),
-    ("cyclone-knife", r"\b(?:cyclone|spiral) (?:knife|knives|blades?)\b", "cyclone knife"),
-)
+# The patterns live in the one catalogue of prohibited weapons that the in-store record and the letters also use.
+PROHIBITED_RULES = _rules(PROHIBITED, 1.0, *prohibited_catalogue.listing_patterns())
 
 # --- negations ----------------------------------------------------------------------------------------------------
 NEGATION_RULES = _rules(
