@@ -8,6 +8,8 @@ from retail import purchases as P
 from retail.access import Role
 from retail.extensions import db as _db
 from retail.models.audit import AuditEntry
+from retail.rules import volunteers as volunteer_rules
+from retail.rules.volunteers import add_months
 from retail.models.purchases import (ActionStatus, ActionType, FailingParty, FollowUpAction, NotificationLetter,
                                      Outcome, TestPurchase)
 from retail.timeutil import today_london
@@ -132,9 +134,40 @@ def test_volunteer_aged_18_on_the_purchase_date_is_refused(setup):
     turning = TODAY - timedelta(days=2)
     older = make_volunteer("HAWK", dob=date(turning.year - 18, turning.month, turning.day))
     give_consent(op, older)
-    with pytest.raises(P.PurchaseError, match="18 or over"):
+    with pytest.raises(P.PurchaseError, match="needs someone under 18"):
         P.create_in_store(in_store_data(setup, operation_id=op.id, volunteer_id=older.id))
     assert P.volunteers_for_operation(op.id, TODAY) == []
+
+
+def test_volunteer_less_than_18_months_under_18_on_the_attempt_date_is_refused(setup):
+    """Brief 2.2: a gap of at least 18 months below the legal age, judged on the attempt date (not today)."""
+    op = make_operation(start=TODAY - timedelta(days=10), end=TODAY)
+    # 16 years 7 months on the attempt date: inside the 12-16 range by whole years, but too close to 18.
+    dob = add_months(TODAY, -(16 * 12 + 7))
+    close = make_volunteer("KITE", dob=dob)
+    give_consent(op, close)
+    with pytest.raises(P.PurchaseError, match="at least 18 months under 18") as refused:
+        P.create_in_store(in_store_data(setup, operation_id=op.id, volunteer_id=close.id))
+    assert refused.value.field == "volunteer_id"
+    # The same child was young enough for an attempt two months earlier.
+    earlier = TODAY - timedelta(days=62)
+    assert volunteer_rules.age_problem(dob, earlier) is None
+
+
+def test_premises_inside_the_volunteers_areas_to_avoid_is_refused(setup, client):
+    """Brief 2.2: a volunteer is not used near home or school, where they could be recognised."""
+    setup["volunteer"].areas_to_avoid = "N16; E8 (school)\nE8"
+    _db.session.commit()
+    with pytest.raises(P.PurchaseError, match="areas to avoid \\(E8\\)"):
+        P.create_in_store(in_store_data(setup))
+    login_as(client, setup["users"][Role.OFFICER])
+    response = client.post("/purchases/new", data=form_data(setup, submission_token="avoid-1"))
+    assert response.status_code == 422 and "areas to avoid" in response.get_data(as_text=True)
+    assert _db.session.scalar(sa.select(sa.func.count()).select_from(TestPurchase)) == 0
+    # Another part of London is fine for the same child.
+    setup["volunteer"].areas_to_avoid = "N16"
+    _db.session.commit()
+    assert P.create_in_store(in_store_data(setup)).id
 
 
 def test_volunteer_without_consent_for_this_operation_is_refused(setup):

@@ -4,10 +4,12 @@ from decimal import Decimal
 
 import sqlalchemy as sa
 
+from ..boroughs import borough_name
 from ..extensions import db
 from ..models.purchases import (Channel, DeliveredTo, DobEntered, Operation, PurchaseKind, StaffAction, TestPurchase,
                                 Volunteer, VolunteerConsent)
 from ..models.register import OnlineStore, Premises, PremisesStatus
+from ..rules import volunteers as volunteer_rules
 from ..scoping import current_authority_id
 from ..settings import volunteer_age_range
 from ..timeutil import today_london
@@ -112,14 +114,20 @@ def _validate_tester(tp: TestPurchase) -> None:
         raise PurchaseError("Choose the volunteer.", "volunteer_id")
     if not volunteer.active:
         raise PurchaseError(f"{volunteer.code_name} is no longer an active volunteer.", "volunteer_id")
-    if volunteer.age_on(tp.purchase_date) >= 18:
-        raise PurchaseError(f"{volunteer.code_name} is 18 or over on {tp.purchase_date:%d %b %Y}: an adult cannot "
-                            "make an underage test purchase.", "volunteer_id")
-    low, high = volunteer_age_range(volunteer.authority_id)
-    age = volunteer.age_on(tp.purchase_date)
-    if not low <= age <= high:
-        raise PurchaseError(f"{volunteer.code_name} is {age} on {tp.purchase_date:%d %b %Y}: this authority's "
-                            f"volunteers are aged {low} to {high} on the day of the attempt.", "volunteer_id")
+    # Judged on the day of the attempt, with the code of practice's 18-month gap (rules.volunteers, brief 2.2).
+    problem = volunteer_rules.age_problem(volunteer.date_of_birth, tp.purchase_date,
+                                          volunteer_age_range(volunteer.authority_id))
+    if problem:
+        raise PurchaseError(f"{volunteer.code_name}: {problem}", "volunteer_id")
+    premises = db.session.get(Premises, tp.premises_id) if tp.premises_id else None
+    if premises is not None:
+        hit = volunteer_rules.area_to_avoid_hit(
+            volunteer.areas_to_avoid, postcode=premises.postcode, borough=premises.borough,
+            borough_name=borough_name(premises.borough),
+            address=" ".join((premises.address_line1, premises.address_line2, premises.town)))
+        if hit:
+            raise PurchaseError(f"{premises.name} is inside {volunteer.code_name}'s areas to avoid ({hit}): choose "
+                                "another volunteer, so the child cannot be recognised.", "volunteer_id")
     consent = db.session.scalar(sa.select(VolunteerConsent).where(
         VolunteerConsent.volunteer_id == volunteer.id, VolunteerConsent.operation_id == tp.operation_id))
     if consent is None or consent.withdrawn:
