@@ -15,7 +15,7 @@ from .models.compliance import (CASE_STATUS_LABELS, OPEN_STATUSES, RETAILER_STAT
                                 NamingAttachment, NamingCase, NamingStep, ReplyStatus)
 from .models.register import Business, Premises, PremisesStatus
 from .timeutil import today_london, utcnow
-from .training import add_months
+from .timeutil import add_months
 from .validation import InvalidValue
 
 MAX_ATTACHMENT_BYTES = 5 * 1024 * 1024

@@ -1,4 +1,5 @@
 """Time helpers: aware UTC in the database, Europe/London on screen."""
+from calendar import monthrange
 from datetime import date, datetime, UTC
 from zoneinfo import ZoneInfo
 
@@ -14,6 +15,13 @@ def utcnow() -> datetime:
 
 def today_london() -> date:
     return datetime.now(LONDON).date()
+
+
+def add_months(day: date, months: int) -> date:
+    """The same day `months` later (or earlier), clamped to the month's end (31 Jan + 1 month = 28/29 Feb)."""
+    month_index = day.month - 1 + months
+    year, month = day.year + month_index // 12, month_index % 12 + 1
+    return date(year, month, min(day.day, monthrange(year, month)[1]))
 
 
 class UTCDateTime(TypeDecorator):

@@ -8,7 +8,6 @@ For other areas (the compliance score, the portal):
 - `refusal_counts(business_ids, since=None)` -> {business_id: n}.
 - `expire_overdue_invitations(today)`: pending invitations past their deadline become "no response".
 """
-from calendar import monthrange
 from datetime import date, datetime, time, timedelta
 
 import sqlalchemy as sa
@@ -37,7 +36,7 @@ from .register import (
     check_version,
 )
 from .timeline import TimelineEvent, timeline_provider
-from .timeutil import LONDON, london, today_london, utcnow
+from .timeutil import LONDON, add_months, london, today_london, utcnow
 from .validation import InvalidValue
 
 REMINDER_DAYS = 30
@@ -45,11 +44,6 @@ TIMELINE_LIMIT = 100
 DEFAULT_RESPONSE_DAYS = 21
 
 
-def add_months(day: date, months: int) -> date:
-    """The same day `months` later, clamped to the month's end (31 Jan + 1 month = 28/29 Feb)."""
-    month_index = day.month - 1 + months
-    year, month = day.year + month_index // 12, month_index % 12 + 1
-    return date(year, month, min(day.day, monthrange(year, month)[1]))
 
 
 def session_date(session: TrainingSession) -> date:

@@ -179,7 +179,7 @@ def test_every_step_records_who_when_and_why(app, people):
 
 
 def scoring_add_months(day, months):
-    from retail.training import add_months
+    from retail.timeutil import add_months
 
     return add_months(day, months)
 

@@ -9,7 +9,7 @@ from retail.access import Role
 from retail.extensions import db as _db
 from retail.models.audit import AuditEntry
 from retail.rules import volunteers as volunteer_rules
-from retail.rules.volunteers import add_months
+from retail.timeutil import add_months
 from retail.models.purchases import (ActionStatus, ActionType, FailingParty, FollowUpAction, NotificationLetter,
                                      Outcome, TestPurchase)
 from retail.timeutil import today_london

@@ -22,7 +22,8 @@ from ..models.authority import Authority, operation_authority
 from ..models.purchases import (FollowUpAction, NotificationLetter, Operation, TestPurchase, Volunteer,
                                 VolunteerConsent, operation_officer)
 from ..models.register import Business, OnlineStore, Premises
-from ..purchases import add_months
+from ..timeutil import add_months
+from ..rules import volunteers as volunteer_rules
 from ..timeutil import utcnow
 from . import DemoContext, bulk_insert, generator, next_id
 from .organisations import DEMO_BOROUGHS, POLICE, authority_ids, borough_owners, person_name
@@ -163,7 +164,9 @@ def generate_purchases(ctx: DemoContext) -> None:
         owner = op["owner"]
         index = seen[owner] = seen.get(owner, -1) + 1
         team = pools.setdefault((owner, index % max(1, ops_of[owner] // 12)), [])
-        eligible = [v for v in team if 13 <= age(v["dob"], op["start"]) and age(v["dob"], op["end"]) <= 16]
+        # The code of practice's rules on every day of the operation (13 at the start, 18 months under 18 at the end).
+        eligible = [v for v in team
+                    if 13 <= age(v["dob"], op["start"]) and volunteer_rules.age_problem(v["dob"], op["end"]) is None]
         rng.shuffle(eligible)
         chosen = eligible[:rng.randint(3, 4)]
         while len(chosen) < 3:

@@ -14,7 +14,7 @@ from ..models.training import (
     TrainingSession,
 )
 from ..timeutil import LONDON, utcnow
-from ..training import add_months
+from ..timeutil import add_months
 from . import DemoContext, bulk_insert, generator, next_id
 from .organisations import DEMO_BOROUGHS, authority_ids
 

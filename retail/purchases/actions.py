@@ -7,21 +7,12 @@ import sqlalchemy as sa
 from ..extensions import db
 from ..models.purchases import ActionStatus, ActionType, FollowUpAction, PurchaseKind, Stage, TestPurchase
 from ..register import check_version
-from ..timeutil import today_london
+from ..timeutil import add_months, today_london
 from .errors import PurchaseError
 
 RETEST_MONTHS = 3
 
 
-def add_months(day: date, months: int) -> date:
-    month = day.month - 1 + months
-    year, month = day.year + month // 12, month % 12 + 1
-    for candidate in (31, 30, 29, 28):
-        try:
-            return date(year, month, min(day.day, candidate))
-        except ValueError:
-            continue
-    raise AssertionError("unreachable")
 
 
 def default_retest_due(purchase_date: date) -> date:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
 
-from .volunteers import add_months
+from ..timeutil import add_months
 
 TIME_LIMIT_MONTHS = 6
 

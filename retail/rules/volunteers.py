@@ -10,18 +10,14 @@ import re
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from ..timeutil import add_months
+
 LEGAL_AGE = 18
 GAP_MONTHS = 18
 AGE_BOUNDS = (12, 16)
 DEFAULT_AGE_RANGE = (13, 16)
 
 
-def add_months(day: date, months: int) -> date:
-    month = day.month - 1 + months
-    year, month = day.year + month // 12, month % 12 + 1
-    last = [31, 29 if year % 4 == 0 and (year % 100 != 0 or year % 400 == 0) else 28, 31, 30, 31, 30, 31, 31, 30, 31,
-            30, 31][month - 1]
-    return date(year, month, min(day.day, last))
 
 
 def age_on(date_of_birth: date, on: date) -> int:
