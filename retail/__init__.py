@@ -129,11 +129,16 @@ def register_errorhandlers(app: Flask) -> None:
 
 
 def register_template_helpers(app: Flask) -> None:
-    from . import access, boroughs, nav, scoping, timeutil
+    from . import access, boroughs, labels, nav, scoping, timeutil
+    from .rules import enforcement, items
 
     app.jinja_env.filters["datetime"] = timeutil.format_datetime
     app.jinja_env.filters["date"] = timeutil.format_date
     app.jinja_env.filters["borough"] = boroughs.borough_name
+    # The law's words for stored codes, so no page shows a raw code.
+    app.jinja_env.globals["item_label"] = items.category_label
+    app.jinja_env.globals["court_outcome_labels"] = enforcement.COURT_OUTCOME_LABELS
+    app.jinja_env.globals["value_label"] = labels.value_label
     app.jinja_env.tests["startswith"] = lambda value, prefix: str(value).startswith(prefix)
 
     @app.context_processor

@@ -40,3 +40,8 @@ def sign_rra(business, status="active", signed_on=None):
         reg.change_rra_status(signature, status, date(2025, 6, 1), "Test reason", "test")
         db.session.commit()
     return signature
+
+
+# The code of practice's safeguards an underage attempt needs before it is logged (brief 2.2, 2.3).
+SAFEGUARDS = {"risk_assessment_ref": "RA-1", "officer_present": True, "photo_on_day_ref": "PH-DAY-1"}
+SAFEGUARDS_FORM = {"risk_assessment_ref": "RA-1", "officer_present": "yes", "photo_on_day_ref": "PH-DAY-1"}

@@ -10,6 +10,7 @@ from retail.access import Role
 from retail.extensions import db
 from retail.models.compliance import CaseStatus, NamingCase, NamingStep
 from retail.models.purchases import TestPurchase
+from retail.purchases import sync_enforcement_stage
 from tests.conftest import login_as, make_user
 from tests.factories import create_business, create_store
 from tests.test_scoring import TODAY, days_ago, make_action, make_certificate, make_purchase, make_refusal
@@ -81,9 +82,31 @@ def test_pending_prosecution_holds_the_candidate(app):
     action = make_action(first, "prosecution", "pending")
     score = scoring.rescore_business(business.id)
     assert not score.candidate and score.enforcement_pending
-    action.status = "completed"
+    action.status, action.court_outcome = "completed", "convicted"
+    sync_enforcement_stage(first)
     db.session.commit()
     assert is_candidate(business)
+
+
+def test_an_acquitted_sale_does_not_count_towards_naming(app):
+    """Issue 8 / brief 5.3: a sale followed by an acquittal (not guilty, due diligence) is not held against the
+    business, so with one other sale it no longer meets the two-sales rule."""
+    business = candidate_business()
+    first = db.session.scalars(sa.select(TestPurchase).where(TestPurchase.business_id == business.id)).first()
+    make_action(first, "prosecution", "completed", court_outcome="acquitted")
+    assert first.enforcement_stage == "acquitted"
+    assert not is_candidate(business)
+    evidence = scoring.candidate_evidence(business.id)
+    assert f"test_purchase:{first.id}" not in {s["record"] for s in evidence["sales"]}
+
+
+def test_a_fresh_sale_with_no_decision_is_not_nameable_inside_the_time_limit(app):
+    """Issue 8 / brief 5.3: 'pending' covers a fresh failure with no decision yet, not only a pending prosecution."""
+    business = create_business(legal_name="Fresh Sale Ltd", trading_name="Fresh Sale", postcode="E8 1AA")
+    make_purchase(business, days_ago(300))
+    make_refusal(business, days_ago(250))
+    make_purchase(business, days_ago(10), enforcement="undecided")
+    assert not is_candidate(business)
 
 
 @pytest.fixture

@@ -14,7 +14,7 @@ from retail.models.training import (
 )
 from retail.timeutil import today_london
 from tests.conftest import login_as, make_user
-from tests.factories import create_business, sign_rra
+from tests.factories import SAFEGUARDS, create_business, sign_rra
 
 
 @pytest.fixture
@@ -215,10 +215,10 @@ def test_portal_shows_results_whose_letter_was_sent(client, users, setup, db):
                                     "active": True})
     P.add_consent(op, {"volunteer_id": volunteer.id, "given_by": "Parent", "given_on": op.starts_on,
                        "birth_certificate_checked_by": "PC", "photo_ref": "PH-1"})
-    sold = P.create_in_store({"kind": "underage", "operation_id": op.id, "premises_id": business.premises[0].id,
+    sold = P.create_in_store({**SAFEGUARDS, "kind": "underage", "operation_id": op.id, "premises_id": business.premises[0].id,
                               "purchase_date": today - timedelta(days=3), "volunteer_id": volunteer.id,
                               "staff_action": "no-challenge", "sale_made": True}, officer)
-    refused = P.create_in_store({"kind": "underage", "operation_id": op.id, "premises_id": business.premises[0].id,
+    refused = P.create_in_store({**SAFEGUARDS, "kind": "underage", "operation_id": op.id, "premises_id": business.premises[0].id,
                                  "purchase_date": today - timedelta(days=1), "volunteer_id": volunteer.id,
                                  "staff_action": "refused", "sale_made": False}, officer)
     db.session.flush()

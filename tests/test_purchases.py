@@ -10,11 +10,11 @@ from retail.extensions import db as _db
 from retail.models.audit import AuditEntry
 from retail.rules import volunteers as volunteer_rules
 from retail.timeutil import add_months
-from retail.models.purchases import (ActionStatus, ActionType, FailingParty, FollowUpAction, NotificationLetter,
+from retail.models.purchases import (ActionStatus, ActionType, FollowUpAction, NotificationLetter,
                                      Outcome, TestPurchase)
 from retail.timeutil import today_london
 from tests.conftest import login_as
-from tests.factories import create_business, create_store
+from tests.factories import SAFEGUARDS, SAFEGUARDS_FORM, create_business, create_store
 
 TODAY = today_london()
 
@@ -54,7 +54,7 @@ def setup(app, users):
 def in_store_data(s, **extra):
     data = {"kind": "underage", "operation_id": s["op"].id, "premises_id": s["premises"].id, "purchase_date": TODAY,
             "volunteer_id": s["volunteer"].id, "staff_action": "no-challenge", "sale_made": True,
-            "item_category": "kitchen", "exhibit_ref": "EX-1"}
+            "item_category": "kitchen", "exhibit_ref": "EX-1", **SAFEGUARDS}
     data.update(extra)
     return data
 
@@ -64,7 +64,8 @@ def form_data(s, **extra):
             "premises_query": "Sharp Corner", "purchase_date": TODAY.isoformat(),
             "volunteer_id": str(s["volunteer"].id),
             "staff_action": "no-challenge", "sale_made": "yes", "item_category": "kitchen", "exhibit_ref": "EX-9",
-            "submission_token": "tok-instore", "signage_seen": "", "knives_secure": "no", "id_shown": "none"}
+            "submission_token": "tok-instore", "signage_seen": "", "knives_secure": "no", "id_shown": "none",
+            **SAFEGUARDS_FORM}
     data.update(extra)
     return data
 
@@ -149,6 +150,11 @@ def test_volunteer_less_than_18_months_under_18_on_the_attempt_date_is_refused(s
     with pytest.raises(P.PurchaseError, match="at least 18 months under 18") as refused:
         P.create_in_store(in_store_data(setup, operation_id=op.id, volunteer_id=close.id))
     assert refused.value.field == "volunteer_id"
+    # 17 years 10 months (issue 8's case): refused too.
+    older = make_volunteer("LARK", dob=add_months(TODAY, -(17 * 12 + 10)))
+    give_consent(op, older)
+    with pytest.raises(P.PurchaseError, match="17 years 10 months"):
+        P.create_in_store(in_store_data(setup, operation_id=op.id, volunteer_id=older.id))
     # The same child was young enough for an attempt two months earlier.
     earlier = TODAY - timedelta(days=62)
     assert volunteer_rules.age_problem(dob, earlier) is None
@@ -215,62 +221,160 @@ def online_setup(setup):
     return seller, store
 
 
-def test_online_purchase_recorded_in_stages_names_the_failing_party(setup):
-    seller, store = online_setup(setup)
-    tp = P.create_online({"kind": "underage", "operation_id": setup["op"].id, "online_store_id": store.id,
-                          "listing_url": "https://www.bladedirect.example/chef-knife",
-                          "purchase_date": TODAY - timedelta(days=2),
-                          "volunteer_id": setup["volunteer"].id, "dob_entered": "true", "checkout_dob_asked": "yes",
-                          "checkout_av_run": "no", "order_cancelled": "no"})
+def order(setup, store, **extra):
+    data = {**SAFEGUARDS, "kind": "underage", "operation_id": setup["op"].id, "online_store_id": store.id,
+            "listing_url": "https://www.bladedirect.example/chef-knife", "purchase_date": TODAY - timedelta(days=2),
+            "volunteer_id": setup["volunteer"].id, "item_category": "kitchen"}
+    data.update(extra)
+    tp = P.create_online(data)
     _db.session.commit()
+    return tp
+
+
+def courier_business(name="QuickPost Couriers Ltd"):
+    return create_business(legal_name=name, trading_name=name.removesuffix(" Ltd"), business_type="courier",
+                           shop=False)
+
+
+def test_online_purchase_judged_per_party_from_the_stages(setup):
+    """Brief 1.2 (s.141B conditions A-D) and 1.3 (s.39): both the seller and the courier fail; each is told."""
+    seller, store = online_setup(setup)
+    courier = courier_business()
+    tp = order(setup, store, dob_entered="true", checkout_dob_asked="yes", checkout_av_run="no",
+               order_cancelled="no")
     assert tp.stage.value == "ordered" and tp.business_id == seller.id and not tp.letters
     with pytest.raises(P.PurchaseError, match="Record the delivery"):
-        P.conclude_online(tp, "FAIL_DELIVERED_NO_AGE_CHECK", ["seller-checkout"])
+        P.conclude_online(tp)
     P.record_dispatch(tp, {"dispatched_on": TODAY - timedelta(days=1), "parcel_marked": "no", "courier": "QuickPost",
-                           "age_verified_service": "no"}, tp.version)
+                           "courier_business_id": courier.id, "age_verified_service": "no"}, tp.version)
     _db.session.commit()
     assert tp.stage.value == "dispatched"
     P.record_delivery(tp, {"delivered_on": TODAY, "delivered_to": "home", "delivery_id_asked": "no",
                            "left_unattended": "no"}, tp.version)
     _db.session.commit()
-    assert P.suggest_failing_parties(tp) == {FailingParty.SELLER_CHECKOUT, FailingParty.SELLER_DISPATCH,
-                                             FailingParty.COURIER}
-    with pytest.raises(P.PurchaseError, match="which party failed"):
-        P.conclude_online(tp, "FAIL_DELIVERED_NO_AGE_CHECK", [], tp.version)
-    with pytest.raises(P.PurchaseError, match="locker"):
-        P.conclude_online(tp, "FAIL_DELIVERED_TO_LOCKER", ["courier"], tp.version)
-    P.conclude_online(tp, "FAIL_DELIVERED_NO_AGE_CHECK", ["seller-checkout", "courier"], tp.version)
+    P.conclude_online(tp, tp.version)
     _db.session.commit()
-    assert tp.failed and tp.checkout_failed and tp.courier_failed and not tp.dispatch_failed
-    assert tp.letters[0].template == "fail_delivered_no_age_check"
+    assert tp.outcome == Outcome.FAIL_DELIVERED_NO_AGE_CHECK and tp.failed
+    assert tp.checkout_failed and tp.dispatch_failed and tp.courier_failed
+    assert tp.seller_result == "failed" and tp.courier_result == "failed"
+    assert tp.conditions == {"A": "not met", "B": "not met", "C": "not met", "D": "met"}
+    by_party = {letter.party.value: letter for letter in tp.letters}
+    assert by_party["seller"].business_id == seller.id and by_party["seller"].template == "fail_delivered_no_age_check"
+    assert by_party["courier"].business_id == courier.id and by_party["courier"].template == "courier_fail"
     assert any(a.action_type == ActionType.RETEST for a in tp.actions)
+
+
+def test_seller_fails_although_the_courier_refused_at_the_door(setup):
+    """Brief 1.2: s.141B's defence needs every condition; a refusal at the door does not cure a checkout with no age
+    check and an unmarked parcel (issue 8: 'courier refuses but seller failed A and B -> seller fails')."""
+    _seller, store = online_setup(setup)
+    tp = order(setup, store, checkout_av_run="no", checkout_id_upload="no", order_cancelled="no")
+    P.record_dispatch(tp, {"dispatched_on": TODAY - timedelta(days=1), "parcel_marked": "no",
+                           "age_verified_service": "yes"}, tp.version)
+    P.record_delivery(tp, {"delivered_on": TODAY, "delivered_to": "not-delivered", "delivery_id_asked": "yes"},
+                      tp.version)
+    P.conclude_online(tp, tp.version)
+    _db.session.commit()
+    assert tp.outcome == Outcome.FAIL_SELLER_NO_SAFEGUARDS and tp.failed
+    assert tp.checkout_failed and tp.dispatch_failed and not tp.courier_failed
+    assert [letter.party.value for letter in tp.letters] == ["seller"]
+    body = P.render_letter_body(tp.letters[0])
+    assert "courier did not hand" in body and "no age check at checkout" in body.lower()
+    assert "FAIL_" not in body
+
+
+def test_courier_only_failure_goes_to_the_courier_not_the_seller(setup):
+    """Brief 1.3 (OWA 2019 s.39): the seller met A-D; the courier handed the parcel to a child without a check."""
+    seller, store = online_setup(setup)
+    courier = courier_business()
+    tp = order(setup, store, checkout_av_run="yes", checkout_av_provider="AgeCheckCo", dob_entered="false",
+               order_cancelled="no")
+    P.record_dispatch(tp, {"dispatched_on": TODAY - timedelta(days=1), "parcel_marked": "yes",
+                           "age_verified_service": "yes"}, tp.version)
+    P.record_delivery(tp, {"delivered_on": TODAY, "delivered_to": "home", "delivery_id_asked": "no"}, tp.version)
+    _db.session.commit()
+    with pytest.raises(P.PurchaseError, match="choose the courier from the register") as refused:
+        P.conclude_online(tp, tp.version)
+    assert refused.value.field == "courier_business_id"
+    _db.session.rollback()
+    P.update_purchase(tp, {"courier_business_id": courier.id}, tp.version)
+    P.conclude_online(tp, tp.version)
+    _db.session.commit()
+    assert tp.outcome == Outcome.PASS_SELLER_COURIER_FAILED and not tp.failed and tp.courier_failed
+    assert not any(a.action_type == ActionType.RETEST for a in tp.actions)  # the seller passed
+    letters = {letter.party.value: letter for letter in tp.letters}
+    assert letters["seller"].business_id == seller.id and letters["seller"].template == "pass_seller_courier_failed"
+    assert letters["courier"].business_id == courier.id
+    assert "s.39" in P.render_letter_body(letters["courier"])
+    # The seller's score does not count it (scoring counts seller failures only).
+    from retail import scoring
+    factors = {f.record: f for f in scoring.rescore_business(seller.id).factors}
+    assert factors[f"test_purchase:{tp.id}"].kind == "pass_since_failure"  # a credit, not a failure
+
+
+def test_exempt_pocket_knife_sold_is_no_offence_and_a_katana_is_a_prohibited_weapon(setup):
+    """Brief 1.1 (s.141A(3)): a 7 cm non-locking folding knife is exempt; brief 1.4: a 69 cm curved sword is
+    prohibited."""
+    exempt = P.create_in_store(in_store_data(setup, item_category="folding", item_blade_length_cm="7",
+                                             item_locking=False))
+    _db.session.commit()
+    assert exempt.outcome == Outcome.NO_OFFENCE_EXEMPT_ITEM and not exempt.failed
+    assert exempt.item_verdict == "exempt" and "excluded from s.141A" in exempt.item_verdict_reason
+    assert not exempt.actions  # no retest: nothing was wrong
+    letter = P.render_letter_body(exempt.letters[0])
+    assert "no offence was committed" in letter and "is an offence" not in letter
+    katana = P.create_in_store(in_store_data(setup, item_category="curved-sword", item_blade_length_cm="69",
+                                             item_traditional_or_antique=False, exhibit_ref="EX-2"))
+    _db.session.commit()
+    assert katana.item_verdict == "prohibited" and katana.failed
+    assert "prohibited weapon" in P.render_letter_body(katana.letters[0]).lower()
+
+
+@pytest.mark.parametrize("length, message", [("-3", "more than 0 cm"), ("400", "longer than any sword"),
+                                             ("seven", "in centimetres"), ("", "Measure the cutting edge")])
+def test_impossible_blade_lengths_are_refused_next_to_the_field(client, setup, length, message):
+    login_as(client, setup["users"][Role.OFFICER])
+    response = client.post("/purchases/new", data=form_data(setup, item_category="folding",
+                                                            item_blade_length_cm=length, item_locking="no",
+                                                            submission_token=f"len-{length}"))
+    page = response.get_data(as_text=True)
+    assert response.status_code == 422 and message in page
+    assert 'id="item_blade_length_cm"' in page and "is-invalid" in page
+    assert _db.session.scalar(sa.select(sa.func.count()).select_from(TestPurchase)) == 0
+
+
+def test_safeguards_are_required_before_an_underage_attempt_is_logged(setup):
+    """Brief 2.2/2.3: risk assessment, an officer present, a photograph on the day."""
+    with pytest.raises(P.PurchaseError, match="officer must be present") as refused:
+        P.create_in_store(in_store_data(setup, officer_present=None))
+    assert refused.value.field == "officer_present"
+    with pytest.raises(P.PurchaseError, match="photograph taken on the day"):
+        P.create_in_store(in_store_data(setup, photo_on_day_ref=""))
+    # The operation's risk assessment is used when the attempt does not give its own.
+    tp = P.create_in_store(in_store_data(setup, risk_assessment_ref=""))
+    assert tp.risk_assessment_ref == "RA-1"
 
 
 def test_listing_url_must_be_on_the_store_domain(setup):
     _seller, store = online_setup(setup)
     with pytest.raises(P.PurchaseError, match="not on the store's site"):
-        P.create_online({"kind": "underage", "operation_id": setup["op"].id, "online_store_id": store.id,
+        P.create_online({**SAFEGUARDS, "kind": "underage", "operation_id": setup["op"].id, "online_store_id": store.id,
                          "listing_url": "https://elsewhere.example/knife", "purchase_date": TODAY,
                          "volunteer_id": setup["volunteer"].id})
     with pytest.raises(P.PurchaseError, match="bladedirect.example"):
-        P.create_online({"kind": "underage", "operation_id": setup["op"].id, "online_store_id": store.id,
+        P.create_online({**SAFEGUARDS, "kind": "underage", "operation_id": setup["op"].id, "online_store_id": store.id,
                          "listing_url": "https://bladedirect.example.evil.test/knife", "purchase_date": TODAY,
                          "volunteer_id": setup["volunteer"].id})
 
 
-def test_refused_at_checkout_needs_a_cancelled_order_and_has_no_failing_party(setup):
+def test_refused_at_checkout_is_a_pass_with_no_dispatch(setup):
     _seller, store = online_setup(setup)
-    tp = P.create_online({"kind": "underage", "operation_id": setup["op"].id, "online_store_id": store.id,
-                          "listing_url": "https://bladedirect.example/x", "purchase_date": TODAY,
-                          "volunteer_id": setup["volunteer"].id, "checkout_av_run": "yes",
-                          "checkout_av_provider": "AgeCheckCo", "order_cancelled": "yes"})
-    _db.session.commit()
-    with pytest.raises(P.PurchaseError, match="no failing party"):
-        P.conclude_online(tp, "PASS_REFUSED_AT_CHECKOUT", ["courier"], tp.version)
+    tp = order(setup, store, checkout_av_run="yes", checkout_av_provider="AgeCheckCo", order_cancelled="yes")
     with pytest.raises(P.PurchaseError, match="no dispatch"):
         P.record_dispatch(tp, {"dispatched_on": TODAY}, tp.version)
-    P.conclude_online(tp, "PASS_REFUSED_AT_CHECKOUT", [], tp.version)
+    P.conclude_online(tp, tp.version)
     _db.session.commit()
+    assert tp.outcome == Outcome.PASS_REFUSED_AT_CHECKOUT
     assert not tp.failed and tp.letters[0].template == "pass_refused_at_checkout" and not tp.actions
 
 
@@ -278,6 +382,7 @@ def test_police_user_records_online_stages_through_the_forms(client, setup, db):
     _seller, store = online_setup(setup)
     login_as(client, setup["users"][Role.POLICE])
     response = client.post("/purchases/new-online", data={
+        **SAFEGUARDS_FORM,
         "kind": "underage", "operation_id": str(setup["op"].id), "listing_url": "https://bladedirect.example/k1",
         "purchase_date": TODAY.isoformat(), "volunteer_id": str(setup["volunteer"].id), "order_ref": "ORD-1",
         "checkout_av_run": "no", "order_cancelled": "no", "submission_token": "online-1", "item_category": "kitchen"})
@@ -292,13 +397,24 @@ def test_police_user_records_online_stages_through_the_forms(client, setup, db):
                                                 "version": tp.version}).status_code == 302
     db.session.refresh(tp)
     page = client.get(f"{url}/outcome").get_data(as_text=True)
-    assert "look unmet" in page
-    response = client.post(f"{url}/outcome", data={"outcome": "FAIL_DELIVERED_TO_LOCKER",
-                                                   "failing_parties": ["seller-dispatch"], "version": tp.version})
+    assert "D: not delivered to a locker" in page and "not met" in page  # the s.141B conditions, judged
+    # The courier left it in a locker (s.39): it is a party, so it must be in the register to get its letter.
+    refused = client.post(f"{url}/outcome", data={"version": tp.version})
+    assert refused.status_code == 422 and "choose the courier from the register" in refused.get_data(as_text=True)
+    courier = courier_business("Locker Drop Ltd")
+    dispatch_page = client.get(f"{url}/dispatch").get_data(as_text=True)
+    assert "Locker Drop" in dispatch_page
+    assert client.post(f"{url}/dispatch", data={"dispatched_on": TODAY.isoformat(), "parcel_marked": "yes",
+                                                "age_verified_service": "no", "courier_business_id": str(courier.id),
+                                                "version": tp.version}).status_code == 302
+    db.session.refresh(tp)
+    response = client.post(f"{url}/outcome", data={"version": tp.version})
     assert response.status_code == 302
     db.session.refresh(tp)
-    assert tp.outcome == Outcome.FAIL_DELIVERED_TO_LOCKER and tp.dispatch_failed
-    assert "Delivered to a locker" in client.get(url).get_data(as_text=True)
+    assert tp.outcome == Outcome.FAIL_DELIVERED_TO_LOCKER and tp.dispatch_failed and tp.checkout_failed
+    assert tp.courier_failed and {letter.party.value for letter in tp.letters} == {"seller", "courier"}
+    page = client.get(url).get_data(as_text=True)
+    assert "Delivered to a locker" in page and "FAIL_" not in page
 
 
 # --- routes: logging on a phone, double submit, picker without JavaScript -------------------------------------------
@@ -427,6 +543,7 @@ def test_follow_up_prosecution_with_court_details(client, setup, db):
     response = client.post(f"/purchases/{tp.id}/actions/new", data={
         "action_type": "prosecution", "status": "completed", "decided_on": TODAY.isoformat(),
         "court": "Thames Magistrates' Court", "hearing_on": TODAY.isoformat(), "court_result": "Guilty plea",
+        "court_outcome": "convicted",
         "fine": "2000.00", "costs": "850.50", "submission_token": "act-1"})
     assert response.status_code == 302
     action = db.session.scalar(sa.select(FollowUpAction).where(FollowUpAction.action_type == ActionType.PROSECUTION))

@@ -6,6 +6,7 @@ import pytest
 import sqlalchemy as sa
 
 from retail import scoring
+from retail.purchases import sync_enforcement_stage
 from retail.access import Role
 from retail.extensions import db
 from retail.models.compliance import ComplianceScore, ScoreFactor, ScoringRules
@@ -23,13 +24,16 @@ def days_ago(n: int) -> date:
 
 
 def make_purchase(business, on: date, outcome="FAIL_SOLD_NO_CHALLENGE", kind="underage", channel=None,
-                  checkout=False, dispatch=False, courier=False, store=None) -> TestPurchase:
+                  checkout=False, dispatch=False, courier=False, store=None, enforcement="warning") -> TestPurchase:
+    """A concluded attempt. Failures default to a decided case (a warning letter), which counts against the business;
+    pass enforcement="undecided", "acquitted"... to test how a case's end changes that (brief 5.3)."""
     online = channel == "online" or store is not None
     tp = TestPurchase(
         kind=kind, channel="online" if online else "in-store", stage="concluded", business_id=business.id,
         premises_id=None if online else business.premises[0].id, online_store_id=store.id if store else None,
         purchase_date=on, outcome=outcome, failed=outcome.startswith("FAIL"), checkout_failed=checkout,
-        dispatch_failed=dispatch, courier_failed=courier, concluded_on=on)
+        dispatch_failed=dispatch, courier_failed=courier, concluded_on=on,
+        enforcement_stage=enforcement if outcome.startswith("FAIL") else "undecided")
     db.session.add(tp)
     db.session.commit()
     return tp
@@ -43,11 +47,15 @@ def make_refusal(business, on: date, kind="declined") -> TrainingRefusal:
     return refusal
 
 
-def make_action(purchase, action_type="prosecution", status="pending", retest=None) -> FollowUpAction:
+def make_action(purchase, action_type="prosecution", status="pending", retest=None,
+                court_outcome=None) -> FollowUpAction:
     action = FollowUpAction(test_purchase_id=purchase.id, business_id=purchase.business_id,
                             premises_id=purchase.premises_id, action_type=action_type, status=status,
-                            decided_on=purchase.purchase_date, retest_purchase_id=retest.id if retest else None)
+                            decided_on=purchase.purchase_date, retest_purchase_id=retest.id if retest else None,
+                            court_outcome=court_outcome)
     db.session.add(action)
+    db.session.flush()
+    sync_enforcement_stage(purchase)  # as the follow-up form does
     db.session.commit()
     return action
 
@@ -102,16 +110,33 @@ def test_underage_sale_full_weight_then_reduced_after_12_months(shop):
     assert sales == {f"test_purchase:{recent.id}": 20, f"test_purchase:{older.id}": 10}
 
 
-def test_online_seller_failures_weigh_more_than_courier_failures(shop):
+def test_online_seller_failures_count_and_a_courier_only_failure_never_does(shop):
+    """Brief 1.3: the courier's failure (OWA 2019 s.39/s.42) is the courier's, not the seller's."""
     store = create_store(shop)
     seller = make_purchase(shop, days_ago(20), "FAIL_DELIVERED_NO_AGE_CHECK", store=store, checkout=True)
     courier = make_purchase(shop, days_ago(25), "FAIL_LEFT_UNATTENDED", store=store, courier=True)
     score = scoring.rescore_business(shop.id)
     by_record = {f.record: (f.kind, f.points) for f in score.factors}
     assert by_record[f"test_purchase:{seller.id}"] == ("online_seller_failure", 20)
-    assert by_record[f"test_purchase:{courier.id}"] == ("courier_failure", 3)
+    assert f"test_purchase:{courier.id}" not in by_record
     factor = next(f for f in score.factors if f.kind == "online_seller_failure")
     assert factor.online_store_id == store.id
+
+
+@pytest.mark.parametrize("stage, days, counted", [
+    ("undecided", 30, False),  # no decision yet, inside the six-month time limit (brief 5.3)
+    ("undecided", 200, True),  # the time limit has passed with no decision: the sale stands
+    ("warning", 30, True),
+    ("convicted", 30, True),
+    ("acquitted", 30, False),  # not guilty (e.g. due diligence): never held against the business
+    ("court-outcome-not-recorded", 300, False),  # an older prosecution whose end nobody recorded
+    ("no-further-action", 30, True),
+])
+def test_only_sales_that_count_against_the_business_score(shop, stage, days, counted):
+    """Brief 5.3 and issue 8: scoring counts a sale unless acquitted, or undecided inside the time limit."""
+    sale = make_purchase(shop, days_ago(days), enforcement=stage)
+    score = scoring.rescore_business(shop.id)
+    assert (f"test_purchase:{sale.id}" in {f.record for f in score.factors}) is counted
 
 
 def test_challenge25_failure_is_kept_apart_and_lower(shop):

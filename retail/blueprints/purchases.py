@@ -22,8 +22,7 @@ from ..models.purchases import (ACTION_LABELS, ACTION_STATUS_LABELS, CHANNEL_LAB
                                 FollowUpAction, NotificationLetter, Operation, Stage, TestPurchase)
 from ..models.register import OnlineStore, Premises
 from ..nav import add_nav
-from ..purchases.letters import letter_html, render_letter_body
-from ..purchases.validation import BOOL_FIELDS
+from ..rules.online import CONDITION_LABELS, RESULT_LABELS
 from ._helpers import field_error, get_for_change, get_or_404
 from ..register import BUSINESS_SECTIONS, PREMISES_SECTIONS, STORE_SECTIONS, StaleRecord
 from ..settings import all_settings
@@ -43,7 +42,7 @@ def _form_values(form, names) -> dict:
         if name not in form:
             continue
         value = form[name].data
-        if name in BOOL_FIELDS and isinstance(value, str):
+        if name in P.BOOL_FIELDS and isinstance(value, str):
             value = {"yes": True, "no": False}.get(value)
         data[name] = value
     return data
@@ -51,14 +50,14 @@ def _form_values(form, names) -> dict:
 
 def _fill_bools(form, record, names) -> None:
     for name in names:
-        if name in form and name in BOOL_FIELDS:
+        if name in form and name in P.BOOL_FIELDS:
             value = getattr(record, name)
             form[name].data = "" if value is None else ("yes" if value else "no")
 
 
 def _fill_enums(form, record, names) -> None:
     for name in names:
-        if name in form and name not in BOOL_FIELDS and hasattr(getattr(record, name, None), "value"):
+        if name in form and name not in P.BOOL_FIELDS and hasattr(getattr(record, name, None), "value"):
             form[name].data = getattr(record, name).value
 
 
@@ -357,9 +356,7 @@ def _edit_online(tp: TestPurchase, form, amend: bool):
         form.online_store_id.data = str(tp.online_store_id)
         _fill_bools(form, tp, ONLINE_FIELDS)
         _fill_enums(form, tp, ONLINE_FIELDS)
-        if amend:
-            form.outcome.data = ""
-            form.failing_parties.data = [p.value for p in tp.failing_parties]
+    _courier_choices(form, tp)
     _volunteer_choices(form, form.operation_id.data, form.purchase_date.data)
     if tp.volunteer_id and str(tp.volunteer_id) not in dict(form.volunteer_id.choices):
         form.volunteer_id.choices.append((str(tp.volunteer_id), tp.volunteer.code_name))
@@ -367,9 +364,6 @@ def _edit_online(tp: TestPurchase, form, amend: bool):
         data = _form_values(form, ONLINE_FIELDS)
         data["online_store_id"] = tp.online_store_id
         if amend:
-            if form.outcome.data:
-                data["outcome"] = form.outcome.data
-                data["failing_parties"] = form.failing_parties.data
             apply = lambda: P.amend_purchase(tp, data, form.reason.data, form.version.data, current_user)  # noqa: E731
         else:
             apply = lambda: P.update_purchase(tp, data, form.version.data, current_user)  # noqa: E731
@@ -385,11 +379,23 @@ def _edit_online(tp: TestPurchase, form, amend: bool):
     return render_template("purchases/online_form.html", form=form, purchase=tp, amend=amend), status
 
 
+def _courier_choices(form, tp: TestPurchase) -> None:
+    """Couriers are businesses in the register (type 'Courier'): a party with its own letter and record."""
+    if "courier_business_id" not in form:
+        return
+    form.courier_business_id.choices = [("", "Not recorded")] + [
+        (str(b.id), b.display_name) for b in P.couriers()]
+    if request.method == "GET":
+        form.courier_business_id.data = str(tp.courier_business_id or "")
+
+
 def _stage_form(tp: TestPurchase, form, fields, apply, template):
+    _courier_choices(form, tp)
     if request.method == "GET":
         form.version.data = tp.version
         for name in fields:
-            if name in form and name not in BOOL_FIELDS and getattr(tp, name) is not None:
+            if name in form and name not in P.BOOL_FIELDS and name != "courier_business_id" \
+                    and getattr(tp, name) is not None:
                 value = getattr(tp, name)
                 form[name].data = value.value if hasattr(value, "value") else value
         _fill_bools(form, tp, fields)
@@ -453,20 +459,18 @@ def outcome(purchase_id: int):
     form = OutcomeForm()
     if request.method == "GET":
         form.version.data = tp.version
-        form.outcome.data = tp.outcome.value if tp.outcome else None
-        form.failing_parties.data = [p.value for p in (tp.failing_parties or P.suggest_failing_parties(tp))]
     if form.validate_on_submit():
-        done, error = _save(lambda: P.conclude_online(tp, form.outcome.data, form.failing_parties.data,
-                                                      form.version.data, current_user),
+        done, error = _save(lambda: P.conclude_online(tp, form.version.data, current_user,
+                                                      inconclusive=form.inconclusive.data),
                             lambda _: redirect(url_for(".view", purchase_id=tp.id)))
         if done:
-            flash(f"Outcome set: {tp.outcome_label}. The letter is ready to print.", "success")
+            flash(f"Concluded: {tp.outcome_label}. The letters are ready to print.", "success")
             return done
         if isinstance(error, InvalidValue):
             field_error(form, error)
-    suggested = P.suggest_failing_parties(tp)
     status = 422 if form.is_submitted() else 200
-    return render_template("purchases/outcome_form.html", form=form, purchase=tp, suggested=suggested), status
+    return render_template("purchases/outcome_form.html", form=form, purchase=tp, judgment=P.judge_online(tp),
+                           condition_labels=CONDITION_LABELS, result_labels=RESULT_LABELS), status
 
 
 # --- one record -----------------------------------------------------------------------------------------------
@@ -477,7 +481,10 @@ def view(purchase_id: int):
     tp = get_or_404(TestPurchase, purchase_id)
     entries = history("TestPurchase", tp.id)
     return render_template("purchases/view.html", purchase=tp, history=entries,
-                           suggested=P.suggest_failing_parties(tp) if tp.channel == Channel.ONLINE else set(),
+                           judgment=P.judge_online(tp) if tp.channel == Channel.ONLINE else None,
+                           condition_labels=CONDITION_LABELS, result_labels=RESULT_LABELS,
+                           item_verdict=P.verdict_label(tp), enforcement=P.enforcement_summary(tp),
+                           primary_authority=P.primary_authority_name(tp.business),
                            period=P.letter_period(tp))
 
 
@@ -531,7 +538,8 @@ def action_new(purchase_id: int):
             flash("Action recorded." if created else "This action was already saved.", "success")
             return redirect(url_for(".view", purchase_id=tp.id))
     status = 422 if form.is_submitted() else 200
-    return render_template("purchases/action_form.html", form=form, purchase=tp, action=None), status
+    return render_template("purchases/action_form.html", form=form, purchase=tp, action=None,
+                           primary_authority=P.primary_authority_name(tp.business)), status
 
 
 @bp.route("/actions/<int:action_id>/edit", methods=["GET", "POST"])
@@ -543,6 +551,7 @@ def action_edit(action_id: int):
         form.version.data = action.version
         form.action_type.data = action.action_type.value
         form.status.data = action.status.value
+        form.court_outcome.data = action.court_outcome or ""
     if form.validate_on_submit():
         data = {name: form[name].data for name in ACTION_FORM_FIELDS}
         done, error = _save(lambda: P.update_action(action, data, form.version.data),
@@ -554,7 +563,8 @@ def action_edit(action_id: int):
             field_error(form, error)
     status = 422 if form.is_submitted() else 200
     return render_template("purchases/action_form.html", form=form, purchase=action.test_purchase,
-                           action=action), status
+                           action=action, primary_authority=P.primary_authority_name(action.test_purchase.business)), \
+        status
 
 
 @bp.route("/retests")
@@ -589,7 +599,7 @@ def letters_print():
     else:
         chosen = P.unsent_letters(limit=500)
     settings = all_settings()
-    bodies = [letter_html(letter, settings) for letter in chosen]
+    bodies = [P.letter_html(letter, settings) for letter in chosen]
     return render_template("letters/print.html", bodies=bodies, count=len(chosen))
 
 
@@ -608,7 +618,7 @@ def letters_mark_sent():
     chosen = db.session.scalars(sa.select(NotificationLetter).where(NotificationLetter.id.in_(ids))).all()
     settings = all_settings()
     done, error = _save(lambda: P.mark_letters_sent(chosen, form.sent_on.data, form.channel.data, current_user,
-                                                    render=lambda letter: render_letter_body(letter, settings)),
+                                                    render=lambda letter: P.render_letter_body(letter, settings)),
                         lambda count: count)
     if error is not None:
         if isinstance(error, InvalidValue):
@@ -624,7 +634,7 @@ def letter_view(letter_id: int):
     letter = get_or_404(NotificationLetter, letter_id)
     form = MarkSentForm()
     form.sent_on.data = today_london()
-    return render_template("letters/view.html", letter=letter, body=letter_html(letter), form=form,
+    return render_template("letters/view.html", letter=letter, body=P.letter_html(letter), form=form,
                            history=history("NotificationLetter", letter.id))
 
 
@@ -635,7 +645,7 @@ def my_letter(letter_id: int):
     letter = db.session.get(NotificationLetter, letter_id)
     if letter is None or letter.business_id != current_user.business_id or letter.sent_on is None:
         abort(404)
-    return render_template("letters/retailer_view.html", letter=letter, body=letter_html(letter))
+    return render_template("letters/retailer_view.html", letter=letter, body=P.letter_html(letter))
 
 
 # --- home panel, timeline, record sections ---------------------------------------------------------------------

@@ -21,10 +21,13 @@ from ..extensions import db
 from ..models.authority import Authority, operation_authority
 from ..models.purchases import (FollowUpAction, NotificationLetter, Operation, TestPurchase, Volunteer,
                                 VolunteerConsent, operation_officer)
-from ..models.register import Business, OnlineStore, Premises
-from ..timeutil import add_months
+from ..models.register import Business, BusinessType, OnlineStore, Premises, name_key
+from ..purchases.outcomes import derive_in_store_outcome, online_outcome, party_failures
+from ..rules import enforcement as enforcement_rules
+from ..rules import items as item_rules
+from ..rules import online as online_rules
 from ..rules import volunteers as volunteer_rules
-from ..timeutil import utcnow
+from ..timeutil import add_months, utcnow
 from . import DemoContext, bulk_insert, generator, next_id
 from .organisations import DEMO_BOROUGHS, POLICE, authority_ids, borough_owners, person_name
 
@@ -43,10 +46,22 @@ PARENTS = ["Mrs A. Turner", "Mr B. Osei", "Ms C. Novak", "Mrs D. Iqbal", "Mr E. 
 CHECKERS = ["PC A. Wright", "PC D. Nowak", "J. Okafor", "S. Patel"]
 COURTS = ["Highbury Corner Magistrates' Court", "Thames Magistrates' Court", "Croydon Magistrates' Court",
           "Westminster Magistrates' Court", "Bromley Magistrates' Court", "Willesden Magistrates' Court"]
-ITEMS = [("kitchen", "Cook's knife, 20 cm blade", "12.99"), ("kitchen", "Vegetable knife", "4.50"),
-         ("craft", "Retractable craft knife", "3.99"), ("folding", "Lock-knife, 9 cm blade", "14.00"),
-         ("multi-tool", "Multi-tool with blade", "19.99"), ("garden", "Small hatchet", "16.50"),
-         ("razors", "Pack of razor blades", "2.49")]
+# (category, description, price, blade length in cm, locks): what the rules layer judges (retail.rules.items).
+ITEMS = [("kitchen", "Cook's knife, 20 cm blade", "12.99", "20", None),
+         ("kitchen", "Vegetable knife", "4.50", "9", None),
+         ("craft", "Retractable craft knife", "3.99", "2.5", None),
+         ("folding", "Lock-knife, 9 cm blade", "14.00", "9", True),
+         ("folding", "Pocket knife, 6 cm blade, does not lock", "8.99", "6", False),  # exempt (s.141A(3))
+         ("multi-tool", "Multi-tool with a 5 cm locking blade", "19.99", "5", True),
+         ("axe", "Small hatchet", "16.50", "9", None),
+         ("razors", "Pack of razor blades", "2.49", None, None)]
+# Forced failures in the demo's stories are sales of restricted items (never the exempt pocket knife).
+ARTICLE_ITEMS = [i for i in ITEMS if not (i[0] == "folding" and i[4] is False)]
+# Now and then a shop has something it may not sell at all (brief 1.4): its own finding on the record.
+PROHIBITED_ITEMS = [("curved-sword", "Display katana, 69 cm blade", "49.99", "69", None)]
+# Delivery companies in the register: parties to online sales with their own letters (OWA 2019 s.39).
+COURIER_BUSINESSES = {"QuickParcel": "QuickParcel Logistics Ltd", "CityDrop": "CityDrop Couriers Ltd",
+                      "Royal Mail": "Royal Mail Group Ltd", "DPD": "DPD Group UK Ltd"}
 AV_PROVIDERS = ["Verify My Age", "AgeChecked", "Yoti"]
 COURIERS = [("QuickParcel", "Standard 48h"), ("CityDrop", "Next day"), ("Royal Mail", "Tracked 24"),
             ("DPD", "Age-verified delivery")]
@@ -141,7 +156,8 @@ def generate_purchases(ctx: DemoContext) -> None:
             shared_rows += [{"operation_id": op_id, "authority_id": authorities[b]} for b in sorted(boroughs)]
         area = frozenset(boroughs) if owner == POLICE else frozenset([owner])
         ops.append({"id": op_id, "start": start, "end": min(end, today), "volunteers": [], "owner": owner,
-                    "authority_id": authorities[owner], "area": area, "this_week": this_week})
+                    "authority_id": authorities[owner], "area": area, "this_week": this_week,
+                    "risk_assessment_ref": f"RA-{start:%Y}-{index + 1:04d}"})
         op_id += 1
     ops.sort(key=lambda op: (op["start"], op["id"]))
 
@@ -194,6 +210,9 @@ def generate_purchases(ctx: DemoContext) -> None:
     for v in volunteers:  # those who have turned 18 are no longer active
         if age(v["dob"], today) >= 18:
             volunteer_rows[v["id"] - volunteer_rows[0]["id"]]["active"] = False
+
+    couriers, couriers_by_id = _courier_businesses(authority_ids(ctx).get("hackney"))
+    rare_cases: dict = {}  # the first of each rarer case is always told, so even the small demo shows it
 
     # --- what we need to know about shops and stores -------------------------------------------------------------
     btype = {p["business_id"]: p["business_type"] for p in ctx.premises}
@@ -296,7 +315,11 @@ def generate_purchases(ctx: DemoContext) -> None:
             delivery_id_asked=None, delivery_dob_entered=None, left_unattended=None, left_with_neighbour=None,
             signature_taken=None, outcome=None, failed=False, checkout_failed=False, dispatch_failed=False,
             courier_failed=False, concluded_on=None, amendment_count=0, created_by_id=None, authority_id=None,
-            created_at=now, updated_at=now, version=1)
+            item_blade_length_cm=None, item_locking=None, item_features=None, item_cartridge_exposure_under_2mm=None,
+            item_traditional_or_antique=None, item_verdict=None, item_verdict_reason="", risk_assessment_ref="",
+            officer_present=None, photo_on_day_ref="", courier_business_id=None, overseas_seller=None,
+            residential_premises=None, seller_result=None, courier_result=None, conditions=None,
+            enforcement_stage="undecided", created_at=now, updated_at=now, version=1)
         row.update(values)
         return row
 
@@ -308,7 +331,8 @@ def generate_purchases(ctx: DemoContext) -> None:
                       authority_id=row["authority_id"], status="pending", decided_on=decided_on,
                       decided_by=rng.choice([team["supervisor"], team["lead"]]),
                       due_on=None, completed_on=None, retest_purchase_id=None, court="", hearing_on=None,
-                      court_result="", fine=None, costs=None, notes="", created_at=now, updated_at=now, version=1)
+                      court_result="", court_outcome=None, fine=None, costs=None, primary_authority_notified_on=None,
+                      notes="", created_at=now, updated_at=now, version=1)
         action.update(values)
         action_rows.append(action)
         action_id += 1
@@ -322,16 +346,25 @@ def generate_purchases(ctx: DemoContext) -> None:
                 day = op["start"] + timedelta(days=rng.randint(0, max(0, span)))
                 if day > today:
                     day = today
-                cat, desc, price = rng.choice(ITEMS)
+                pool = ITEMS if item.get("force") is None else ARTICLE_ITEMS
+                cat, desc, price, blade, locks = rng.choice(PROHIBITED_ITEMS if rng.random() < 0.01 else pool)
+                verdict = item_rules.judge(item_rules.Item(
+                    category=cat, blade_length_cm=Decimal(blade) if blade else None, locking=locks,
+                    traditional_or_antique=False if cat == "curved-sword" else None), day)
                 volunteer = rng.choice(op["volunteers"])
                 team = staff[op["owner"]]
                 # Everything about the attempt (its letter and follow-up too) belongs to the operation's owner.
                 common = dict(id=tp_id, operation_id=op["id"], purchase_date=day, item_category=cat,
                               item_description=desc, item_price=Decimal(price), kind=item["kind"],
+                              item_blade_length_cm=Decimal(blade) if blade else None, item_locking=locks,
+                              item_traditional_or_antique=False if cat == "curved-sword" else None,
+                              item_verdict=verdict.kind.value, item_verdict_reason=verdict.reason,
+                              risk_assessment_ref=op["risk_assessment_ref"],
                               officer_inside=team["lead"], officer_outside=team["second"],
                               created_by_id=team["lead_id"], authority_id=op["authority_id"], _owner=op["owner"])
                 if item["kind"] == "underage":
-                    common["volunteer_id"] = volunteer
+                    common.update(volunteer_id=volunteer, officer_present=True,
+                                  photo_on_day_ref=f"PH-{op['id']}-{volunteer}")
                 else:
                     common["tester_age"] = rng.randint(18, 22)
                 if item["channel"] == "in-store":
@@ -349,9 +382,10 @@ def generate_purchases(ctx: DemoContext) -> None:
                         failed = False
                     elif failed:
                         action_taken = rng.choice(["no-challenge", "no-challenge", "asked-age", "asked-id"])
-                        outcome = "FAIL_SOLD_NO_CHALLENGE" if action_taken == "no-challenge" \
-                            else "FAIL_SOLD_AFTER_CHALLENGE"
+                        outcome = derive_in_store_outcome(action_taken, True, item_verdict=verdict.kind.value,
+                                                          kind=item["kind"]).value
                         sold = True
+                        failed = outcome.startswith("FAIL")  # an exempt item sold is no offence
                     else:
                         action_taken = rng.choice(["asked-id", "asked-id", "asked-age", "refused"])
                         outcome = "PASS_ID_REQUESTED_REFUSED" if action_taken == "asked-id" else "PASS_REFUSED"
@@ -373,8 +407,11 @@ def generate_purchases(ctx: DemoContext) -> None:
                     store_id, business_id, base_url = item["store"]
                     key = ("s", store_id)
                     failed = rng.random() < (0.42 if key not in failed_before else 0.5)
-                    fields = _online_fields(rng, failed, day, today)
+                    fields = _online_fields(rng, failed, day, today, rare_cases)
                     in_progress = item.get("in_progress", False)
+                    if not in_progress:
+                        _judge_online_fields(fields, verdict.kind.value, item["kind"], couriers)
+                        failed = fields["failed"]
                     if in_progress:
                         fields.update(stage=rng.choice(["ordered", "dispatched"]), outcome=None, failed=False,
                                       checkout_failed=False, dispatch_failed=False, courier_failed=False,
@@ -409,9 +446,16 @@ def generate_purchases(ctx: DemoContext) -> None:
                         drafted_on=min(day + timedelta(days=1), today), sent_on=sent if sent <= today else None,
                         channel=rng.choice(["post", "post", "email", "hand-delivered"]) if sent <= today else None,
                         sent_by_id=team["lead_id"] if sent <= today else None, authority_id=op["authority_id"],
-                        signed_by_name=team["lead"], replaces_letter_id=None, content=None,
+                        signed_by_name=team["lead"], replaces_letter_id=None, content=None, party="seller",
                         created_at=now, updated_at=now, version=1))
                     letter_id += 1
+                    if row.get("courier_failed") and row.get("courier_business_id"):
+                        courier_row = couriers_by_id[row["courier_business_id"]]
+                        letter_rows.append(dict(
+                            letter_rows[-1], id=letter_id, business_id=row["courier_business_id"], party="courier",
+                            template="courier_fail", recipient_name=courier_row["name"],
+                            recipient_address=courier_row["address"]))
+                        letter_id += 1
                 if row["failed"]:
                     failed_before.add(key)
                     retest = add_action(row, "retest", min(day + timedelta(days=3), today),
@@ -432,7 +476,7 @@ def generate_purchases(ctx: DemoContext) -> None:
                         # The demo retailer's story: warning letters, no caution pending, so its naming case can run.
                         add_action(row, "warning-letter", decided, status="completed", completed_on=decided)
                     elif decided <= today and row["kind"] == "underage":
-                        _decide(rng, add_action, row, decided, today)
+                        _decide(rng, add_action, row, decided, today, rare_cases)
                     elif decided <= today:
                         add_action(row, "advice-letter", decided, status="completed", completed_on=decided)
                 tp_id += 1
@@ -453,14 +497,20 @@ def generate_purchases(ctx: DemoContext) -> None:
     bulk_insert(Volunteer.__table__, volunteer_rows)
     bulk_insert(VolunteerConsent.__table__, consent_rows)
     bulk_insert(operation_authority, shared_rows)
+    # Each attempt's enforcement stage follows its follow-up actions (rules.enforcement).
+    actions_of: dict[int, list] = {}
+    for action in action_rows:
+        actions_of.setdefault(action["test_purchase_id"], []).append(enforcement_rules.Action(
+            action["action_type"], action["status"], action.get("court_outcome")))
     for row in tp_rows:
         del row["_owner"]
+        row["enforcement_stage"] = enforcement_rules.stage(actions_of.get(row["id"], ())).value
     bulk_insert(TestPurchase.__table__, tp_rows)
     bulk_insert(NotificationLetter.__table__, letter_rows)
     bulk_insert(FollowUpAction.__table__, action_rows)
 
 
-def _decide(rng, add_action, row, decided: date, today: date) -> None:
+def _decide(rng, add_action, row, decided: date, today: date, rare_cases: dict) -> None:
     """The follow-up after an underage sale: mostly advice or warning, some cautions and prosecutions."""
     choice = rng.choices(["advice-letter", "warning-letter", "simple-caution", "prosecution", "none"],
                          weights=[38, 35, 13, 9, 5])[0]
@@ -472,16 +522,63 @@ def _decide(rng, add_action, row, decided: date, today: date) -> None:
                    completed_on=done if done <= today else None)
     else:
         hearing = decided + timedelta(days=rng.randint(60, 150))
-        if hearing <= today:
+        if hearing <= today and (rng.random() < 0.15 or not rare_cases.get("acquittal")):
+            rare_cases["acquittal"] = True
+            # Not every prosecution succeeds: an acquittal is never held against the business (brief 5.3).
+            add_action(row, choice, decided, status="completed", completed_on=hearing, court=rng.choice(COURTS),
+                       hearing_on=hearing, court_result="Not guilty: due diligence defence accepted",
+                       court_outcome="acquitted")
+        elif hearing <= today:
             fine = Decimal(rng.choice([500, 1200, 2000, 4000, 8000, 15000, 40000]))
             add_action(row, choice, decided, status="completed", completed_on=hearing, court=rng.choice(COURTS),
                        hearing_on=hearing, court_result=rng.choice(["Guilty plea", "Convicted after trial"]),
-                       fine=fine, costs=Decimal(rng.choice([450, 850, 1200, 2300])))
+                       court_outcome="convicted", fine=fine, costs=Decimal(rng.choice([450, 850, 1200, 2300])))
         else:
             add_action(row, choice, decided, court=rng.choice(COURTS), hearing_on=hearing)
 
 
-def _online_fields(rng, failed: bool, day: date, today: date) -> dict:
+def _courier_businesses(registered_by: int | None) -> tuple[dict[str, int], dict[int, dict]]:
+    """The delivery companies the demo's parcels travel with, in the register as couriers (found or added; Hackney
+    registered them, so the council reference is Hackney's)."""
+    by_name, by_id = {}, {}
+    for index, (short, legal) in enumerate(COURIER_BUSINESSES.items()):
+        business = db.session.scalar(sa.select(Business).where(Business.legal_name == legal))
+        if business is None:
+            business = Business(legal_name=legal, legal_name_key=name_key(legal), trading_name=short,
+                                trading_name_key=name_key(short), business_type=BusinessType.COURIER,
+                                head_office_address=f"{index + 1} Depot Way, Park Royal, London",
+                                head_office_postcode=f"NW10 {index + 6}RA",
+                                contact_email=f"compliance@{name_key(short).replace(' ', '')}.example",
+                                external_ref=f"TS-COURIER-{index + 1}", ref_authority_id=registered_by)
+            db.session.add(business)
+            db.session.flush()
+        by_name[short] = business.id
+        by_id[business.id] = {"name": legal, "address": f"{business.head_office_address}\n"
+                                                        f"{business.head_office_postcode}"}
+    return by_name, by_id
+
+
+def _judge_online_fields(fields: dict, item_verdict: str, kind: str, couriers: dict[str, int]) -> None:
+    """Judge a generated online attempt by the same rules an officer's record goes through (rules.online)."""
+    facts = online_rules.Facts(
+        order_cancelled=fields.get("order_cancelled"), checkout_av_run=fields.get("checkout_av_run"),
+        checkout_id_upload=fields.get("checkout_id_upload"), dob_entered=fields.get("dob_entered"),
+        dispatched=fields.get("dispatched_on") is not None, parcel_marked=fields.get("parcel_marked"),
+        age_verified_service=fields.get("age_verified_service"), delivered=fields.get("delivered_on") is not None,
+        delivered_to=fields.get("delivered_to"), residential=fields.get("residential_premises"),
+        delivery_id_asked=fields.get("delivery_id_asked"), left_unattended=fields.get("left_unattended"),
+        left_with_neighbour=fields.get("left_with_neighbour"))
+    judgment = online_rules.judge(facts)
+    outcome = online_outcome(facts, judgment, item_verdict, kind)
+    checkout, dispatch, courier = party_failures(judgment, outcome)
+    fields.update(outcome=outcome.value, failed=outcome.failed, checkout_failed=checkout, dispatch_failed=dispatch,
+                  courier_failed=courier, seller_result=judgment.seller.result.value,
+                  courier_result=judgment.courier.result.value,
+                  conditions={c.value: state for c, state in judgment.conditions.items()},
+                  courier_business_id=couriers.get(fields.get("courier", "")))
+
+
+def _online_fields(rng, failed: bool, day: date, today: date, rare_cases: dict) -> dict:
     dispatched = min(day + timedelta(days=rng.randint(1, 3)), today)
     delivered = min(dispatched + timedelta(days=rng.randint(1, 4)), today)
     courier, service = rng.choice(COURIERS)
@@ -498,12 +595,25 @@ def _online_fields(rng, failed: bool, day: date, today: date) -> dict:
                       courier=courier, courier_service=service, age_verified_service=service.startswith("Age"),
                       delivered_on=delivered,
                       delivered_to="locker" if outcome == "FAIL_DELIVERED_TO_LOCKER" else "home",
+                      residential_premises=outcome != "FAIL_DELIVERED_TO_LOCKER",
                       received_by="Volunteer" if outcome == "FAIL_DELIVERED_NO_AGE_CHECK" else "",
                       delivery_id_asked=False, delivery_dob_entered=False,
                       left_unattended=outcome == "FAIL_LEFT_UNATTENDED", left_with_neighbour=False,
                       signature_taken=rng.random() < 0.4, outcome=outcome, failed=True,
                       checkout_failed=True, dispatch_failed=not marked or outcome == "FAIL_DELIVERED_TO_LOCKER",
                       courier_failed=outcome != "FAIL_DELIVERED_TO_LOCKER")
+    elif rng.random() < 0.12 or not rare_cases.get("courier_case"):
+        # The seller did everything s.141B asks; the courier handed it over anyway (the courier's failure).
+        rare_cases["courier_case"] = True
+        courier, service = rng.choice(COURIERS[:2])
+        fields.update(checkout_av_run=True, checkout_av_provider=rng.choice(AV_PROVIDERS),
+                      checkout_av_result="Passed (false details supplied by the team)", order_cancelled=False,
+                      dob_entered="false", dispatched_on=dispatched, parcel_marked=True,
+                      parcel_marking_text="Contains a bladed article: deliver to 18+ only", courier=courier,
+                      courier_service="Age-verified delivery", age_verified_service=True, delivered_on=delivered,
+                      delivered_to="home", residential_premises=True, received_by="Volunteer",
+                      delivery_id_asked=False, delivery_dob_entered=False, left_unattended=False,
+                      left_with_neighbour=False, signature_taken=True)
     elif rng.random() < 0.6:
         fields.update(checkout_av_run=True, checkout_av_provider=rng.choice(AV_PROVIDERS),
                       checkout_av_result="Could not verify: order cancelled", order_cancelled=True,

@@ -100,7 +100,8 @@ def generate_register(ctx: DemoContext) -> None:
                    contact_name=f"{rng.choice('ABCDEFGHJKLMNPRS')}. {rng.choice(FIRST)}",
                    contact_email=f"owner{business_id}@example.com",
                    contact_phone=f"020 7946 {rng.randint(0, 9999):04d}",
-                   primary_authority="", external_ref=f"TS-{used_refs:06d}", notes="", created_at=now, updated_at=now,
+                   primary_authority="", primary_authority_id=None, external_ref=f"TS-{used_refs:06d}", notes="",
+                   created_at=now, updated_at=now,
                    version=1)
         business_rows.append(row)
         business_id += 1
@@ -133,9 +134,13 @@ def generate_register(ctx: DemoContext) -> None:
     big = big[:max(3, min(len(big), chain_premises // 3))]  # at small scale, a few chains with several shops
     for index, (name, btype) in enumerate(big):
         business = add_business(f"{name} Ltd", name, btype, f"{rng.randint(1000000, 9999999):08d}")
-        business["primary_authority"] = rng.choice(["Westminster City Council", "Croydon Council",
-                                                     "Kent County Council",
-                                                     "Birmingham City Council"])
+        # Primary Authority partners: London councils are in the authority register (linked, so officers are
+        # prompted before formal action); others are recorded by name.
+        partner_code, partner_name = rng.choice([("westminster", "Westminster City Council"),
+                                                 ("croydon", "London Borough of Croydon"),
+                                                 ("", "Kent County Council"), ("", "Birmingham City Council")])
+        business["primary_authority"] = partner_name
+        business["primary_authority_id"] = authorities.get(partner_code)
         shops = max(1, chain_premises // len(big))
         kind, sells = KINDS[index % len(KINDS)]
         for n in range(shops):

@@ -7,8 +7,9 @@ from wtforms.widgets import CheckboxInput, ListWidget
 
 from ..boroughs import LONDON_BOROUGHS
 from ..models.purchases import (ACTION_LABELS, ACTION_STATUS_LABELS, DELIVERED_TO_LABELS, DOB_LABELS,
-                                FAILING_PARTY_LABELS, KIND_LABELS, LEAD_AGENCY_LABELS, LETTER_CHANNEL_LABELS,
-                                ONLINE_OUTCOMES, OUTCOME_LABELS, STAFF_ACTION_LABELS)
+                                KIND_LABELS, LEAD_AGENCY_LABELS, LETTER_CHANNEL_LABELS, STAFF_ACTION_LABELS)
+from ..rules.enforcement import COURT_OUTCOME_LABELS
+from ..rules.items import FEATURE_LABELS, category_choices
 from . import SubmitOnceForm, VersionedForm
 
 
@@ -32,10 +33,8 @@ def _choices(labels):
 
 YES_NO = [("yes", "Yes"), ("no", "No")]
 YES_NO_UNKNOWN = [("", "Not recorded"), ("yes", "Yes"), ("no", "No")]
-ITEM_CHOICES = [("kitchen", "Kitchen knife"), ("folding", "Folding / pocket knife"), ("multi-tool", "Multi-tool"),
-                ("craft", "Craft knife / blades"), ("garden", "Axe, machete or garden tool"),
-                ("razors", "Razor blades"),
-                ("swords", "Sword / martial arts"), ("other", "Other bladed article")]
+# The item types the law tells apart (retail.rules.items), then the prohibited weapons recorded by type.
+ITEM_CHOICES = category_choices()
 BOROUGH_ONLY = [(b.code, b.name) for b in LONDON_BOROUGHS]
 
 
@@ -95,7 +94,30 @@ class ConsentForm(SubmitOnceForm):
 
 # --- test purchases -------------------------------------------------------------------------------------------------
 
-class InStoreFields:
+class ItemFields:
+    """The item as the law sees it (brief 1.1, 1.4): what the verdict (article, exempt, prohibited) needs."""
+    item_blade_length_cm = StringField("Blade (cutting edge) length, cm", validators=[Optional(), Length(max=12)],
+                                       render_kw={"inputmode": "decimal"},
+                                       description="Measured straight; a non-locking folding knife of 7.62 cm (3 in) "
+                                                   "or less is exempt.")
+    item_locking = OptionalSelectField("Blade locks", choices=YES_NO_UNKNOWN)
+    item_features = MultiCheckboxField("Blade features (zombie-knife definition)", choices=_choices(FEATURE_LABELS))
+    item_cartridge_exposure_under_2mm = OptionalSelectField("Cartridge razor: less than 2 mm of blade exposed",
+                                                            choices=YES_NO_UNKNOWN)
+    item_traditional_or_antique = OptionalSelectField("Curved sword: made before 1954 or hand-forged traditionally",
+                                                      choices=YES_NO_UNKNOWN)
+
+
+class SafeguardFields:
+    """The code of practice's safeguards for this attempt (brief 2.2, 2.3)."""
+    risk_assessment_ref = StringField("Risk assessment reference", validators=[Optional(), Length(max=100)],
+                                      description="Left blank: the operation's.")
+    officer_present = OptionalSelectField("An officer was present with the volunteer", choices=YES_NO_UNKNOWN)
+    photo_on_day_ref = StringField("Photograph of the volunteer on the day (reference)",
+                                   validators=[Optional(), Length(max=100)])
+
+
+class InStoreFields(ItemFields, SafeguardFields):
     operation_id = SelectField("Operation", coerce=str, validators=[Optional()])
     kind = RadioField("Kind", choices=_choices(KIND_LABELS), default="underage")
     premises_query = StringField("Shop", validators=[Optional(), Length(max=200)],
@@ -135,7 +157,7 @@ class InStoreEditForm(InStoreFields, VersionedForm):
     submit = SubmitField("Save changes")
 
 
-class OrderFields:
+class OrderFields(ItemFields, SafeguardFields):
     operation_id = SelectField("Operation", coerce=str, validators=[Optional()])
     kind = RadioField("Kind", choices=_choices(KIND_LABELS), default="underage")
     online_store_id = SelectField("Online store", coerce=str, validators=[DataRequired(message="Choose the store.")])
@@ -160,6 +182,7 @@ class OrderFields:
     checkout_av_result = StringField("Its result", validators=[Optional(), Length(max=200)])
     checkout_id_upload = OptionalSelectField("ID upload asked", choices=YES_NO_UNKNOWN)
     order_cancelled = OptionalSelectField("Order cancelled by the seller", choices=YES_NO_UNKNOWN)
+    overseas_seller = OptionalSelectField("Seller based outside the UK", choices=YES_NO_UNKNOWN)
     notes = TextAreaField("Notes", validators=[Optional(), Length(max=5000)], render_kw={"rows": 2})
 
 
@@ -173,10 +196,13 @@ class OnlineEditForm(OrderFields, VersionedForm):
     parcel_marking_text = StringField("Wording", validators=[Optional(), Length(max=500)])
     parcel_photo_ref = StringField("Photo reference", validators=[Optional(), Length(max=100)])
     courier = StringField("Courier", validators=[Optional(), Length(max=100)])
+    courier_business_id = OptionalSelectField("Courier in the register (a party with its own letter)",
+                                              choices=[("", "Not recorded")])
     courier_service = StringField("Service", validators=[Optional(), Length(max=100)])
     age_verified_service = OptionalSelectField("Age-verified delivery service", choices=YES_NO_UNKNOWN)
     delivered_on = DateField("Delivered on", validators=[Optional()])
     delivered_to = OptionalSelectField("Delivered to", choices=[("", "Not yet")] + _choices(DELIVERED_TO_LABELS))
+    residential_premises = OptionalSelectField("Delivery address is residential premises", choices=YES_NO_UNKNOWN)
     received_by = StringField("Who received it", validators=[Optional(), Length(max=200)])
     delivery_id_asked = OptionalSelectField("ID asked by the courier", choices=YES_NO_UNKNOWN)
     delivery_dob_entered = OptionalSelectField("Date of birth entered on the courier's device", choices=YES_NO_UNKNOWN)
@@ -193,6 +219,8 @@ class DispatchForm(VersionedForm):
     parcel_marking_text = StringField("Wording on the parcel", validators=[Optional(), Length(max=500)])
     parcel_photo_ref = StringField("Photo reference", validators=[Optional(), Length(max=100)])
     courier = StringField("Courier", validators=[Optional(), Length(max=100)])
+    courier_business_id = OptionalSelectField("Courier in the register (a party with its own letter)",
+                                              choices=[("", "Not recorded")])
     courier_service = StringField("Service", validators=[Optional(), Length(max=100)])
     age_verified_service = OptionalSelectField("Age-verified delivery service", choices=YES_NO_UNKNOWN)
     submit = SubmitField("Save dispatch")
@@ -201,6 +229,8 @@ class DispatchForm(VersionedForm):
 class DeliveryForm(VersionedForm):
     delivered_on = DateField("Delivered (or attempted) on", validators=[DataRequired()])
     delivered_to = SelectField("Delivered to", choices=_choices(DELIVERED_TO_LABELS))
+    residential_premises = OptionalSelectField("Delivery address is residential premises", choices=YES_NO_UNKNOWN,
+                                               description="Homes count; a business address does not (s.39).")
     received_by = StringField("Who received it", validators=[Optional(), Length(max=200)])
     delivery_id_asked = OptionalSelectField("ID asked", choices=YES_NO_UNKNOWN)
     delivery_dob_entered = OptionalSelectField("Date of birth entered on the courier's device", choices=YES_NO_UNKNOWN)
@@ -211,10 +241,8 @@ class DeliveryForm(VersionedForm):
 
 
 class OutcomeForm(VersionedForm):
-    outcome = RadioField("Outcome", choices=[(o.value, OUTCOME_LABELS[o]) for o in ONLINE_OUTCOMES],
-                         validators=[DataRequired(message="Choose the outcome.")])
-    failing_parties = MultiCheckboxField("Which party failed", choices=_choices(FAILING_PARTY_LABELS))
-    submit = SubmitField("Set outcome")
+    inconclusive = BooleanField("The attempt was abandoned: record it as inconclusive")
+    submit = SubmitField("Conclude: judge each party")
 
 
 class AmendForm(VersionedForm):
@@ -227,9 +255,6 @@ class InStoreAmendForm(InStoreEditForm, AmendForm):
 
 
 class OnlineAmendForm(OnlineEditForm, AmendForm):
-    outcome = OptionalSelectField("Outcome", choices=[("", "Unchanged")] + [(o.value, OUTCOME_LABELS[o])
-                                                                          for o in ONLINE_OUTCOMES])
-    failing_parties = MultiCheckboxField("Which party failed", choices=_choices(FAILING_PARTY_LABELS))
     submit = SubmitField("Save amendment")
 
 
@@ -252,7 +277,12 @@ class ActionFields:
     completed_on = DateField("Completed on", validators=[Optional()])
     court = StringField("Court", validators=[Optional(), Length(max=120)])
     hearing_on = DateField("Hearing date", validators=[Optional()])
-    court_result = StringField("Result", validators=[Optional(), Length(max=200)])
+    court_result = StringField("Result (as the court gave it)", validators=[Optional(), Length(max=200)])
+    court_outcome = OptionalSelectField("How the case ended", choices=[("", "Not decided yet")]
+                                        + list(COURT_OUTCOME_LABELS.items()))
+    primary_authority_notified_on = DateField("Primary Authority notified on", validators=[Optional()],
+                                              description="Needed before a caution or prosecution of a business "
+                                                          "with a Primary Authority.")
     fine = DecimalField("Fine (£)", places=2, validators=[Optional(), NumberRange(min=0)])
     costs = DecimalField("Costs (£)", places=2, validators=[Optional(), NumberRange(min=0)])
     notes = TextAreaField("Notes", validators=[Optional(), Length(max=5000)], render_kw={"rows": 2})

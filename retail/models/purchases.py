@@ -53,7 +53,12 @@ class Outcome(StrEnum):
     FAIL_DELIVERED_NO_AGE_CHECK = "FAIL_DELIVERED_NO_AGE_CHECK"
     FAIL_LEFT_UNATTENDED = "FAIL_LEFT_UNATTENDED"
     FAIL_DELIVERED_TO_LOCKER = "FAIL_DELIVERED_TO_LOCKER"
+    # The seller failed s.141B (no checkout check, unmarked parcel...) although the courier refused at the door.
+    FAIL_SELLER_NO_SAFEGUARDS = "FAIL_SELLER_NO_SAFEGUARDS"
+    # The seller met its duties; the courier handed the parcel over: the courier's failure, not the seller's.
+    PASS_SELLER_COURIER_FAILED = "PASS_SELLER_COURIER_FAILED"
     # Either
+    NO_OFFENCE_EXEMPT_ITEM = "NO_OFFENCE_EXEMPT_ITEM"  # sold, but the item is excluded from s.141A (brief 1.1)
     INCONCLUSIVE = "INCONCLUSIVE"
 
     @property
@@ -66,10 +71,11 @@ class Outcome(StrEnum):
 
 
 IN_STORE_OUTCOMES = (Outcome.PASS_REFUSED, Outcome.PASS_ID_REQUESTED_REFUSED, Outcome.FAIL_SOLD_NO_CHALLENGE,
-                     Outcome.FAIL_SOLD_AFTER_CHALLENGE, Outcome.INCONCLUSIVE)
+                     Outcome.FAIL_SOLD_AFTER_CHALLENGE, Outcome.NO_OFFENCE_EXEMPT_ITEM, Outcome.INCONCLUSIVE)
 ONLINE_OUTCOMES = (Outcome.PASS_REFUSED_AT_CHECKOUT, Outcome.PASS_REFUSED_AT_DELIVERY,
                    Outcome.FAIL_DELIVERED_NO_AGE_CHECK, Outcome.FAIL_LEFT_UNATTENDED,
-                   Outcome.FAIL_DELIVERED_TO_LOCKER, Outcome.INCONCLUSIVE)
+                   Outcome.FAIL_DELIVERED_TO_LOCKER, Outcome.FAIL_SELLER_NO_SAFEGUARDS,
+                   Outcome.PASS_SELLER_COURIER_FAILED, Outcome.NO_OFFENCE_EXEMPT_ITEM, Outcome.INCONCLUSIVE)
 
 OUTCOME_LABELS = {
     Outcome.PASS_REFUSED: "Refused",
@@ -81,6 +87,9 @@ OUTCOME_LABELS = {
     Outcome.FAIL_DELIVERED_NO_AGE_CHECK: "Delivered without an age check",
     Outcome.FAIL_LEFT_UNATTENDED: "Left unattended or with a neighbour",
     Outcome.FAIL_DELIVERED_TO_LOCKER: "Delivered to a locker",
+    Outcome.FAIL_SELLER_NO_SAFEGUARDS: "Seller failed its age-check duties (the courier refused at the door)",
+    Outcome.PASS_SELLER_COURIER_FAILED: "Seller met its duties; the courier handed the parcel over",
+    Outcome.NO_OFFENCE_EXEMPT_ITEM: "Sold, but no offence (exempt item)",
     Outcome.INCONCLUSIVE: "Inconclusive (aborted)",
 }
 
@@ -143,6 +152,12 @@ class FailingParty(StrEnum):
 FAILING_PARTY_LABELS = {FailingParty.SELLER_CHECKOUT: "Seller's checkout (s.141B condition A)",
                         FailingParty.SELLER_DISPATCH: "Seller's dispatch (condition B)",
                         FailingParty.COURIER: "Courier (delivery)"}
+
+
+class LetterParty(StrEnum):
+    """Who a notification letter is for: the seller (the business tested) or the courier that delivered."""
+    SELLER = "seller"
+    COURIER = "courier"
 
 
 class LetterChannel(StrEnum):
@@ -322,9 +337,21 @@ class TestPurchase(OwnedByAuthority, Audited, Versioned, Timestamps, db.Model):
     officer_inside: Mapped[str] = mapped_column(sa.String(200), nullable=False, default="")
     officer_outside: Mapped[str] = mapped_column(sa.String(200), nullable=False, default="")
     # What was tried
-    item_category: Mapped[str] = mapped_column(sa.String(16), nullable=False, default="kitchen")
+    item_category: Mapped[str] = mapped_column(sa.String(32), nullable=False, default="kitchen")
     item_description: Mapped[str] = mapped_column(sa.String(200), nullable=False, default="")
     item_price: Mapped[Optional[Decimal]] = mapped_column(sa.Numeric(10, 2))
+    # The item as the law sees it (retail.rules.items): NULL where it was not recorded (records before the rules).
+    item_blade_length_cm: Mapped[Optional[Decimal]] = mapped_column(sa.Numeric(6, 2))
+    item_locking: Mapped[Optional[bool]] = mapped_column(sa.Boolean)
+    item_features: Mapped[Optional[list]] = mapped_column(sa.JSON)
+    item_cartridge_exposure_under_2mm: Mapped[Optional[bool]] = mapped_column(sa.Boolean)
+    item_traditional_or_antique: Mapped[Optional[bool]] = mapped_column(sa.Boolean)
+    item_verdict: Mapped[Optional[str]] = mapped_column(sa.String(16))  # rules.items.Kind; NULL: not judged
+    item_verdict_reason: Mapped[str] = mapped_column(sa.Text, nullable=False, default="")
+    # The code of practice's safeguards for this attempt (brief 2.2, 2.3): NULL/blank on older records.
+    risk_assessment_ref: Mapped[str] = mapped_column(sa.String(100), nullable=False, default="")
+    officer_present: Mapped[Optional[bool]] = mapped_column(sa.Boolean)
+    photo_on_day_ref: Mapped[str] = mapped_column(sa.String(100), nullable=False, default="")
     # In store: what happened at the till
     staff_action: Mapped[Optional[StaffAction]] = mapped_column(enum_column(StaffAction, name="staff_action"))
     id_shown: Mapped[str] = mapped_column(sa.String(60), nullable=False, default="none")
@@ -356,7 +383,10 @@ class TestPurchase(OwnedByAuthority, Audited, Versioned, Timestamps, db.Model):
     parcel_photo_ref: Mapped[str] = mapped_column(sa.String(100), nullable=False, default="")
     courier: Mapped[str] = mapped_column(sa.String(100), nullable=False, default="")
     courier_service: Mapped[str] = mapped_column(sa.String(100), nullable=False, default="")
+    # The courier as a party with its own register entry, letter and record (OWA 2019 s.39/s.42).
+    courier_business_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("business.id"), index=True)
     age_verified_service: Mapped[Optional[bool]] = mapped_column(sa.Boolean)
+    overseas_seller: Mapped[Optional[bool]] = mapped_column(sa.Boolean)
     # Online, stage 3: delivery
     delivered_on: Mapped[Optional[date]] = mapped_column(sa.Date)
     delivered_to: Mapped[Optional[DeliveredTo]] = mapped_column(enum_column(DeliveredTo, name="delivered_to"))
@@ -366,17 +396,26 @@ class TestPurchase(OwnedByAuthority, Audited, Versioned, Timestamps, db.Model):
     left_unattended: Mapped[Optional[bool]] = mapped_column(sa.Boolean)
     left_with_neighbour: Mapped[Optional[bool]] = mapped_column(sa.Boolean)
     signature_taken: Mapped[Optional[bool]] = mapped_column(sa.Boolean)
+    residential_premises: Mapped[Optional[bool]] = mapped_column(sa.Boolean)
     # The result
     outcome: Mapped[Optional[Outcome]] = mapped_column(enum_column(Outcome, name="purchase_outcome"))
     failed: Mapped[bool] = mapped_column(sa.Boolean, nullable=False, default=False)  # outcome is a FAIL_*
     checkout_failed: Mapped[bool] = mapped_column(sa.Boolean, nullable=False, default=False)
     dispatch_failed: Mapped[bool] = mapped_column(sa.Boolean, nullable=False, default=False)
     courier_failed: Mapped[bool] = mapped_column(sa.Boolean, nullable=False, default=False)
+    # Online: each party judged by retail.rules.online (Result values), and the s.141B conditions A-D.
+    seller_result: Mapped[Optional[str]] = mapped_column(sa.String(16))
+    courier_result: Mapped[Optional[str]] = mapped_column(sa.String(16))
+    conditions: Mapped[Optional[dict]] = mapped_column(sa.JSON)
+    # Where enforcement has got to (rules.enforcement.Stage), kept in step with the follow-up actions.
+    enforcement_stage: Mapped[str] = mapped_column(sa.String(32), nullable=False, default="undecided",
+                                                   server_default="undecided")
     concluded_on: Mapped[Optional[date]] = mapped_column(sa.Date)
     amendment_count: Mapped[int] = mapped_column(sa.Integer, nullable=False, default=0)
     created_by_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("user_account.id"))
 
-    business = relationship("Business")
+    business = relationship("Business", foreign_keys=[business_id])
+    courier_business = relationship("Business", foreign_keys=[courier_business_id])
     premises = relationship("Premises")
     online_store = relationship("OnlineStore")
     operation: Mapped[Optional[Operation]] = relationship()
@@ -441,6 +480,8 @@ class NotificationLetter(OwnedByAuthority, Audited, Versioned, Timestamps, db.Mo
     sent_by_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("user_account.id"))
     signed_by_name: Mapped[str] = mapped_column(sa.String(120), nullable=False, default="")
     replaces_letter_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("notification_letter.id"))
+    party: Mapped[LetterParty] = mapped_column(enum_column(LetterParty, name="letter_party"), nullable=False,
+                                               default=LetterParty.SELLER, server_default=LetterParty.SELLER.value)
     content: Mapped[Optional[str]] = mapped_column(sa.Text)  # the letter as sent (HTML from our own template)
 
     test_purchase: Mapped[TestPurchase] = relationship(back_populates="letters")
@@ -474,6 +515,10 @@ class FollowUpAction(OwnedByAuthority, Audited, Versioned, Timestamps, db.Model)
     court: Mapped[str] = mapped_column(sa.String(120), nullable=False, default="")
     hearing_on: Mapped[Optional[date]] = mapped_column(sa.Date)
     court_result: Mapped[str] = mapped_column(sa.String(200), nullable=False, default="")
+    # The court's decision (rules.enforcement.CourtOutcome); NULL on older prosecutions: "not recorded".
+    court_outcome: Mapped[Optional[str]] = mapped_column(sa.String(16))
+    # Formal action against a business with a Primary Authority: when the Primary Authority was told first.
+    primary_authority_notified_on: Mapped[Optional[date]] = mapped_column(sa.Date)
     fine: Mapped[Optional[Decimal]] = mapped_column(sa.Numeric(12, 2))
     costs: Mapped[Optional[Decimal]] = mapped_column(sa.Numeric(12, 2))
     notes: Mapped[str] = mapped_column(sa.Text, nullable=False, default="")

@@ -18,6 +18,7 @@ class BusinessType(StrEnum):
     NATIONAL_AGREEMENT = "national-agreement"
     ONLINE_ONLY = "online-only"
     MARKETPLACE_SELLER = "marketplace-seller"
+    COURIER = "courier"  # a delivery company: a party to online sales (OWA 2019 s.39/s.42), not a knife seller
 
 
 BUSINESS_TYPE_LABELS = {
@@ -26,6 +27,7 @@ BUSINESS_TYPE_LABELS = {
     BusinessType.NATIONAL_AGREEMENT: "National voluntary agreement signatory",
     BusinessType.ONLINE_ONLY: "Online only",
     BusinessType.MARKETPLACE_SELLER: "Marketplace seller",
+    BusinessType.COURIER: "Courier (delivery company)",
 }
 
 
@@ -159,7 +161,9 @@ class Business(Audited, Versioned, Timestamps, db.Model):
     contact_name: Mapped[str] = mapped_column(sa.String(120), nullable=False, default="")
     contact_email: Mapped[str] = mapped_column(sa.String(254), nullable=False, default="")
     contact_phone: Mapped[str] = mapped_column(sa.String(40), nullable=False, default="")
-    primary_authority: Mapped[str] = mapped_column(sa.String(120), nullable=False, default="")
+    primary_authority: Mapped[str] = mapped_column(sa.String(120), nullable=False, default="")  # as recorded
+    # The Primary Authority partner from the authority register (formal action is notified to it first).
+    primary_authority_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("authority.id"))
     external_ref: Mapped[Optional[str]] = mapped_column(sa.String(64))
     ref_authority_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("authority.id"))
     notes: Mapped[str] = mapped_column(sa.Text, nullable=False, default="")
@@ -168,6 +172,7 @@ class Business(Audited, Versioned, Timestamps, db.Model):
     online_stores: Mapped[list["OnlineStore"]] = relationship(back_populates="business", order_by="OnlineStore.id")
     rra_signatures: Mapped[list["RraSignature"]] = relationship(
         back_populates="business", order_by="RraSignature.signed_on.desc()")
+    primary_authority_partner = relationship("Authority", foreign_keys=[primary_authority_id])
 
     @property
     def display_name(self) -> str:

@@ -2,7 +2,8 @@
 call. The modules, lowest first:
 
 - `errors`: PurchaseError and LetterAlreadySent
-- `outcomes`: the outcome rules (in store derived, online checked against the stages)
+- `items`: the item tried, judged by the rules layer (article, exempt, prohibited)
+- `outcomes`: the outcome rules (in store derived; online judged per party by the rules layer)
 - `validation`: reading the form fields into a record and checking them
 - `actions`: follow-up actions and the retest scheduled after a failure
 - `letters`: notification letters, drafted in step with the record, rendered and marked sent
@@ -15,7 +16,8 @@ Nothing here returns volunteer data to a retailer-facing caller.
 """
 from ..register import StaleRecord
 from .actions import (ACTION_FIELDS, RETEST_MONTHS, add_action, add_months, complete_pending_retests,
-                      default_retest_due, sync_retest, update_action)
+                      default_retest_due, enforcement_summary, primary_authority_name, sync_enforcement_stage,
+                      sync_retest, update_action)
 from .attempts import (amend_purchase, conclude_online, create_in_store, create_online, record_delivery,
                        record_dispatch, update_purchase)
 from .errors import LetterAlreadySent, PurchaseError
@@ -25,27 +27,27 @@ from .letters import (letter_context, letter_html, letter_period, letter_templat
 from .operations import (CONSENT_FIELDS, OPERATION_FIELDS, VOLUNTEER_FIELDS, add_consent, create_operation,
                          create_volunteer, current_operations, update_operation, update_volunteer,
                          volunteers_for_operation, withdraw_consent)
-from .outcomes import (check_online_outcome, derive_in_store_outcome, failing_party_choices, outcome_choices,
-                       set_failing_parties, suggest_failing_parties)
-from .queries import (RETEST_PANEL_DAYS, PurchaseFilters, business_purchases, pending_enforcement, purchases_query,
-                      repeat_failures, resolve_premises, retailer_results, retests_due, with_names)
+from .items import ITEM_FIELDS, judge_item, verdict_label
+from .outcomes import apply_online_judgment, derive_in_store_outcome, judge_online, online_facts
+from .queries import (RETEST_PANEL_DAYS, PurchaseFilters, business_purchases, couriers, pending_enforcement,
+                      purchases_query, repeat_failures, resolve_premises, retailer_results, retests_due, with_names)
 from .validation import (BOOL_FIELDS, DELIVERY_FIELDS, DISPATCH_FIELDS, IN_STORE_FIELDS, ORDER_FIELDS,
-                         apply_purchase_fields, check_listing_url, fields_for, validate_in_store, validate_order,
-                         validate_stages)
+                         SAFEGUARD_FIELDS, apply_purchase_fields, check_listing_url, fields_for, validate_in_store,
+                         validate_order, validate_stages)
 
 
 __all__ = [
     "ACTION_FIELDS", "BOOL_FIELDS", "CONSENT_FIELDS", "DELIVERY_FIELDS", "DISPATCH_FIELDS", "EXPORT_COLUMNS",
-    "IN_STORE_FIELDS", "OPERATION_FIELDS", "ORDER_FIELDS", "RETEST_MONTHS", "RETEST_PANEL_DAYS", "VOLUNTEER_FIELDS",
-    "LetterAlreadySent", "PurchaseError", "PurchaseFilters", "StaleRecord",
-    "add_action", "add_consent", "add_months", "amend_purchase", "apply_purchase_fields", "business_purchases",
-    "check_listing_url", "check_online_outcome", "complete_pending_retests", "conclude_online", "create_in_store",
-    "create_online", "create_operation", "create_volunteer", "current_operations", "default_retest_due",
-    "derive_in_store_outcome", "export_rows", "failing_party_choices", "fields_for", "letter_context", "letter_html",
-    "letter_period", "letter_template", "mark_letters_sent", "outcome_choices", "pending_enforcement",
-    "purchases_query", "record_delivery", "record_dispatch", "render_letter_body", "repeat_failures",
-    "resolve_premises", "retailer_results", "retests_due", "set_failing_parties", "suggest_failing_parties",
-    "sync_letter", "sync_retest", "unsent_letters", "update_action", "update_operation", "update_purchase",
-    "update_volunteer", "validate_in_store", "validate_order", "validate_stages", "volunteers_for_operation",
-    "with_names", "withdraw_consent",
+    "IN_STORE_FIELDS", "ITEM_FIELDS", "OPERATION_FIELDS", "ORDER_FIELDS", "RETEST_MONTHS", "RETEST_PANEL_DAYS",
+    "SAFEGUARD_FIELDS", "VOLUNTEER_FIELDS", "add_action", "add_consent", "add_months", "amend_purchase",
+    "apply_online_judgment", "apply_purchase_fields", "business_purchases", "check_listing_url",
+    "complete_pending_retests", "conclude_online", "couriers", "create_in_store", "create_online", "create_operation",
+    "create_volunteer", "current_operations", "default_retest_due", "derive_in_store_outcome", "enforcement_summary",
+    "export_rows", "fields_for", "judge_item", "judge_online", "letter_context", "letter_html", "letter_period",
+    "letter_template", "LetterAlreadySent", "mark_letters_sent", "online_facts", "pending_enforcement",
+    "primary_authority_name", "PurchaseError", "PurchaseFilters", "purchases_query", "record_delivery",
+    "record_dispatch", "render_letter_body", "repeat_failures", "resolve_premises", "retailer_results", "retests_due",
+    "StaleRecord", "sync_enforcement_stage", "sync_letter", "sync_retest", "unsent_letters", "update_action",
+    "update_operation", "update_purchase", "update_volunteer", "validate_in_store", "validate_order",
+    "validate_stages", "verdict_label", "volunteers_for_operation", "with_names", "withdraw_consent",
 ]

@@ -6,7 +6,9 @@ import sqlalchemy as sa
 
 from ..extensions import db
 from ..models.purchases import ActionStatus, ActionType, FollowUpAction, PurchaseKind, Stage, TestPurchase
+from ..models.register import Business
 from ..register import check_version
+from ..rules import enforcement as enforcement_rules
 from ..timeutil import add_months, today_london
 from .errors import PurchaseError
 
@@ -52,7 +54,9 @@ def sync_retest(tp: TestPurchase, user=None) -> None:
 
 
 ACTION_FIELDS = ("action_type", "status", "decided_on", "decided_by", "due_on", "completed_on", "court", "hearing_on",
-                 "court_result", "fine", "costs", "notes")
+                 "court_result", "court_outcome", "fine", "costs", "primary_authority_notified_on", "notes")
+_NULLABLE_ACTION_FIELDS = {"due_on", "completed_on", "hearing_on", "fine", "costs", "court_outcome",
+                           "primary_authority_notified_on"}
 
 
 def _apply_action(action: FollowUpAction, data: dict) -> None:
@@ -62,7 +66,7 @@ def _apply_action(action: FollowUpAction, data: dict) -> None:
         value = data[field]
         if isinstance(value, str):
             value = value.strip()
-        if field in {"due_on", "completed_on", "hearing_on", "fine", "costs"} and value in ("", None):
+        if field in _NULLABLE_ACTION_FIELDS and value in ("", None):
             value = None
         elif field in {"fine", "costs"}:
             value = Decimal(str(value))
@@ -99,13 +103,59 @@ def _validate_action(action: FollowUpAction, tp: TestPurchase) -> None:
             value = getattr(action, field)
             if value is not None and value < 0:
                 raise PurchaseError("Amounts cannot be negative.", field)
-        if action.status == ActionStatus.COMPLETED and not action.court_result:
-            raise PurchaseError("Record the court's result to complete a prosecution.", "court_result")
+        if action.court_outcome is not None and action.court_outcome not in set(enforcement_rules.CourtOutcome):
+            raise PurchaseError("Choose the court's outcome from the list.", "court_outcome")
+        if action.status == ActionStatus.COMPLETED and not action.court_outcome:
+            raise PurchaseError("Record how the case ended (convicted, acquitted or withdrawn) to complete a "
+                                "prosecution: only a conviction counts against the business.", "court_outcome")
+        if action.status == ActionStatus.PENDING:
+            action.court_outcome = None
     else:
         action.court, action.hearing_on, action.court_result, action.fine, action.costs = "", None, "", None, None
+        action.court_outcome = None
+    _check_primary_authority(action, tp)
     if action.action_type in (ActionType.NONE, ActionType.ADVICE_LETTER, ActionType.WARNING_LETTER) and \
             action.status == ActionStatus.PENDING and action.completed_on:
         action.status = ActionStatus.COMPLETED
+
+
+def _check_primary_authority(action: FollowUpAction, tp: TestPurchase) -> None:
+    """Formal action against a business in a Primary Authority partnership is notified to the Primary Authority
+    first (Regulatory Enforcement and Sanctions Act 2008, Part 2; rules.enforcement.FORMAL_ACTIONS)."""
+    if action.action_type.value not in enforcement_rules.FORMAL_ACTIONS:
+        action.primary_authority_notified_on = None
+        return
+    business = tp.business or db.session.get(Business, tp.business_id)
+    partner = primary_authority_name(business)
+    if not partner:
+        return
+    notified = action.primary_authority_notified_on
+    if notified is None:
+        raise PurchaseError(f"{business.display_name} has a Primary Authority ({partner}): notify it of the "
+                            f"proposed {action.type_label.lower()} first and record the date here.",
+                            "primary_authority_notified_on")
+    if notified > today_london():
+        raise PurchaseError("The notification date cannot be in the future.", "primary_authority_notified_on")
+    if notified > action.decided_on:
+        raise PurchaseError("The Primary Authority must be notified before the decision: check the dates.",
+                            "primary_authority_notified_on")
+
+
+def primary_authority_name(business) -> str:
+    """The business's Primary Authority partner, from the authority register or as recorded; blank if none."""
+    if business is None:
+        return ""
+    if business.primary_authority_id:
+        partner = business.primary_authority_partner
+        return partner.name if partner is not None else business.primary_authority
+    return (business.primary_authority or "").strip()
+
+
+def sync_enforcement_stage(tp: TestPurchase) -> None:
+    """Keep the test purchase's enforcement stage in step with its follow-up actions (rules.enforcement)."""
+    actions = db.session.scalars(sa.select(FollowUpAction).where(FollowUpAction.test_purchase_id == tp.id)).all()
+    tp.enforcement_stage = enforcement_rules.stage(
+        enforcement_rules.Action(str(a.action_type), str(a.status), a.court_outcome) for a in actions).value
 
 
 def add_action(tp: TestPurchase, data: dict, user=None) -> FollowUpAction:
@@ -117,6 +167,8 @@ def add_action(tp: TestPurchase, data: dict, user=None) -> FollowUpAction:
     _validate_action(action, tp)
     db.session.add(action)
     db.session.flush()
+    sync_enforcement_stage(tp)
+    db.session.flush()
     return action
 
 
@@ -125,4 +177,19 @@ def update_action(action: FollowUpAction, data: dict, version=None) -> FollowUpA
     _apply_action(action, data)
     _validate_action(action, action.test_purchase)
     db.session.flush()
+    sync_enforcement_stage(action.test_purchase)
+    db.session.flush()
     return action
+
+
+def enforcement_summary(tp: TestPurchase) -> dict | None:
+    """Where a failure's enforcement stands, in officers' words: the stage, the prosecution time limit, and whether
+    (and why not) it counts against the business (rules.enforcement, brief 5.3)."""
+    if not tp.failed:
+        return None
+    stage_now = enforcement_rules.Stage(tp.enforcement_stage)
+    today = today_london()
+    return {"stage": enforcement_rules.STAGE_LABELS[stage_now],
+            "time_limit": enforcement_rules.time_limit(tp.purchase_date),
+            "counts": enforcement_rules.counts_against(stage_now, tp.purchase_date, today),
+            "why_not": enforcement_rules.why_not_counted(stage_now, tp.purchase_date, today)}

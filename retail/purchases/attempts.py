@@ -3,13 +3,13 @@ edits until the letter is sent and amendments after it."""
 
 from ..audit import record_event, set_reason
 from ..extensions import db
-from ..models.purchases import Channel, FailingParty, Outcome, PurchaseKind, Stage, TestPurchase
+from ..models.purchases import Channel, Outcome, PurchaseKind, Stage, TestPurchase
 from ..register import check_version
 from ..timeutil import today_london
 from .actions import complete_pending_retests, sync_retest
 from .errors import LetterAlreadySent, PurchaseError
 from .letters import sync_letter
-from .outcomes import check_online_outcome, set_failing_parties
+from .outcomes import apply_online_judgment
 from .validation import (DELIVERY_FIELDS, DISPATCH_FIELDS, IN_STORE_FIELDS, ORDER_FIELDS, apply_purchase_fields,
                          fields_for, validate_in_store, validate_order, validate_stages)
 
@@ -80,17 +80,21 @@ def record_delivery(tp: TestPurchase, data: dict, version=None) -> TestPurchase:
     return tp
 
 
-def conclude_online(tp: TestPurchase, outcome: str, parties, version=None, user=None) -> TestPurchase:
-    """Set the outcome at the end, naming who failed. Drafts the letter and, after a failure, the retest."""
+def conclude_online(tp: TestPurchase, version=None, user=None, inconclusive: bool = False) -> TestPurchase:
+    """Conclude the attempt: each party judged from the facts recorded (the seller can fail although the courier
+    refused at the door; a courier's failure is the courier's). Drafts the letters and, after a seller's failure,
+    the retest. `inconclusive`: the attempt was abandoned."""
     check_version(tp, version)
     _require_online(tp)
     if tp.sent_letter:
         raise LetterAlreadySent()
-    outcome = Outcome(outcome)
-    parties = {FailingParty(p) for p in parties or ()}
-    check_online_outcome(tp, outcome, parties)
-    tp.outcome = outcome
-    set_failing_parties(tp, parties if outcome.failed or outcome == Outcome.PASS_REFUSED_AT_DELIVERY else ())
+    if inconclusive:
+        tp.outcome = Outcome.INCONCLUSIVE
+        tp.checkout_failed = tp.dispatch_failed = tp.courier_failed = False
+    else:
+        if not (tp.order_cancelled or tp.delivered_on):
+            raise PurchaseError("Record the delivery (or the cancelled order) before concluding.", "outcome")
+        apply_online_judgment(tp)
     tp.stage = Stage.CONCLUDED
     db.session.flush()
     _conclude(tp, user)
@@ -112,12 +116,8 @@ def _revalidate(tp: TestPurchase, data: dict) -> None:
     else:
         validate_order(tp)
         validate_stages(tp)
-        if "outcome" in data and data["outcome"]:
-            parties = {FailingParty(p) for p in data.get("failing_parties") or ()}
-            outcome = Outcome(data["outcome"])
-            check_online_outcome(tp, outcome, parties)
-            tp.outcome = outcome
-            set_failing_parties(tp, parties)
+        if tp.stage == Stage.CONCLUDED and tp.outcome != Outcome.INCONCLUSIVE:
+            apply_online_judgment(tp)
 
 
 def update_purchase(tp: TestPurchase, data: dict, version=None, user=None) -> TestPurchase:

@@ -13,11 +13,15 @@ from sqlalchemy.orm import selectinload
 
 from ..audit import record_event
 from ..extensions import db
-from ..models.purchases import LetterChannel, NotificationLetter, Outcome, PurchaseKind, TestPurchase
+from ..models.purchases import (OUTCOME_LABELS, LetterChannel, LetterParty, NotificationLetter, Outcome, PurchaseKind,
+                                TestPurchase)
+from ..rules import items as item_rules
+from ..rules import online as online_rules
 from ..models.register import Business, Premises
 from ..settings import all_settings
 from ..timeutil import today_london
 from .errors import PurchaseError
+from .outcomes import online_facts
 
 
 def letter_period(purchase: TestPurchase) -> str:
@@ -43,7 +47,15 @@ def letter_template(tp: TestPurchase) -> str | None:
     return tp.outcome.value.lower()
 
 
-def _recipient(tp: TestPurchase) -> tuple[str, str]:
+def _head_office(business: Business) -> str:
+    return "\n".join(p for p in (business.head_office_address, business.head_office_postcode or "") if p) \
+        or (f"By email: {business.contact_email}" if business.contact_email else "Address not recorded")
+
+
+def _recipient(tp: TestPurchase, party: LetterParty = LetterParty.SELLER) -> tuple[str, str]:
+    if party == LetterParty.COURIER:
+        courier = tp.courier_business or db.session.get(Business, tp.courier_business_id)
+        return courier.legal_name, _head_office(courier)
     business = tp.business or db.session.get(Business, tp.business_id)
     name = business.legal_name
     if tp.premises_id:
@@ -51,31 +63,45 @@ def _recipient(tp: TestPurchase) -> tuple[str, str]:
         address = "\n".join(p for p in (f"The Manager, {premises.name}", premises.address_line1,
                                         premises.address_line2, premises.town, premises.postcode) if p)
     else:
-        address = "\n".join(p for p in (business.head_office_address, business.head_office_postcode or "") if p) \
-            or (f"By email: {business.contact_email}" if business.contact_email else "Address not recorded")
+        address = _head_office(business)
     return name, address
 
 
-def sync_letter(tp: TestPurchase, user=None, replaces: NotificationLetter | None = None) -> None:
-    """Keep the unsent letter in step with the record; draft one if the attempt needs a letter and has none."""
+def letters_wanted(tp: TestPurchase) -> dict[LetterParty, str]:
+    """Which parties this attempt writes to, with each letter's template: the seller (every concluded attempt but an
+    aborted one), and the courier when the courier failed (OWA 2019 s.39/s.42)."""
+    wanted = {}
     template = letter_template(tp)
-    unsent = [letter for letter in tp.letters if not letter.sent_on]
-    if template is None:
-        for letter in unsent:
-            db.session.delete(letter)
-        return
-    name, address = _recipient(tp)
-    if unsent:
-        letter = unsent[-1]
-        letter.template, letter.recipient_name, letter.recipient_address = template, name, address
-        return
-    if tp.letters and replaces is None:
-        return  # already sent; a correction goes through an amendment
-    letter = NotificationLetter(test_purchase=tp, business_id=tp.business_id, template=template,
-                                recipient_name=name, recipient_address=address, drafted_on=today_london(),
-                                signed_by_name=getattr(user, "name", "") or "",
-                                replaces_letter_id=replaces.id if replaces else None)
-    db.session.add(letter)
+    if template is not None:
+        wanted[LetterParty.SELLER] = template
+        if tp.courier_failed and tp.courier_business_id:
+            wanted[LetterParty.COURIER] = "courier_fail"
+    return wanted
+
+
+def sync_letter(tp: TestPurchase, user=None, replaces: NotificationLetter | None = None) -> None:
+    """Keep each party's unsent letter in step with the record; draft one where a party needs a letter and has none.
+    `replaces`: a sent letter an amendment corrects (its party gets a corrected letter)."""
+    wanted = letters_wanted(tp)
+    for letter in [letter for letter in tp.letters if not letter.sent_on and letter.party not in wanted]:
+        db.session.delete(letter)
+    for party, template in wanted.items():
+        mine = [letter for letter in tp.letters if letter.party == party]
+        unsent = [letter for letter in mine if not letter.sent_on]
+        name, address = _recipient(tp, party)
+        business_id = tp.courier_business_id if party == LetterParty.COURIER else tp.business_id
+        if unsent:
+            letter = unsent[-1]
+            letter.template, letter.recipient_name, letter.recipient_address = template, name, address
+            letter.business_id = business_id
+            continue
+        corrects = replaces if replaces is not None and replaces.party == party else None
+        if mine and corrects is None:
+            continue  # already sent; a correction goes through an amendment
+        db.session.add(NotificationLetter(
+            test_purchase=tp, business_id=business_id, party=party, template=template, recipient_name=name,
+            recipient_address=address, drafted_on=today_london(), signed_by_name=getattr(user, "name", "") or "",
+            replaces_letter_id=corrects.id if corrects else None))
 
 
 def unsent_letters(limit: int | None = None) -> list[NotificationLetter]:
@@ -124,10 +150,18 @@ def letter_context(letter: NotificationLetter, settings: dict | None = None) -> 
         where = f"your online store {tp.online_store.display_name} ({tp.online_store.domain.split(':')[0]})"
     else:
         where = "your business"
+    if letter.party == LetterParty.COURIER:
+        seller = tp.business or db.session.get(Business, tp.business_id)
+        where = f"a parcel your company delivered for {seller.display_name}"
+    judgment = online_rules.judge(online_facts(tp)) if tp.channel.value == "online" else None
     return {
         "letter": letter, "settings": settings, "period": letter_period(tp), "where": where,
         "channel": tp.channel.value, "challenge25": tp.kind == PurchaseKind.CHALLENGE25,
-        "item": tp.item_category.replace("-", " ") if tp.item_category else "a bladed article",
+        "item": item_rules.category_label(tp.item_category).lower() if tp.item_category else "a bladed article",
+        "item_verdict": tp.item_verdict, "item_reason": tp.item_verdict_reason,
+        "outcome_label": OUTCOME_LABELS[tp.outcome] if tp.outcome else "",
+        "judgment": judgment, "condition_labels": online_rules.CONDITION_LABELS,
+        "overseas_seller": bool(tp.overseas_seller),
         "letter_date": letter.sent_on or today_london(), "reference": f"TP-{tp.id:06d}",
         "failing_parties": tp.failing_parties, "signed_by": letter.signed_by_name or "Trading Standards Officer",
         "corrected": letter.replaces_letter_id is not None,

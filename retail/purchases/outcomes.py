@@ -1,11 +1,16 @@
-"""Outcome rules: the in-store outcome derived from what staff did, the online outcome checked against its stages."""
-from ..models.purchases import (FAILING_PARTY_LABELS, IN_STORE_OUTCOMES, ONLINE_OUTCOMES, OUTCOME_LABELS, Channel,
-                                DeliveredTo, FailingParty, Outcome, StaffAction, TestPurchase)
+"""Outcome rules: the in-store outcome derived from what staff did and the item sold; the online outcome judged per
+party from the facts recorded at each stage (retail.rules.online: the seller under s.141A/s.141B and s.38, the courier
+under s.39/s.42)."""
+from ..models.purchases import DeliveredTo, Outcome, PurchaseKind, StaffAction, TestPurchase
+from ..rules import items as item_rules
+from ..rules import online as online_rules
 from .errors import PurchaseError
 
 
-def derive_in_store_outcome(staff_action: str | None, sale_made: bool | None, aborted: bool = False) -> Outcome:
-    """The in-store outcome code follows from what staff did and whether they sold; contradictions are refused."""
+def derive_in_store_outcome(staff_action: str | None, sale_made: bool | None, aborted: bool = False,
+                            item_verdict: str | None = None, kind: str = PurchaseKind.UNDERAGE) -> Outcome:
+    """The in-store outcome code follows from what staff did and whether they sold; contradictions are refused.
+    An exempt item sold to a volunteer is no offence (s.141A(3), brief 1.1), never a failure."""
     if aborted:
         return Outcome.INCONCLUSIVE
     if sale_made is None:
@@ -16,6 +21,8 @@ def derive_in_store_outcome(staff_action: str | None, sale_made: bool | None, ab
     if sale_made:
         if action == StaffAction.REFUSED:
             raise PurchaseError("Staff cannot have refused and sold: check 'what staff did' or 'sold'.", "sale_made")
+        if item_verdict == item_rules.Kind.EXEMPT and kind == PurchaseKind.UNDERAGE:
+            return Outcome.NO_OFFENCE_EXEMPT_ITEM
         if action == StaffAction.NO_CHALLENGE:
             return Outcome.FAIL_SOLD_NO_CHALLENGE
         return Outcome.FAIL_SOLD_AFTER_CHALLENGE
@@ -24,57 +31,72 @@ def derive_in_store_outcome(staff_action: str | None, sale_made: bool | None, ab
     return Outcome.PASS_ID_REQUESTED_REFUSED if action == StaffAction.ASKED_ID else Outcome.PASS_REFUSED
 
 
-def suggest_failing_parties(tp: TestPurchase) -> set[FailingParty]:
-    """Which parties' duties the recorded facts suggest were not met (the officer confirms at the end)."""
-    parties = set()
-    if not tp.order_cancelled and not (tp.checkout_av_run or tp.checkout_id_upload):
-        parties.add(FailingParty.SELLER_CHECKOUT)
-    if tp.dispatched_on and (tp.parcel_marked is False or tp.age_verified_service is False
-                             or tp.delivered_to == DeliveredTo.LOCKER):
-        parties.add(FailingParty.SELLER_DISPATCH)
-    if tp.delivered_on and tp.delivered_to != DeliveredTo.NOT_DELIVERED and (
-            not tp.delivery_id_asked or tp.left_unattended or tp.left_with_neighbour):
-        parties.add(FailingParty.COURIER)
-    return parties
+def online_facts(tp: TestPurchase) -> online_rules.Facts:
+    return online_rules.Facts(
+        order_cancelled=tp.order_cancelled, checkout_av_run=tp.checkout_av_run,
+        checkout_id_upload=tp.checkout_id_upload, dob_entered=tp.dob_entered.value if tp.dob_entered else None,
+        dispatched=tp.dispatched_on is not None, parcel_marked=tp.parcel_marked,
+        age_verified_service=tp.age_verified_service, delivered=tp.delivered_on is not None,
+        delivered_to=tp.delivered_to.value if tp.delivered_to else None, residential=tp.residential_premises,
+        delivery_id_asked=tp.delivery_id_asked, left_unattended=tp.left_unattended,
+        left_with_neighbour=tp.left_with_neighbour, overseas_seller=tp.overseas_seller)
 
 
-def check_online_outcome(tp: TestPurchase, outcome: Outcome, parties: set[FailingParty]) -> None:
-    """The outcome must agree with the stages recorded and name who failed."""
-    if outcome not in ONLINE_OUTCOMES:
-        raise PurchaseError("That outcome is for in-store attempts.", "outcome")
-    if outcome == Outcome.PASS_REFUSED_AT_CHECKOUT:
-        if not tp.order_cancelled:
-            raise PurchaseError("Refused at checkout means the order was cancelled: record that on the order first.",
-                                "outcome")
-        if parties:
-            raise PurchaseError("A refusal at checkout has no failing party.", "failing_parties")
-        return
-    if outcome == Outcome.INCONCLUSIVE:
-        return
-    if not tp.delivered_on:
-        raise PurchaseError("Record the delivery before setting this outcome.", "outcome")
-    if outcome == Outcome.PASS_REFUSED_AT_DELIVERY and tp.delivered_to not in (DeliveredTo.NOT_DELIVERED, None):
-        raise PurchaseError("The delivery is recorded as handed over: it was not refused at delivery.", "outcome")
-    if outcome == Outcome.FAIL_DELIVERED_TO_LOCKER and tp.delivered_to != DeliveredTo.LOCKER:
-        raise PurchaseError("The delivery was not recorded as going to a locker.", "outcome")
-    if outcome == Outcome.FAIL_LEFT_UNATTENDED and not (tp.left_unattended or tp.left_with_neighbour):
-        raise PurchaseError("The delivery was not recorded as left unattended or with a neighbour.", "outcome")
-    if outcome.failed and not parties:
-        raise PurchaseError("Say which party failed: the seller's checkout, the seller's dispatch, or the courier.",
-                            "failing_parties")
+def judge_online(tp: TestPurchase) -> online_rules.Judgment:
+    return online_rules.judge(online_facts(tp))
 
 
-def set_failing_parties(tp: TestPurchase, parties) -> None:
-    parties = {FailingParty(p) for p in parties}
-    tp.checkout_failed = FailingParty.SELLER_CHECKOUT in parties
-    tp.dispatch_failed = FailingParty.SELLER_DISPATCH in parties
-    tp.courier_failed = FailingParty.COURIER in parties
+def online_outcome(facts: online_rules.Facts, judgment: online_rules.Judgment, item_verdict: str | None = None,
+                   kind: str = PurchaseKind.UNDERAGE) -> Outcome:
+    """The outcome code the per-party judgment comes to; facts the verdict needs but lack are refused with what is
+    missing (the demo generator uses this too, so its records follow the same rules)."""
+    seller, courier = judgment.seller, judgment.courier
+    handed_over = facts.delivered_to not in (DeliveredTo.NOT_DELIVERED.value, None)
+    if facts.order_cancelled:
+        return Outcome.PASS_REFUSED_AT_CHECKOUT
+    if seller.result == online_rules.Result.NOT_RECORDED:
+        raise PurchaseError("The seller cannot be judged yet: " + " ".join(seller.reasons), "outcome")
+    if item_verdict == item_rules.Kind.EXEMPT and kind == PurchaseKind.UNDERAGE and handed_over:
+        return Outcome.NO_OFFENCE_EXEMPT_ITEM
+    if seller.failed:
+        if not handed_over:
+            return Outcome.FAIL_SELLER_NO_SAFEGUARDS
+        if facts.delivered_to == DeliveredTo.LOCKER.value:
+            return Outcome.FAIL_DELIVERED_TO_LOCKER
+        if facts.left_unattended or facts.left_with_neighbour:
+            return Outcome.FAIL_LEFT_UNATTENDED
+        return Outcome.FAIL_DELIVERED_NO_AGE_CHECK
+    if courier.failed:
+        return Outcome.PASS_SELLER_COURIER_FAILED
+    if courier.result == online_rules.Result.PASSED:
+        return Outcome.PASS_REFUSED_AT_DELIVERY
+    if courier.result == online_rules.Result.NOT_RECORDED:
+        raise PurchaseError("The courier cannot be judged yet: " + " ".join(courier.reasons), "outcome")
+    raise PurchaseError("The seller met every s.141B condition and the delivery was not to residential premises, so "
+                        "neither party committed an offence: mark the attempt inconclusive and say why in the notes.",
+                        "outcome")
 
 
-def failing_party_choices():
-    return [(p.value, label) for p, label in FAILING_PARTY_LABELS.items()]
+def party_failures(judgment: online_rules.Judgment, outcome: Outcome) -> tuple[bool, bool, bool]:
+    """(checkout failed, dispatch failed, courier failed): condition A is the checkout; B, C and D the dispatch."""
+    seller_failed = outcome.failed
+    conditions = judgment.conditions
+    checkout = seller_failed and conditions.get(online_rules.Condition.A) == online_rules.UNMET
+    dispatch = seller_failed and any(conditions.get(c) == online_rules.UNMET for c in (
+        online_rules.Condition.B, online_rules.Condition.C, online_rules.Condition.D))
+    return checkout, dispatch, judgment.courier.failed
 
 
-def outcome_choices(channel: str) -> list[tuple[str, str]]:
-    outcomes = IN_STORE_OUTCOMES if channel == Channel.IN_STORE else ONLINE_OUTCOMES
-    return [(o.value, OUTCOME_LABELS[o]) for o in outcomes]
+def apply_online_judgment(tp: TestPurchase) -> online_rules.Judgment:
+    """Judge each party from the recorded facts and keep the verdicts, the conditions and the outcome on the record."""
+    facts = online_facts(tp)
+    judgment = online_rules.judge(facts)
+    tp.outcome = online_outcome(facts, judgment, tp.item_verdict, tp.kind)
+    tp.checkout_failed, tp.dispatch_failed, tp.courier_failed = party_failures(judgment, tp.outcome)
+    tp.seller_result = judgment.seller.result.value
+    tp.courier_result = judgment.courier.result.value
+    tp.conditions = {c.value: state for c, state in judgment.conditions.items()}
+    if tp.courier_failed and not tp.courier_business_id:
+        raise PurchaseError("The courier failed: choose the courier from the register (add it as a business of type "
+                            "'Courier' if it is not there), so it gets its own letter.", "courier_business_id")
+    return judgment

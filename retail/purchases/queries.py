@@ -17,7 +17,7 @@ from ..extensions import db
 from ..models.purchases import (ACTION_LABELS, FAILING_PARTY_LABELS, KIND_LABELS, OUTCOME_LABELS,
                                 RETAILER_VISIBLE_ACTIONS, ActionStatus, ActionType, FollowUpAction, NotificationLetter,
                                 Operation, PurchaseKind, TestPurchase)
-from ..models.register import Business, OnlineStore, Premises
+from ..models.register import Business, BusinessType, OnlineStore, Premises
 from ..register import matching_business_ids, matching_premises_ids
 from ..timeutil import today_london
 
@@ -174,3 +174,9 @@ def business_purchases(business_id: int, limit: int = 50) -> list[TestPurchase]:
     return db.session.scalars(with_names(
         sa.select(TestPurchase).where(TestPurchase.business_id == business_id)
         .order_by(TestPurchase.purchase_date.desc(), TestPurchase.id.desc()).limit(limit))).all()
+
+
+def couriers() -> list[Business]:
+    """Delivery companies in the register, for the dispatch form's courier choice."""
+    return db.session.scalars(sa.select(Business).where(Business.business_type == BusinessType.COURIER)
+                              .order_by(Business.legal_name)).all()

@@ -15,27 +15,33 @@ from ..settings import volunteer_age_range
 from ..timeutil import today_london
 from ..validation import InvalidValue, normalise_url, url_domain
 from .errors import PurchaseError
+from .items import ITEM_BOOL_FIELDS, ITEM_FIELDS, judge_item, read_blade_length, read_features
 from .outcomes import derive_in_store_outcome
 
+SAFEGUARD_FIELDS = ("risk_assessment_ref", "officer_present", "photo_on_day_ref")
 IN_STORE_FIELDS = ("kind", "operation_id", "premises_id", "purchase_date", "time_from", "time_to", "volunteer_id",
                    "tester_age", "officer_inside", "officer_outside", "item_category", "item_description",
-                   "item_price", "staff_action", "id_shown", "sale_made", "staff_description", "signage_seen",
-                   "knives_secure", "receipt_number", "item_retained", "exhibit_ref", "notes")
+                   "item_price", *ITEM_FIELDS, "staff_action", "id_shown", "sale_made", "staff_description",
+                   "signage_seen", "knives_secure", "receipt_number", "item_retained", "exhibit_ref", "notes",
+                   *SAFEGUARD_FIELDS)
 ORDER_FIELDS = ("kind", "operation_id", "online_store_id", "purchase_date", "volunteer_id", "tester_age",
-                "officer_inside", "item_category", "item_description", "item_price", "listing_url", "order_ref",
-                "account_details", "dob_entered", "checkout_age_statement", "checkout_dob_asked", "checkout_tickbox",
-                "checkout_av_run", "checkout_av_provider", "checkout_av_result", "checkout_id_upload",
-                "order_cancelled", "notes")
+                "officer_inside", "item_category", "item_description", "item_price", *ITEM_FIELDS, "listing_url",
+                "order_ref", "account_details", "dob_entered", "checkout_age_statement", "checkout_dob_asked",
+                "checkout_tickbox", "checkout_av_run", "checkout_av_provider", "checkout_av_result",
+                "checkout_id_upload", "order_cancelled", "overseas_seller", "notes", *SAFEGUARD_FIELDS)
 DISPATCH_FIELDS = ("dispatched_on", "parcel_marked", "parcel_marking_text", "parcel_photo_ref", "courier",
-                   "courier_service", "age_verified_service")
-DELIVERY_FIELDS = ("delivered_on", "delivered_to", "received_by", "delivery_id_asked", "delivery_dob_entered",
-                   "left_unattended", "left_with_neighbour", "signature_taken")
+                   "courier_business_id", "courier_service", "age_verified_service")
+DELIVERY_FIELDS = ("delivered_on", "delivered_to", "residential_premises", "received_by", "delivery_id_asked",
+                   "delivery_dob_entered", "left_unattended", "left_with_neighbour", "signature_taken")
 _NULLABLE = {"operation_id", "premises_id", "online_store_id", "volunteer_id", "tester_age", "item_price",
-             "staff_action", "dob_entered", "delivered_to", "time_from", "time_to", "dispatched_on", "delivered_on"}
+             "staff_action", "dob_entered", "delivered_to", "time_from", "time_to", "dispatched_on", "delivered_on",
+             "courier_business_id"}
+_INTEGERS = {"operation_id", "premises_id", "online_store_id", "volunteer_id", "tester_age", "courier_business_id"}
 BOOL_FIELDS = {"sale_made", "signage_seen", "knives_secure", "checkout_age_statement", "checkout_dob_asked",
-          "checkout_tickbox", "checkout_av_run", "checkout_id_upload", "order_cancelled", "parcel_marked",
-          "age_verified_service", "delivery_id_asked", "delivery_dob_entered", "left_unattended",
-          "left_with_neighbour", "signature_taken"}
+               "checkout_tickbox", "checkout_av_run", "checkout_id_upload", "order_cancelled", "parcel_marked",
+               "age_verified_service", "delivery_id_asked", "delivery_dob_entered", "left_unattended",
+               "left_with_neighbour", "signature_taken", "officer_present", "overseas_seller",
+               "residential_premises", *ITEM_BOOL_FIELDS}
 
 
 _ENUMS = {"kind": PurchaseKind, "staff_action": StaffAction, "dob_entered": DobEntered, "delivered_to": DeliveredTo}
@@ -58,12 +64,19 @@ def apply_purchase_fields(tp: TestPurchase, data: dict, fields) -> None:
             value = value.strip()
         if field in BOOL_FIELDS:
             value = _bool(value)
+        elif field == "item_blade_length_cm":
+            value = read_blade_length(value)
+        elif field == "item_features":
+            value = read_features(value)
         elif field == "item_retained":
             value = bool(_bool(value))
         elif field in _NULLABLE and value in ("", None):
             value = None
-        elif field in {"operation_id", "premises_id", "online_store_id", "volunteer_id", "tester_age"}:
-            value = int(value)
+        elif field in _INTEGERS:
+            try:
+                value = int(value)
+            except (TypeError, ValueError) as exc:
+                raise PurchaseError("Choose from the list.", field) from exc
         elif field == "item_price":
             value = Decimal(str(value))
         elif field in _ENUMS:
@@ -186,21 +199,46 @@ def _validate_store(tp: TestPurchase) -> None:
     tp.premises_id = None
 
 
+def _validate_safeguards(tp: TestPurchase) -> None:
+    """The code of practice's safeguards, required before an underage attempt is logged (brief 2.2, 2.3). Records
+    logged before they were asked for keep them as "not recorded" when edited."""
+    if tp.kind != PurchaseKind.UNDERAGE:
+        return
+    if not (tp.risk_assessment_ref or "").strip() and tp.operation_id:
+        op = db.session.get(Operation, tp.operation_id)
+        tp.risk_assessment_ref = op.risk_assessment_ref if op is not None else ""
+    if tp.id is not None and tp.officer_present is None and not tp.photo_on_day_ref:
+        return
+    problems = volunteer_rules.missing_safeguards(volunteer_rules.Safeguards(
+        tp.risk_assessment_ref or "", tp.officer_present, tp.photo_on_day_ref or ""))
+    if problems:
+        raise PurchaseError(problems[0][1], problems[0][0])
+
+
+def _check_item(tp: TestPurchase) -> None:
+    if tp.item_price is not None and tp.item_price < 0:
+        raise PurchaseError("The price cannot be negative.", "item_price")
+    judge_item(tp, new=tp.id is None)
+
+
 def validate_in_store(tp: TestPurchase, aborted: bool) -> None:
     _check_date(tp.purchase_date, "purchase_date", "date of the attempt")
     if tp.time_from and tp.time_to and tp.time_to < tp.time_from:
         raise PurchaseError("The end time is before the start time.", "time_to")
     _validate_premises(tp)
     _validate_tester(tp)
-    if tp.item_price is not None and tp.item_price < 0:
-        raise PurchaseError("The price cannot be negative.", "item_price")
-    tp.outcome = derive_in_store_outcome(tp.staff_action.value if tp.staff_action else None, tp.sale_made, aborted)
+    _validate_safeguards(tp)
+    _check_item(tp)
+    tp.outcome = derive_in_store_outcome(tp.staff_action.value if tp.staff_action else None, tp.sale_made, aborted,
+                                         item_verdict=tp.item_verdict, kind=tp.kind)
 
 
 def validate_order(tp: TestPurchase) -> None:
     _check_date(tp.purchase_date, "purchase_date", "order date")
     _validate_store(tp)
     _validate_tester(tp)
+    _validate_safeguards(tp)
+    _check_item(tp)
 
 
 def validate_stages(tp: TestPurchase) -> None:

@@ -10,7 +10,7 @@
   and the sale happened.
 """
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from enum import StrEnum
 
 from ..timeutil import add_months
@@ -88,6 +88,21 @@ def stage(actions) -> Stage:
 def time_limit(offence_on: date) -> date:
     """The last day to lay an information for a summary offence committed on `offence_on`."""
     return add_months(offence_on, TIME_LIMIT_MONTHS)
+
+
+def undecided_count_up_to(today: date) -> date:
+    """The latest offence date whose time limit has passed by `today`: an undecided failure on or before it counts
+    (the same rule as `counts_against`, as a date a query can compare with)."""
+    day = add_months(today, -TIME_LIMIT_MONTHS)
+    while time_limit(day) >= today:
+        day -= timedelta(days=1)
+    while time_limit(day + timedelta(days=1)) < today:
+        day += timedelta(days=1)
+    return day
+
+
+# Stages that never count against the business, whatever the date.
+NEVER_COUNTED = (Stage.ACQUITTED, Stage.COURT_OUTCOME_NOT_RECORDED)
 
 
 def counts_against(stage_now: Stage, offence_on: date, today: date) -> bool:

@@ -14,7 +14,7 @@ from ..scoping import london_wide
 from ..timeutil import today_london
 from .rules import Rules, current_rules, months_before
 from .statements import (PASS_OUTCOMES, SINCE, TODAY, bind_params, cached_statement, concluded_failure,
-                         scope_to_ids, seller_failure, underage_sales_query)
+                         counts_against, scope_to_ids, seller_failure, underage_sales_query)
 
 
 def _pending_stmt(scoped):
@@ -33,7 +33,7 @@ def enforcement_pending_ids(business_ids=None, session: Session | None = None) -
 
 def _candidate_stmt(scoped):
     sales = sa.select(TestPurchase.business_id, TestPurchase.purchase_date).where(
-        concluded_failure(), TestPurchase.kind == PurchaseKind.UNDERAGE, seller_failure(),
+        concluded_failure(), counts_against(), TestPurchase.kind == PurchaseKind.UNDERAGE, seller_failure(),
         TestPurchase.purchase_date >= SINCE, TestPurchase.purchase_date <= TODAY)
     sales = scope_to_ids(sales, TestPurchase.business_id, scoped).subquery()
     per_business = (sa.select(sales.c.business_id, sa.func.count().label("sales"),
@@ -77,7 +77,7 @@ def candidate_evidence(business_id: int, today: date | None = None, rules: Rules
     sales = db.session.execute(
         sa.select(TestPurchase.id, TestPurchase.purchase_date, TestPurchase.channel, TestPurchase.outcome,
                   TestPurchase.premises_id, TestPurchase.online_store_id)
-        .where(TestPurchase.id.in_(sa.select(underage_sales_query([business_id], since).subquery().c.id)),
+        .where(TestPurchase.id.in_(sa.select(underage_sales_query([business_id], since, today).subquery().c.id)),
                TestPurchase.purchase_date <= today)
         .order_by(TestPurchase.purchase_date)).all()
     result["sales"] = [{"record": f"test_purchase:{row.id}", "record_type": "test_purchase", "record_id": row.id,

@@ -12,12 +12,12 @@ from sqlalchemy.orm import Session
 from ..boroughs import OUTSIDE_LONDON
 from ..extensions import db
 from ..models.listings import Listing, ListingKind
-from ..models.purchases import ActionType, Channel, FollowUpAction, PurchaseKind, Stage, TestPurchase
+from ..models.purchases import OUTCOME_LABELS, ActionType, Channel, FollowUpAction, PurchaseKind, Stage, TestPurchase
 from ..models.register import Business, OnlineStore, Premises, PremisesStatus, RraSignature, premises_sells
 from ..models.training import RefusalKind, TrainingAttendance, TrainingRefusal
 from .rules import Rules, months_before
 from .statements import (CAP, PASS_OUTCOMES, SINCE, TODAY, bind_params, cached_statement, concluded_failure,
-                         scope_to_ids, seller_failure)
+                         counts_against, scope_to_ids, seller_failure)
 
 
 @dataclass(slots=True)
@@ -42,7 +42,8 @@ def _failures_stmt(scoped):
         TestPurchase.business_id, TestPurchase.id, TestPurchase.purchase_date, TestPurchase.kind,
         TestPurchase.channel, TestPurchase.checkout_failed, TestPurchase.dispatch_failed, TestPurchase.courier_failed,
         TestPurchase.outcome, TestPurchase.premises_id, TestPurchase.online_store_id,
-    ).where(concluded_failure(), TestPurchase.purchase_date >= SINCE, TestPurchase.purchase_date <= TODAY)
+    ).where(concluded_failure(), counts_against(), TestPurchase.purchase_date >= SINCE,
+            TestPurchase.purchase_date <= TODAY)
     return scope_to_ids(query, TestPurchase.business_id, scoped)
 
 
@@ -50,7 +51,8 @@ def _retest_stmt(scoped):
     query = (sa.select(FollowUpAction.business_id, TestPurchase.id, TestPurchase.purchase_date,
                        TestPurchase.premises_id, TestPurchase.online_store_id)
              .join(TestPurchase, TestPurchase.id == FollowUpAction.retest_purchase_id)
-             .where(FollowUpAction.action_type == ActionType.RETEST, concluded_failure(), seller_failure(),
+             .where(FollowUpAction.action_type == ActionType.RETEST, concluded_failure(), counts_against(),
+                    seller_failure(),
                     TestPurchase.purchase_date >= SINCE, TestPurchase.purchase_date <= TODAY))
     return scope_to_ids(query, FollowUpAction.business_id, scoped)
 
@@ -73,7 +75,7 @@ def _purchase_factors(session, rules: Rules, today: date, business_ids) -> list[
     last_fail: dict[int, date] = {}  # latest seller failure in the window (older ones precede every counted pass)
     for row in session.connection().execute(cached_statement("failures", scoped, _failures_stmt), params):
         recent = row.purchase_date >= full
-        outcome = row.outcome.value.replace("_", " ").lower() if row.outcome else "failed"
+        outcome = OUTCOME_LABELS[row.outcome].lower() if row.outcome else "failed"
         seller = row.channel == Channel.IN_STORE or row.checkout_failed or row.dispatch_failed
         if seller and row.purchase_date > last_fail.get(row.business_id, date.min):
             last_fail[row.business_id] = row.purchase_date
@@ -91,9 +93,8 @@ def _purchase_factors(session, rules: Rules, today: date, business_ids) -> list[
             key = kind if recent else "online_seller_failure_older"
             text = f"Online sale to an under-18 volunteer: seller's {' and '.join(parties)} failed ({outcome})"
         else:
-            kind = key = "courier_failure"
-            text = f"Online order delivered to an under-18 volunteer: the courier failed ({outcome})"
-        if not recent and kind != "courier_failure":
+            continue  # the courier's failure is the courier's (OWA 2019 s.39/s.42), never the seller's
+        if not recent:
             text += ", 12–24 months ago: reduced weight"
         points = rules[key]
         if points:

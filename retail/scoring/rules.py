@@ -30,8 +30,6 @@ RULE_SPECS: list[RuleSpec] = [
     RuleSpec("online_seller_failure", "Online underage sale, seller's checkout or dispatch failed, last 12 months",
              "Points", 20),
     RuleSpec("online_seller_failure_older", "Online underage sale by the seller, 12–24 months ago", "Points", 10),
-    RuleSpec("courier_failure", "Online sale where only the courier failed (weighs less against the seller)",
-             "Points", 3),
     RuleSpec("challenge25_failure", "Challenge 25 policy failure (tester 18–24), last 12 months", "Points", 5),
     RuleSpec("challenge25_failure_older", "Challenge 25 policy failure, 12–24 months ago", "Points", 2),
     RuleSpec("failed_retest", "Retest failed after advice (on top of the sale)", "Points", 10),
@@ -75,7 +73,7 @@ RULE_GROUPS = ["Points", "Windows", "Bands", "Naming"]
 FACTOR_LABELS = {
     "underage_sale": "Underage sale (in store)",
     "online_seller_failure": "Online underage sale (seller)",
-    "courier_failure": "Online sale: courier failed",
+    "courier_failure": "Online sale: courier failed (older scores; no longer held against the seller)",
     "challenge25_failure": "Challenge 25 policy failure",
     "failed_retest": "Retest failed after advice",
     "training_declined": "Training declined",

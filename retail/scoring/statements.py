@@ -7,6 +7,8 @@ from datetime import date
 import sqlalchemy as sa
 
 from ..models.purchases import Channel, Outcome, PurchaseKind, Stage, TestPurchase
+from ..rules import enforcement as enforcement_rules
+from ..timeutil import today_london
 
 PASS_OUTCOMES = tuple(o for o in Outcome if o.value.startswith("PASS"))
 
@@ -24,6 +26,7 @@ IDS = sa.bindparam("ids", expanding=True)
 SINCE = sa.bindparam("since", type_=sa.Date)
 TODAY = sa.bindparam("today", type_=sa.Date)
 CAP = sa.bindparam("cap", type_=sa.Integer)
+UNDECIDED_BEFORE = sa.bindparam("undecided_up_to", type_=sa.Date)
 
 
 def cached_statement(name: str, scoped: bool, build):
@@ -39,6 +42,8 @@ def scope_to_ids(query, column, scoped: bool):
 
 
 def bind_params(business_ids, **values) -> dict:
+    if "today" in values:
+        values["undecided_up_to"] = enforcement_rules.undecided_count_up_to(values["today"])
     if business_ids is not None:
         values["ids"] = list(business_ids)
     return values
@@ -50,14 +55,25 @@ def seller_failure():
                   TestPurchase.dispatch_failed.is_(True))
 
 
+def counts_against(undecided_up_to: date | None = None):
+    """A failure counts against the business unless it was acquitted, prosecuted with the court's outcome not
+    recorded, or is still undecided inside the prosecution time limit (rules.enforcement.counts_against)."""
+    limit = UNDECIDED_BEFORE if undecided_up_to is None else sa.literal(undecided_up_to, sa.Date)
+    return sa.and_(TestPurchase.enforcement_stage.notin_([s.value for s in enforcement_rules.NEVER_COUNTED]),
+                   sa.or_(TestPurchase.enforcement_stage != enforcement_rules.Stage.UNDECIDED.value,
+                          TestPurchase.purchase_date <= limit))
+
+
 def concluded_failure():
     return sa.and_(TestPurchase.stage == Stage.CONCLUDED, TestPurchase.failed.is_(True))
 
 
-def underage_sales_query(business_ids, since: date):
-    """Underage sales the seller answers for (in store, or online at checkout/dispatch): what the naming rule counts.
-    Challenge 25 tests and courier-only failures are never in here."""
+def underage_sales_query(business_ids, since: date, today: date | None = None):
+    """Underage sales the seller answers for (in store, or online at checkout/dispatch) that count against it: what
+    the naming rule counts. Challenge 25 tests, courier-only failures, acquittals and sales still undecided inside
+    the time limit are never in here."""
+    today = today or today_london()
     query = sa.select(TestPurchase.business_id, TestPurchase.id, TestPurchase.purchase_date).where(
         concluded_failure(), TestPurchase.kind == PurchaseKind.UNDERAGE, seller_failure(),
-        TestPurchase.purchase_date >= since)
+        counts_against(enforcement_rules.undecided_count_up_to(today)), TestPurchase.purchase_date >= since)
     return _restrict(query, TestPurchase.business_id, business_ids)

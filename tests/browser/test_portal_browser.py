@@ -15,7 +15,7 @@ from retail.extensions import db
 from retail.timeutil import today_london
 from tests.browser.conftest import sign_in
 from tests.conftest import PASSWORD
-from tests.factories import create_business, create_store, sign_rra
+from tests.factories import SAFEGUARDS, create_business, create_store, sign_rra
 
 CODE_NAME = "Zephyr-Quill"
 
@@ -38,17 +38,17 @@ def retailer_records(app, users):
                                     "areas_to_avoid": "Home: Mare Street; school: Hackney Free"})
     P.add_consent(op, {"volunteer_id": volunteer.id, "given_by": "Mr Parent", "given_on": op.starts_on,
                        "birth_certificate_checked_by": "PC Checker", "photo_ref": "PHOTO-REF-5521"})
-    failed = P.create_in_store({"kind": "underage", "operation_id": op.id, "premises_id": premises.id,
+    failed = P.create_in_store({**SAFEGUARDS, "kind": "underage", "operation_id": op.id, "premises_id": premises.id,
                                 "purchase_date": today - timedelta(days=5), "volunteer_id": volunteer.id,
                                 "staff_action": "no-challenge", "sale_made": True, "officer_inside": officer.name,
                                 "staff_description": "Young man, red shirt", "exhibit_ref": "EX-1"}, officer)
-    online = P.create_online({"kind": "underage", "operation_id": op.id, "online_store_id": store.id,
+    online = P.create_online({**SAFEGUARDS, "kind": "underage", "operation_id": op.id, "online_store_id": store.id,
                               "purchase_date": today - timedelta(days=4), "volunteer_id": volunteer.id,
                               "listing_url": "https://ownshop.example/knives/santoku", "order_cancelled": True,
                               "checkout_av_run": True, "checkout_av_provider": "AgeCheckCo",
                               "checkout_av_result": "failed"}, officer)
-    P.conclude_online(online, "PASS_REFUSED_AT_CHECKOUT", [], user=officer)
-    unsent = P.create_in_store({"kind": "underage", "operation_id": op.id, "premises_id": premises.id,
+    P.conclude_online(online, user=officer)
+    unsent = P.create_in_store({**SAFEGUARDS, "kind": "underage", "operation_id": op.id, "premises_id": premises.id,
                                 "purchase_date": today - timedelta(days=1), "volunteer_id": volunteer.id,
                                 "staff_action": "refused", "sale_made": False}, officer)
     db.session.flush()
@@ -68,7 +68,7 @@ def retailer_records(app, users):
     # Another business's result, which the retailer must never see.
     other = create_business(legal_name="Other Traders Ltd", trading_name="Other Traders", postcode="SE15 4QL",
                             borough="southwark")
-    theirs = P.create_in_store({"kind": "underage", "operation_id": op.id, "premises_id": other.premises[0].id,
+    theirs = P.create_in_store({**SAFEGUARDS, "kind": "underage", "operation_id": op.id, "premises_id": other.premises[0].id,
                                 "purchase_date": today - timedelta(days=3), "volunteer_id": volunteer.id,
                                 "staff_action": "asked-id", "sale_made": True}, officer)
     db.session.flush()

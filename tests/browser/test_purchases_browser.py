@@ -50,6 +50,8 @@ def test_police_log_an_online_purchase_in_stages_and_print_the_letter(page, live
     business = create_business(legal_name="Blades Direct Ltd", trading_name="Blades Direct",
                                business_type="online-only", shop=False)
     create_store(business, url="https://bladesdirect.example/")
+    create_business(legal_name="Speedy Parcels Ltd", trading_name="Speedy Parcels", business_type="courier",
+                    shop=False)
     today = today_london().isoformat()
     sign_in(page, live_server, users[Role.POLICE].email, PASSWORD)
 
@@ -64,6 +66,8 @@ def test_police_log_an_online_purchase_in_stages_and_print_the_letter(page, live
     page.get_by_label("Tick-box / self-declaration only").select_option(label="Yes")
     page.get_by_label("Third-party age verification run").select_option(label="No")
     page.get_by_label("Order cancelled by the seller").select_option(label="No")
+    page.get_by_label("An officer was present with the volunteer").select_option(label="Yes")
+    page.get_by_label("Photograph of the volunteer on the day (reference)").fill("PH-DAY-3")
     page.get_by_role("button", name="Save order").click()
     expect(page.get_by_text("Order saved. Record the dispatch when the parcel is sent.")).to_be_visible()
     expect(page.get_by_text("Ordered (waiting for dispatch)")).to_be_visible()
@@ -77,6 +81,7 @@ def test_police_log_an_online_purchase_in_stages_and_print_the_letter(page, live
         label="Yes")
     page.get_by_label("Wording on the parcel").fill("Contains a bladed article: deliver only to a person aged 18+")
     page.get_by_label("Courier", exact=True).fill("Speedy Parcels")
+    page.get_by_label("Courier in the register (a party with its own letter)").select_option(label="Speedy Parcels")
     page.get_by_label("Service", exact=True).fill("Next day")
     page.get_by_label("Age-verified delivery service").select_option(label="No")
     page.get_by_role("button", name="Save dispatch").click()
@@ -94,23 +99,24 @@ def test_police_log_an_online_purchase_in_stages_and_print_the_letter(page, live
     page.get_by_role("button", name="Save delivery").click()
     expect(page.get_by_text("Delivered (outcome to set)")).to_be_visible()
 
-    # Stage 4: the outcome, naming the party that failed.
-    page.get_by_role("link", name="Set the outcome").click()
-    page.get_by_label("Delivered without an age check").check()
-    for party in ("Seller's checkout (s.141B condition A)", "Seller's dispatch (condition B)"):
-        page.get_by_label(party).uncheck()
-    page.get_by_label("Courier (delivery)").check()
-    page.get_by_role("button", name="Set outcome").click()
-    expect(page.get_by_text("Outcome set: Delivered without an age check. The letter is ready to print.")
+    # Stage 4: each party judged from the facts (s.141B A-D for the seller, s.39 for the courier).
+    page.get_by_role("link", name="Conclude: judge each party").click()
+    expect(page.get_by_role("heading", name="The seller: Failed")).to_be_visible()
+    expect(page.get_by_role("heading", name="The courier: Failed")).to_be_visible()
+    page.get_by_role("button", name="Conclude: judge each party").click()
+    expect(page.get_by_text("Concluded: Delivered without an age check. The letters are ready to print.")
            ).to_be_visible()
     assert page.url == record_url
-    expect(page.locator("code", has_text="FAIL_DELIVERED_NO_AGE_CHECK")).to_be_visible()
+    expect(page.locator("main")).not_to_contain_text("FAIL_")  # officers' words, never a raw code
     expect(_detail(page, "Delivery")).to_contain_text("home · received by The volunteer · ID asked No")
-    # Only the courier (shown as "courier" or its label "Courier (delivery)"), not the seller's checkout or dispatch.
-    expect(_detail(page, "Failing party")).to_have_text(re.compile(r"^\s*courier(\s*\(delivery\))?\s*$", re.I))
+    # The seller failed the checkout (A) and the delivery arrangements (C); the parcel was marked (B met).
+    expect(_detail(page, "Seller")).to_contain_text("A: an age check at checkout likely to prevent under-18 sales: not met")
+    expect(_detail(page, "Seller")).to_contain_text("B: parcel marked as a bladed article, for delivery only to someone 18 or over: met")
+    expect(_detail(page, "Courier")).to_contain_text("Speedy Parcels")
+    expect(page.locator("#letters")).to_contain_text("to the courier (Speedy Parcels Ltd)")
 
     # The notification letter: letterhead from settings, the result, never the volunteer.
-    page.locator("#letters").get_by_role("link", name=re.compile(r"^Letter \d+")).click()
+    page.locator("#letters").get_by_role("link", name=re.compile(r"^Letter \d+ to the seller")).click()
     letter = page.locator("article.letter")
     expect(letter.locator(".letterhead")).to_contain_text(AUTHORITY)
     expect(letter.locator(".letterhead")).to_contain_text("Civic Centre, 1 Test Square, London")
@@ -153,11 +159,14 @@ def test_officer_logs_an_in_store_attempt_on_a_phone(page, live_server, users, o
     page.get_by_label("No challenge").check()
     page.get_by_label("Sold", exact=True).check()
     page.get_by_label("Exhibit reference").fill("EX-4411")
+    page.get_by_label("An officer was present with the volunteer").select_option(label="Yes")
+    page.get_by_label("Photograph of the volunteer on the day (reference)").fill("PH-DAY-4")
     page.get_by_role("button", name="Save attempt").click()
 
     expect(page.get_by_text("Saved: Patel Hardware, Sold without any challenge.")).to_be_visible()
     expect(page.locator(".badge", has_text="Sold without any challenge")).to_be_visible()
-    expect(page.locator("code", has_text="FAIL_SOLD_NO_CHALLENGE")).to_be_visible()
+    expect(page.locator("main")).not_to_contain_text("FAIL_SOLD_NO_CHALLENGE")
+    expect(_detail(page, "In law")).to_contain_text("Bladed article (s.141A)")
     shop_link = page.locator("main a[href^='/premises/']")
     expect(shop_link).to_have_text("Patel Hardware")  # the shop typed for, not the annexe or the other N16 shop
     expect(shop_link.locator("xpath=..")).to_contain_text("N16 7QJ")
