@@ -6,6 +6,7 @@ import sqlalchemy as sa
 
 from .audit import record_event
 from .extensions import db
+from .models.authority import Authority
 from .records import apply_fields
 from .models.register import (Business, BusinessType, OnlineStore, Premises, PremisesSells, RraSignature,
                               RraStatus, RraStatusEvent, name_key)
@@ -197,6 +198,23 @@ def _set_keys(business: Business) -> None:
         business.trading_name = business.legal_name
     business.legal_name_key = name_key(business.legal_name)
     business.trading_name_key = name_key(business.trading_name)
+    _link_primary_authority(business)
+
+
+def _link_primary_authority(business: Business) -> None:
+    """A Primary Authority named as an authority in the register (by name or code, any case) is linked to it, so
+    officers are prompted to notify it before formal action; any other partner stays as recorded."""
+    text = name_key(business.primary_authority)
+    if not text:
+        business.primary_authority_id = None
+        return
+    known = db.session.info.get("authority_names")
+    if known is None:
+        known = db.session.info["authority_names"] = {
+            key: authority_id for authority_id, name, code in db.session.execute(
+                sa.select(Authority.id, Authority.name, Authority.code))
+            for key in (name_key(name), name_key(code))}
+    business.primary_authority_id = known.get(text)
 
 
 def council_ref_matches(column_condition):

@@ -49,3 +49,52 @@ def test_migrations_match_the_models(empty_database_url, monkeypatch):
         downgrade(revision="base")
         assert sa.inspect(db.engine).get_table_names() in ([], ["alembic_version"])
         db.engine.dispose()
+
+
+def _insert(conn, table_name: str, **values) -> None:
+    """Insert a row at the schema of the moment, filling every other NOT NULL column with a plain value."""
+    table = sa.Table(table_name, sa.MetaData(), autoload_with=conn)
+    for column in table.columns:
+        if column.name in values or column.nullable or column.server_default is not None:
+            continue
+        kind = column.type.python_type if not isinstance(column.type, sa.JSON) else dict
+        values[column.name] = {str: "", int: 0, bool: False, dict: {}}.get(kind) if kind not in (
+            sa.Date().python_type, sa.DateTime().python_type) else sa.func.current_timestamp()
+    conn.execute(table.insert().values(**values))
+
+
+def test_upgrade_to_0004_keeps_every_record_and_records_unknowns_as_unknown(empty_database_url, monkeypatch):
+    """Issue 8: existing records are migrated, not reset; a fact nobody recorded stays 'not recorded'. A prosecution
+    completed before court outcomes were recorded does not count until an officer records how it ended."""
+    monkeypatch.setenv("DATABASE_URL", empty_database_url)
+    app = create_app({"TESTING": True, "ENV_NAME": "testing"})
+    with app.app_context():
+        upgrade(revision="0003")
+        with db.engine.begin() as conn:
+            hackney = conn.scalar(sa.text("SELECT id FROM authority WHERE code = 'hackney'"))
+            _insert(conn, "business", id=1, legal_name="Partnered Ltd", legal_name_key="partnered ltd",
+                    business_type="multiple", primary_authority="Westminster City Council")
+            _insert(conn, "business", id=2, legal_name="Other Ltd", legal_name_key="other ltd",
+                    business_type="independent", primary_authority="Kent County Council")
+            _insert(conn, "premises", id=1, business_id=1, name="Shop", postcode="E8 1AA", postcode_key="E81AA",
+                    borough="hackney", status="trading", authority_id=hackney)
+            for purchase_id in (1, 2):
+                _insert(conn, "test_purchase", id=purchase_id, kind="underage", channel="in-store",
+                        stage="concluded", business_id=1, premises_id=1, purchase_date=sa.func.current_date(),
+                        outcome="FAIL_SOLD_NO_CHALLENGE", failed=True, item_category="folding",
+                        authority_id=hackney)
+            _insert(conn, "follow_up_action", id=1, test_purchase_id=1, business_id=1, action_type="prosecution",
+                    status="completed", decided_on=sa.func.current_date(), court_result="Guilty plea",
+                    authority_id=hackney)
+        upgrade()
+        with db.engine.connect() as conn:
+            rows = dict(conn.execute(sa.text("SELECT id, enforcement_stage FROM test_purchase")).all())
+            assert rows == {1: "court-outcome-not-recorded", 2: "undecided"}
+            verdicts = conn.execute(sa.text("SELECT item_verdict, item_blade_length_cm, officer_present "
+                                            "FROM test_purchase")).all()
+            assert set(verdicts) == {(None, None, None)}  # not recorded, never guessed
+            partners = dict(conn.execute(sa.text("SELECT id, primary_authority_id FROM business")).all())
+            westminster = conn.scalar(sa.text("SELECT id FROM authority WHERE code = 'westminster'"))
+            assert partners == {1: westminster, 2: None}
+        downgrade(revision="base")
+        db.engine.dispose()

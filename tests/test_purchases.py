@@ -600,3 +600,47 @@ def test_export_csv_is_pseudonymised(client, setup, db):
                    "PH-778"):
         assert secret not in text
     assert "volunteer" not in header.lower()
+
+
+def test_formal_action_against_a_primary_authority_partner_needs_the_partner_told_first(client, setup, db):
+    """Brief section 7 / RESA 2008 Part 2: a business in a Primary Authority partnership; its partner is notified
+    before a caution or a prosecution, and the officer is prompted on the record and the follow-up form."""
+    business = setup["business"]
+    business.primary_authority = "london borough of croydon"
+    from retail.register import update_business
+    update_business(business, {"primary_authority": "London Borough of Croydon"}, business.version)
+    db.session.commit()
+    assert business.primary_authority_partner.code == "croydon"
+    tp = P.create_in_store(in_store_data(setup))
+    db.session.commit()
+    login_as(client, setup["users"][Role.SUPERVISOR])
+    assert "Primary Authority: London Borough of Croydon" in client.get(f"/purchases/{tp.id}").get_data(as_text=True)
+    refused = client.post(f"/purchases/{tp.id}/actions/new", data={
+        "action_type": "simple-caution", "status": "pending", "decided_on": TODAY.isoformat(),
+        "submission_token": "pa-1"})
+    page = refused.get_data(as_text=True)
+    assert refused.status_code == 422 and "notify it of the proposed simple caution first" in page
+    assert 'id="primary_authority_notified_on"' in page
+    accepted = client.post(f"/purchases/{tp.id}/actions/new", data={
+        "action_type": "simple-caution", "status": "pending", "decided_on": TODAY.isoformat(),
+        "primary_authority_notified_on": (TODAY - timedelta(days=1)).isoformat(), "submission_token": "pa-2"})
+    assert accepted.status_code == 302
+    # Advice needs no notification.
+    assert P.add_action(tp, {"action_type": "advice-letter", "decided_on": TODAY}).primary_authority_notified_on \
+        is None
+
+
+def test_court_outcome_decides_whether_a_prosecuted_sale_counts(setup):
+    """Brief 5.3: completing a prosecution needs how it ended; an acquittal stops the sale counting."""
+    tp = P.create_in_store(in_store_data(setup, purchase_date=TODAY - timedelta(days=2)))
+    action = P.add_action(tp, {"action_type": "prosecution", "status": "pending", "decided_on": TODAY})
+    _db.session.commit()
+    assert tp.enforcement_stage == "prosecution-pending"
+    with pytest.raises(P.PurchaseError, match="how the case ended") as refused:
+        P.update_action(action, {"status": "completed"}, action.version)
+    assert refused.value.field == "court_outcome"
+    _db.session.rollback()
+    P.update_action(action, {"status": "completed", "court_outcome": "acquitted",
+                             "court_result": "Not guilty: due diligence"}, action.version)
+    assert tp.enforcement_stage == "acquitted"
+    assert P.enforcement_summary(tp)["why_not"] == "Acquitted: not held against the business."

@@ -12,7 +12,7 @@ def letters_due_command():
     letters = P.unsent_letters()
     for letter in letters:
         tp = letter.test_purchase
-        click.echo(f"{letter.id:>7}  drafted {letter.drafted_on.isoformat()}  {tp.outcome.value:<28} "
+        click.echo(f"{letter.id:>7}  drafted {letter.drafted_on.isoformat()}  {tp.outcome_label:<40} "
                    f"{letter.recipient_name} — {tp.target_name}")
     click.echo(f"{len(letters)} letter(s) to send. Print them at /letters/print.")
 

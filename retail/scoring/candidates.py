@@ -8,7 +8,8 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from ..extensions import db
-from ..models.purchases import ActionStatus, ActionType, Channel, FollowUpAction, PurchaseKind, Stage, TestPurchase
+from ..models.purchases import (OUTCOME_LABELS, ActionStatus, ActionType, Channel, FollowUpAction, PurchaseKind,
+                                Stage, TestPurchase)
 from ..models.training import RefusalKind, TrainingAttendance, TrainingRefusal, TrainingSession
 from ..scoping import london_wide
 from ..timeutil import today_london
@@ -83,7 +84,7 @@ def candidate_evidence(business_id: int, today: date | None = None, rules: Rules
     result["sales"] = [{"record": f"test_purchase:{row.id}", "record_type": "test_purchase", "record_id": row.id,
                         "date": row.purchase_date, "channel": row.channel.value,
                         "description": f"{'In store' if row.channel == Channel.IN_STORE else 'Online'}: "
-                                       f"{row.outcome.value.replace('_', ' ').lower() if row.outcome else 'failed'}"}
+                                       f"{OUTCOME_LABELS[row.outcome].lower() if row.outcome else 'failed'}"}
                        for row in sales]
     if sales:
         first = sales[0].purchase_date
