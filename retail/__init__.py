@@ -1,10 +1,11 @@
 """The knife retail compliance tracker: a Flask app for Trading Standards and police test-purchase teams."""
 import os
 
-from flask import Flask, flash, jsonify, redirect, render_template, request, url_for
+from flask import Flask, abort, flash, jsonify, redirect, render_template, request, url_for
 from flask_wtf.csrf import CSRFError
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
+from werkzeug.exceptions import HTTPException
 
 from .config import load_config
 from .extensions import bootstrap, csrf, db, login_manager, migrate
@@ -20,6 +21,7 @@ def create_app(config: dict | None = None) -> Flask:
     os.makedirs(app.instance_path, exist_ok=True)
     app.config.update(load_config(app.instance_path, config))
     register_extensions(app)
+    register_request_guards(app)
     register_scoping(app)
     register_blueprints(app)
     register_errorhandlers(app)
@@ -66,6 +68,18 @@ def _sqlite_pragmas(dbapi_connection, connection_record) -> None:
         cursor.execute("PRAGMA synchronous=NORMAL")  # safe with WAL, and commits get much cheaper
         cursor.execute("PRAGMA busy_timeout=10000")
         cursor.close()
+
+
+def register_request_guards(app: Flask) -> None:
+    """Refuse, with a 400, text no database column can hold: PostgreSQL rejects a NUL character even in a
+    comparison, so a search for one would otherwise be a 500."""
+
+    @app.before_request
+    def refuse_nul_characters():
+        values = request.args.values() if request.method in ("GET", "HEAD") else [
+            *request.args.values(), *request.form.values()]
+        if any("\x00" in value for value in values):
+            abort(400)
 
 
 def register_scoping(app: Flask) -> None:
@@ -119,9 +133,12 @@ def register_errorhandlers(app: Flask) -> None:
         message = messages.get(code, "Error").format(limit=app.config["MAX_CONTENT_LENGTH"] // (1024 * 1024))
         if isinstance(error, CSRFError):
             message = "The form had expired or was sent twice. Please reload the page and try again."
+        # What the exception says about the answer (a 405's Allow, a 401's WWW-Authenticate) is kept.
+        headers = [(k, v) for k, v in error.get_headers() if k.lower() != "content-type"] \
+            if isinstance(error, HTTPException) else []
         if wants_json():
-            return jsonify(error=message, status=code), code
-        return render_template("errors/error.html", code=code, message=message), code
+            return jsonify(error=message, status=code), code, headers
+        return render_template("errors/error.html", code=code, message=message), code, headers
 
     for code in messages:
         app.register_error_handler(code, render_error)

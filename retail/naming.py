@@ -391,7 +391,7 @@ def live_query(today: date | None = None):
 
 def public_query(q: str = "", postcode: str = "", borough: str = "", today: date | None = None):
     from .register import matching_business_ids
-    from .validation import postcode_key
+    from .validation import postcode_key, prefix_upper_bound
 
     query = live_query(today)
     if q.strip():
@@ -399,9 +399,9 @@ def public_query(q: str = "", postcode: str = "", borough: str = "", today: date
     if postcode.strip():
         key = postcode_key(postcode)
         if key:
-            upper = key[:-1] + chr(ord(key[-1]) + 1)
-            query = query.where(NamingCase.business_id.in_(
-                sa.select(Premises.business_id).where(Premises.postcode_key >= key, Premises.postcode_key < upper)))
+            upper = prefix_upper_bound(key)
+            in_range = [Premises.postcode_key >= key] + ([Premises.postcode_key < upper] if upper else [])
+            query = query.where(NamingCase.business_id.in_(sa.select(Premises.business_id).where(*in_range)))
     if borough:
         query = query.where(NamingCase.business_id.in_(
             sa.select(Premises.business_id).where(Premises.borough == borough)))

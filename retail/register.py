@@ -10,7 +10,8 @@ from .models.authority import Authority
 from .records import apply_fields
 from .models.register import (Business, BusinessType, OnlineStore, Premises, PremisesSells, RraSignature,
                               RraStatus, RraStatusEvent, name_key)
-from .validation import InvalidValue, looks_like_postcode_prefix, normalise_url, postcode_key, url_domain
+from .validation import (InvalidValue, looks_like_postcode_prefix, normalise_url, postcode_key, prefix_upper_bound,
+                         url_domain)
 
 
 class StaleRecord(Exception):
@@ -54,8 +55,8 @@ class RegisterFilters:
 
 def _prefix(column, text: str):
     """An index-friendly prefix match: column >= 'abc' AND column < 'abd' (works on SQLite and PostgreSQL)."""
-    upper = text[:-1] + chr(ord(text[-1]) + 1)
-    return sa.and_(column >= text, column < upper)
+    upper = prefix_upper_bound(text)
+    return column >= text if upper is None else sa.and_(column >= text, column < upper)
 
 
 def matching_business_ids(q: str):

@@ -55,3 +55,13 @@ def normalise_url(text: str | None) -> str:
 def url_domain(url: str) -> str:
     host = (urlsplit(url).hostname or "").lower()
     return host.removeprefix("www.")
+
+
+def prefix_upper_bound(prefix: str) -> str | None:
+    """The smallest string above every string that starts with `prefix` ('abc' -> 'abd'), for index-friendly prefix
+    searches (column >= prefix AND column < bound). Characters already at the top of Unicode (U+10FFFF) cannot be
+    incremented: they are dropped and the one before is incremented; None when no bound exists (search unbounded)."""
+    trimmed = prefix.rstrip(chr(0x10FFFF))
+    if not trimmed:
+        return None
+    return trimmed[:-1] + chr(ord(trimmed[-1]) + 1)

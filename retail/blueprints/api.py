@@ -24,7 +24,14 @@ CSV_COLUMNS = ["id", "business_name", "legal_name", "premises", "websites", "sta
                "reply", "reply_date"]
 
 
+MAX_PAGE = 1_000_000
+MAX_ID = 2**31 - 1
+# The longest value accepted for each text filter (the OpenAPI document states the same bounds).
+MAX_LENGTHS = {"name": 100, "postcode": 10, "borough": 40}
+
+
 def _int_arg(name: str, default: int, low: int, high: int) -> int:
+    """A whole number within the bounds the OpenAPI document publishes; anything else is a 400, not clamped."""
     raw = request.args.get(name)
     if raw is None:
         return default
@@ -32,18 +39,26 @@ def _int_arg(name: str, default: int, low: int, high: int) -> int:
         value = int(raw)
     except ValueError:
         abort(400)
-    return max(low, min(high, value))
+    if not low <= value <= high:
+        abort(400)
+    return value
+
+
+def _text_arg(name: str) -> str:
+    value = request.args.get(name, "")
+    if len(value) > MAX_LENGTHS[name]:
+        abort(400)
+    return value.strip()
 
 
 def _filters() -> dict:
-    return {"q": request.args.get("name", "").strip()[:100], "postcode": request.args.get("postcode", "").strip()[:10],
-            "borough": request.args.get("borough", "").strip()[:40]}
+    return {"q": _text_arg("name"), "postcode": _text_arg("postcode"), "borough": _text_arg("borough")}
 
 
 @bp.route("/named")
 @public
 def named_list():
-    page_number = _int_arg("page", 1, 1, 1_000_000)
+    page_number = _int_arg("page", 1, 1, MAX_PAGE)
     page_size = _int_arg("page_size", DEFAULT_PAGE_SIZE, 1, MAX_PAGE_SIZE)
     filters = _filters()
     page = db.paginate(naming.public_query(**filters), page=page_number, per_page=page_size, error_out=False,
@@ -73,6 +88,8 @@ def named_list():
 @bp.route("/named/<int:entry_id>")
 @public
 def named_item(entry_id: int):
+    if not 1 <= entry_id <= MAX_ID:
+        abort(404)  # beyond what the database's integer ids can hold: no such entry
     case = db.session.scalar(naming.live_query().where(NamingCase.id == entry_id))
     if case is None:
         abort(404)
