@@ -13,7 +13,7 @@ from retail import naming
 from retail.access import Role
 from retail.extensions import db
 from retail.models.purchases import TestPurchase, Volunteer
-from tests.conftest import make_user
+from tests.conftest import login_as, make_user
 from tests.test_naming import STATEMENT, candidate_business, published_case
 from tests.test_scoring import days_ago
 
@@ -150,3 +150,17 @@ def test_public_outputs_never_show_volunteers_or_officers(client, three_entries,
     item = client.get(f"/api/v1/named/{three_entries[0].id}").get_json()
     assert set(item) == {"id", "business_name", "legal_name", "premises", "websites", "statement", "published_on",
                          "expires_on", "reply", "reply_date", "links"}
+
+
+def test_the_public_register_is_the_same_signed_in_as_signed_out(app, three_entries):
+    """Found by the accessibility crawl: a signed-in officer of another authority, or a retailer, saw an empty
+    register because the public pages read through the signed-in user's scope."""
+    public = names_listed(app.test_client(), "/named")
+    assert len(public) == 3
+    for user in (make_user(Role.OFFICER, "officer@croydon.test", authority="croydon"),
+                 make_user(Role.RETAILER, "shop@test.example", business=three_entries[0].business)):
+        client = app.test_client()
+        login_as(client, user)
+        assert names_listed(client, "/named") == public
+        assert client.get("/api/v1/named").get_json()["meta"]["total_count"] == 3
+        assert client.get(f"/api/v1/named/{three_entries[1].id}").status_code == 200

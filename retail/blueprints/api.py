@@ -13,6 +13,7 @@ from .. import naming
 from ..access import public
 from ..extensions import db
 from ..models.compliance import NamingCase
+from ..scoping import london_wide
 from ..timeutil import today_london
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -57,6 +58,7 @@ def _filters() -> dict:
 
 @bp.route("/named")
 @public
+@london_wide  # the public register is the same for everyone, signed in or not
 def named_list():
     page_number = _int_arg("page", 1, 1, MAX_PAGE)
     page_size = _int_arg("page_size", DEFAULT_PAGE_SIZE, 1, MAX_PAGE_SIZE)
@@ -87,6 +89,7 @@ def named_list():
 
 @bp.route("/named/<int:entry_id>")
 @public
+@london_wide  # the public register is the same for everyone, signed in or not
 def named_item(entry_id: int):
     if not 1 <= entry_id <= MAX_ID:
         abort(404)  # beyond what the database's integer ids can hold: no such entry
@@ -107,6 +110,7 @@ def _cell(value) -> str:
 
 @bp.route("/named.csv")
 @public
+@london_wide  # the public register is the same for everyone, signed in or not
 def named_csv():
     today = today_london()
     cases = db.session.scalars(naming.public_query(**_filters(), today=today)).all()

@@ -8,6 +8,7 @@ from ..access import public
 from ..boroughs import BOROUGH_CHOICES
 from ..extensions import db
 from ..models.compliance import NamingCase
+from ..scoping import london_wide
 from ..timeutil import today_london
 
 bp = Blueprint("public", __name__)
@@ -24,6 +25,7 @@ def _for_page(entries: list[dict]) -> list[dict]:
 
 @bp.route("/named")
 @public
+@london_wide  # the public register is the same for everyone, signed in or not
 def named():
     q = request.args.get("q", "").strip()[:100]
     postcode = request.args.get("postcode", "").strip()[:10]
@@ -36,6 +38,7 @@ def named():
 
 @bp.route("/named/<int:entry_id>")
 @public
+@london_wide  # the public register is the same for everyone, signed in or not
 def named_entry(entry_id: int):
     case = db.session.scalar(naming.live_query().where(NamingCase.id == entry_id))
     if case is None:
