@@ -420,3 +420,22 @@ def test_bad_dates_are_reported_not_an_error(client, users):
     html = response.get_data(as_text=True)
     assert "is not a date" in html
     assert "<script>" not in html
+
+
+def test_exempt_sales_and_courier_only_failures_are_counted_as_the_law_sees_them(app):
+    """Brief 1.1: an exempt item sold is a test with no offence (tested, not failed). Brief 1.3: a courier's failure
+    counts in the courier's column, not in the seller's failure rate."""
+    business = create_business(legal_name="Corner Ltd", trading_name="Corner", postcode="E8 1AA", borough="hackney")
+    store = create_store(create_business(legal_name="Web Ltd", trading_name="Web", shop=False),
+                         url="https://web.example/")
+    purchase(business.premises[0], MARCH, "NO_OFFENCE_EXEMPT_ITEM")
+    purchase(business.premises[0], MARCH, "FAIL_SOLD_NO_CHALLENGE")
+    purchase(store, MARCH, "PASS_SELLER_COURIER_FAILED", courier_failed=True)
+    purchase(store, MARCH, "PASS_REFUSED_AT_CHECKOUT")
+    _db.session.commit()
+    values = measures.map_values(measures.borough_measures(filters(), all_boroughs=True), "failure")
+    assert values["hackney"] == (50.0, "50% (1 of 2)")
+    underage = row(measures.online_outcomes(filters()), "Underage")
+    outcomes = measures.online_outcomes(filters())
+    assert str(underage[col(outcomes, "Failure rate")]) == "0% (0 of 2)"
+    assert underage[col(outcomes, "Failed at the courier")] == 1

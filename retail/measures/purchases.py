@@ -23,11 +23,12 @@ CHANNELS = (("in-store", "in store"), ("online", "online"))
 
 
 def _classify(outcome) -> tuple[int, int]:
-    """(tested, failed) for one outcome: passes and fails are tested; INCONCLUSIVE is neither."""
+    """(tested, failed) for one outcome: passes and fails are tested, and so is a sale of an exempt item (no
+    offence); INCONCLUSIVE is neither."""
     value = outcome or ""
     if value.startswith("FAIL_"):
         return 1, 1
-    if value.startswith("PASS_"):
+    if value.startswith("PASS_") or value == "NO_OFFENCE_EXEMPT_ITEM":
         return 1, 0
     return 0, 0
 
@@ -192,13 +193,16 @@ def online_outcomes(filters: Filters) -> Table:
         if not concluded:
             continue
         by_party = [0, 0, 0]
-        for (k, *flags), (_, _, failures) in parties.items():
+        for (k, *flags), (n, _, failures) in parties.items():
             if k == kind:
                 for i, flag in enumerate(flags):
-                    by_party[i] += failures if flag else 0
+                    # The seller's failures count failed purchases; the courier's count every purchase where the
+                    # courier failed, also when the seller met its duties (a pass for the seller).
+                    by_party[i] += (n if i == 2 else failures) if flag else 0
         table.rows.append([label, concluded, Rate(failed, tested), *by_party, concluded - tested])
     table.notes.append("A failed purchase can fail at more than one point, so the failing-party counts can add up "
-                       "to more than the failures.")
+                       "to more than the failures. The failure rate is the sellers'; a courier's failure is the "
+                       "courier's (OWA 2019 s.39) and counts in its own column even when the seller passed.")
     if filters.borough:
         table.notes.append("Online test purchases have no borough: this table covers every area.")
     return table
