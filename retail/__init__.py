@@ -22,6 +22,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.config.update(load_config(app.instance_path, config))
     register_extensions(app)
     register_request_guards(app)
+    register_security(app)
     register_scoping(app)
     register_blueprints(app)
     register_errorhandlers(app)
@@ -40,12 +41,13 @@ def register_extensions(app: Flask) -> None:
     login_manager.login_message = "Please sign in to continue."
     login_manager.login_message_category = "info"
     login_manager.session_protection = "strong"
-    from . import audit  # noqa: F401  (registers the flush hooks)
-    from . import models
+    from . import accounts, audit  # noqa: F401  (register the flush hooks)
 
     @login_manager.user_loader
-    def load_user(user_id: str):
-        return db.session.get(models.User, int(user_id))
+    def load_user(session_id: str):
+        from .accounts import load_session_user
+
+        return load_session_user(session_id)
 
     @login_manager.unauthorized_handler
     def unauthorized():
@@ -55,6 +57,12 @@ def register_extensions(app: Flask) -> None:
             return jsonify(error="authentication required"), 401
         flash(login_manager.login_message, "info")
         return redirect(url_for("auth.login", next=request.full_path if request.query_string else request.path))
+
+
+def register_security(app: Flask) -> None:
+    from . import security
+
+    security.init_app(app)
 
 
 @event.listens_for(Engine, "connect")

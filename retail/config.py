@@ -65,8 +65,12 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         "MAX_CONTENT_LENGTH": int(os.environ.get("RETAIL_MAX_UPLOAD_BYTES", 5 * 1024 * 1024)),
         "BOOTSTRAP_SERVE_LOCAL": True,  # officers' networks and CI have no CDN
         "BOOTSTRAP_BOOTSWATCH_THEME": None,
-        "LOGIN_MAX_FAILURES": 5,
-        "LOGIN_LOCK_MINUTES": 15,
+        # Where the public reaches the app, e.g. https://knives.example.gov.uk: the API's links and OpenAPI
+        # `servers` start with it (never with the request's Host header). Unset: links are site-relative.
+        "RETAIL_PUBLIC_URL": os.environ.get("RETAIL_PUBLIC_URL", "").strip(),
+        # Reverse proxies in front of the app whose X-Forwarded-For/-Proto we trust (sign-in throttling counts
+        # per client address). 0: the connecting address is the client's.
+        "RETAIL_TRUSTED_PROXIES": int(os.environ.get("RETAIL_TRUSTED_PROXIES", "0") or 0),
         "REGISTER_PAGE_SIZE": 25,
         "RETAIL_ALLOW_PRIVATE_FETCH": env_flag("RETAIL_ALLOW_PRIVATE_FETCH"),
         "RETAIL_CONTACT_URL": os.environ.get("RETAIL_CONTACT_URL", "https://example.invalid/knife-retail-tracker"),

@@ -1,4 +1,4 @@
-"""Signing in, lock-out, passwords, disabled accounts, and user administration."""
+"""Signing in, passwords, disabled accounts, and user administration (throttling and sessions: test_login_security)."""
 import sqlalchemy as sa
 
 from retail.access import Role
@@ -13,19 +13,6 @@ def test_login_and_logout(client, users):
     assert client.get("/").status_code == 200
     client.post("/logout")
     assert client.get("/").status_code == 302
-
-
-def test_five_failures_lock_the_account_for_15_minutes(client, users, db):
-    for _ in range(4):
-        page = client.post("/login", data={"email": "police@test.example", "password": "wrong"})
-        assert "not recognised" in page.get_data(as_text=True)
-    page = client.post("/login", data={"email": "police@test.example", "password": "wrong"}).get_data(as_text=True)
-    assert "locked for 15 minutes" in page
-    # Even the right password is refused while locked.
-    page = client.post("/login", data={"email": "police@test.example", "password": PASSWORD}).get_data(as_text=True)
-    assert "locked" in page
-    user = db.session.scalar(sa.select(User).where(User.email == "police@test.example"))
-    assert user.locked_until is not None
 
 
 def test_disabled_user_cannot_sign_in_and_loses_session(app, users, db):

@@ -363,7 +363,9 @@ def test_printable_letter_uses_letterhead_and_letters_page_marks_sent(client, us
     page = client.get(f"/training/invitations/{invitation.id}/letter").get_data(as_text=True)
     assert "Croydon Trading Standards" in page and "020 8726 6000" in page
     assert "Dear Mrs Begum" in page and "Town Hall, Room 2" in page and "2½ hours" in page
-    assert "@media print" in page and "page-break-after" in page
+    assert "training-letters.css" in page  # the print rules (one page per letter) live there, not inline
+    css = client.get("/static/training-letters.css").get_data(as_text=True)
+    assert "@media print" in css and "page-break-after" in css
     batch = client.get("/training/letters").get_data(as_text=True)
     assert batch.count('class="letter"') == 1
     response = client.post("/training/letters/sent", data={"ids": str(invitation.id),

@@ -4,12 +4,14 @@ import sqlalchemy as sa
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_login import current_user
 
+from .. import throttle
 from ..access import Role, roles_required
 from ..accounts import create_user, update_user
 from ..audit import history
 from ..extensions import db
 from ..forms.accounts import SettingsForm, UserForm, role_choices
 from ..models.accounts import User
+from ..passwords import WeakPassword
 from ..settings import all_settings, save_settings
 from ..validation import InvalidValue
 
@@ -34,7 +36,8 @@ def _user_form(**kwargs) -> UserForm:
 def users():
     rows = db.session.scalars(sa.select(User).where(User.authority_id == current_user.authority_id)
                               .order_by(User.role, User.email)).all()
-    return render_template("admin/users.html", users=rows, organisation=current_user.authority)
+    return render_template("admin/users.html", users=rows, organisation=current_user.authority,
+                           slowed=throttle.slowed_accounts(u.email for u in rows))
 
 
 @bp.route("/users/new", methods=["GET", "POST"])
@@ -50,6 +53,9 @@ def new_user():
                                    form.business_id.data, authority_id=current_user.authority_id)
                 user.active = form.active.data
                 db.session.commit()
+            except WeakPassword as exc:
+                db.session.rollback()
+                form.password.errors.append(str(exc))
             except InvalidValue as exc:
                 db.session.rollback()
                 form.email.errors.append(str(exc))
@@ -70,6 +76,9 @@ def edit_user(user_id: int):
                         business_id=form.business_id.data, active=form.active.data, password=form.password.data,
                         acting_user=current_user)
             db.session.commit()
+        except WeakPassword as exc:
+            db.session.rollback()
+            form.password.errors.append(str(exc))
         except InvalidValue as exc:
             db.session.rollback()
             form.role.errors.append(str(exc))

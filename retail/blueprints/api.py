@@ -7,11 +7,12 @@ import io
 import json
 from pathlib import Path
 
-from flask import Blueprint, Response, abort, jsonify, request, url_for
+from flask import Blueprint, Response, abort, jsonify, request
 
 from .. import naming
 from ..access import public
 from ..extensions import db
+from ..security import public_url
 from ..models.compliance import NamingCase
 from ..scoping import london_wide
 from ..timeutil import today_london
@@ -69,8 +70,7 @@ def named_list():
                               ("borough", filters["borough"])) if v}
 
     def link(rel: str, number: int) -> dict:
-        return {"rel": rel, "href": url_for("api.named_list", page=number, page_size=page_size, _external=True,
-                                            **args)}
+        return {"rel": rel, "href": public_url("api.named_list", page=number, page_size=page_size, **args)}
 
     last = max(page.pages, 1)
     links = [link("self", page_number), link("first", 1), link("last", last)]
@@ -80,7 +80,7 @@ def named_list():
         links.append(link("next", page_number + 1))
     items = naming.public_entries(list(page.items))
     for item in items:
-        item["links"] = [{"rel": "self", "href": url_for("api.named_item", entry_id=item["id"], _external=True)}]
+        item["links"] = [{"rel": "self", "href": public_url("api.named_item", entry_id=item["id"])}]
     return jsonify({"meta": {"extract_date": today_london().isoformat(), "total_count": page.total or 0,
                              "page": page_number, "page_size": page_size, "page_count": page.pages,
                              "licence": "Open Government Licence v3.0"},
@@ -97,8 +97,8 @@ def named_item(entry_id: int):
     if case is None:
         abort(404)
     item = naming.public_entries([case])[0]
-    item["links"] = [{"rel": "self", "href": url_for("api.named_item", entry_id=entry_id, _external=True)},
-                     {"rel": "collection", "href": url_for("api.named_list", _external=True)}]
+    item["links"] = [{"rel": "self", "href": public_url("api.named_item", entry_id=entry_id)},
+                     {"rel": "collection", "href": public_url("api.named_list")}]
     return jsonify(item)
 
 
@@ -131,5 +131,5 @@ def named_csv():
 @public
 def openapi():
     spec = json.loads(OPENAPI_FILE.read_text(encoding="utf-8"))
-    spec["servers"] = [{"url": url_for("api.named_list", _external=True).rsplit("/named", 1)[0]}]
+    spec["servers"] = [{"url": public_url("api.named_list").rsplit("/named", 1)[0]}]
     return jsonify(spec)

@@ -5,9 +5,9 @@ from wtforms.validators import DataRequired, Email, EqualTo, InputRequired, Leng
 
 from ..access import ROLE_LABELS, Role
 from ..models.authority import AuthorityKind
+from ..passwords import MIN_LENGTH as MIN_PASSWORD
+from ..passwords import password_problem
 from ..settings import VOLUNTEER_AGE_BOUNDS
-
-MIN_PASSWORD = 10
 
 
 class LoginForm(FlaskForm):
@@ -56,6 +56,11 @@ class UserForm(FlaskForm):
         if self.role.data != Role.RETAILER and self.business_id.data:
             self.business_id.errors = list(self.business_id.errors) + ["Only retailer accounts belong to a business."]
             ok = False
+        if self.password.data and not self.password.errors:
+            problem = password_problem(self.password.data, (self.email.data or "", self.name.data or ""))
+            if problem:
+                self.password.errors = list(self.password.errors) + [problem]
+                ok = False
         return ok
 
 

@@ -4,7 +4,7 @@ Each area keeps its models in its own module; the area modules listed in AREA_MO
 """
 import importlib
 
-from .accounts import User
+from .accounts import LoginThrottle, User
 from .authority import Authority, AuthorityKind, OperationAuthority
 from .audit import AuditEntry, FormSubmission
 from .register import (Business, BusinessType, ImportBatch, OnlineStore, Platform, Premises, PremisesSells,
@@ -24,5 +24,5 @@ __all__ = [
     "AuditEntry", "Authority", "AuthorityKind", "OperationAuthority",
     "Business", "BusinessType", "FormSubmission", "ImportBatch", "OnlineStore", "Platform", "Premises",
     "PremisesSells", "PremisesStatus", "RraScheme", "RraSignature", "RraStatus", "RraStatusEvent", "SellsCategory",
-    "Setting", "User",
+    "LoginThrottle", "Setting", "User",
 ]

@@ -1,14 +1,15 @@
-"""User accounts and roles."""
-from datetime import datetime, timedelta
+"""User accounts and roles, and the sign-in throttle's counters."""
+import secrets
+from datetime import datetime
 from typing import TYPE_CHECKING, Optional
 
 import sqlalchemy as sa
 from flask_login import UserMixin
 from sqlalchemy.orm import Mapped, mapped_column, relationship
-from werkzeug.security import check_password_hash, generate_password_hash
 
 from ..access import ROLE_LABELS, STAFF, Role
 from ..extensions import db
+from ..passwords import hash_password, verify_password
 from ..timeutil import UTCDateTime, utcnow
 from .base import Audited, Timestamps, enum_column
 
@@ -18,8 +19,7 @@ if TYPE_CHECKING:
 
 class User(UserMixin, Audited, Timestamps, db.Model):
     __tablename__ = "user_account"
-    __audit_exclude__ = frozenset({"created_at", "updated_at", "password_hash", "failed_logins",
-                                   "locked_until", "last_login_at"})
+    __audit_exclude__ = frozenset({"created_at", "updated_at", "password_hash", "session_token", "last_login_at"})
     __table_args__ = (
         # A retailer belongs to exactly one business; staff belong to none.
         sa.CheckConstraint(
@@ -38,18 +38,19 @@ class User(UserMixin, Audited, Timestamps, db.Model):
     authority_id: Mapped[int] = mapped_column(sa.ForeignKey("authority.id"), nullable=False, index=True)
     password_hash: Mapped[str] = mapped_column(sa.String(255), nullable=False)
     active: Mapped[bool] = mapped_column(sa.Boolean, nullable=False, default=True)
-    failed_logins: Mapped[int] = mapped_column(sa.Integer, nullable=False, default=0)
-    locked_until: Mapped[Optional[datetime]] = mapped_column(UTCDateTime())
+    # Every session cookie carries this token; a new one (see `end_sessions`) makes every older cookie worthless,
+    # so a session can be revoked on the server, not only forgotten by the browser.
+    session_token: Mapped[str] = mapped_column(sa.String(64), nullable=False, default=lambda: new_session_token())
     last_login_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime())
 
     business: Mapped[Optional["Business"]] = relationship()
     authority = relationship("Authority", lazy="joined")
 
     def set_password(self, password: str) -> None:
-        self.password_hash = generate_password_hash(password, method="scrypt")
+        self.password_hash = hash_password(password)
 
     def check_password(self, password: str) -> bool:
-        return check_password_hash(self.password_hash, password)
+        return verify_password(self.password_hash, password)
 
     @property
     def is_active(self) -> bool:  # Flask-Login: disabled users cannot log in or keep a session
@@ -63,19 +64,31 @@ class User(UserMixin, Audited, Timestamps, db.Model):
     def role_label(self) -> str:
         return ROLE_LABELS[self.role]
 
-    def is_locked(self, now: datetime | None = None) -> bool:
-        return self.locked_until is not None and self.locked_until > (now or utcnow())
+    def get_id(self) -> str:  # Flask-Login stores this in the session cookie; the user loader checks both parts
+        return f"{self.id}:{self.session_token}"
 
-    def record_failed_login(self, max_failures: int, lock_minutes: int) -> None:
-        self.failed_logins += 1
-        if self.failed_logins >= max_failures:
-            self.locked_until = utcnow() + timedelta(minutes=lock_minutes)
-            self.failed_logins = 0
+    def end_sessions(self) -> None:
+        """Sign this user out everywhere: every session cookie issued so far stops working."""
+        self.session_token = new_session_token()
 
     def record_login(self) -> None:
-        self.failed_logins = 0
-        self.locked_until = None
         self.last_login_at = utcnow()
 
     def __repr__(self) -> str:
         return f"<User {self.email} {self.role}>"
+
+
+def new_session_token() -> str:
+    return secrets.token_urlsafe(32)
+
+
+class LoginThrottle(db.Model):
+    """Failed sign-ins counted per key ("account:EMAIL", "address:IP", "pair:EMAIL|IP"), in the database so every
+    web worker sees the same counts. A row is deleted when the right password clears it or when it goes stale."""
+
+    __tablename__ = "login_throttle"
+
+    key: Mapped[str] = mapped_column(sa.String(400), primary_key=True)
+    failures: Mapped[int] = mapped_column(sa.Integer, nullable=False, default=0)
+    last_failure_at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False, index=True)
+    blocked_until: Mapped[Optional[datetime]] = mapped_column(UTCDateTime())

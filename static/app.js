@@ -1,0 +1,41 @@
+// Small behaviours shared by every page. The Content-Security-Policy allows only our own script files, so pages
+// carry data- attributes and classes instead of inline <script>, onclick or style="".
+(function () {
+  "use strict";
+
+  // <button data-print>: print the page.
+  document.querySelectorAll("[data-print]").forEach(function (el) {
+    el.addEventListener("click", function (e) { e.preventDefault(); window.print(); });
+  });
+
+  // <input type=checkbox data-check-all="letter_ids">: ticks or clears every checkbox named letter_ids.
+  document.querySelectorAll("input[data-check-all]").forEach(function (box) {
+    box.addEventListener("change", function () {
+      var name = box.getAttribute("data-check-all");
+      document.querySelectorAll("input[type=checkbox]").forEach(function (c) {
+        if (c.name === name) { c.checked = box.checked; }
+      });
+    });
+  });
+
+  // <div class="progress-bar" data-percent="40">: the bar's width (set through the DOM, which the policy allows).
+  document.querySelectorAll("[data-percent]").forEach(function (bar) {
+    var percent = Math.max(0, Math.min(100, parseFloat(bar.getAttribute("data-percent")) || 0));
+    bar.style.width = percent + "%";
+  });
+
+  // The listing monitor's "checking now" box polls the store's status and reloads when the check has finished.
+  var box = document.getElementById("monitor-progress");
+  if (box && box.getAttribute("data-status-url") && window.fetch) {
+    var url = box.getAttribute("data-status-url");
+    var timer = setInterval(function () {
+      fetch(url, { headers: { "Accept": "application/json" }, credentials: "same-origin" })
+        .then(function (r) { return r.json(); })
+        .then(function (s) {
+          if (s.running) { box.firstChild.textContent = "Checking now: " + s.done + " of " + (s.total || "?") + " pages done."; }
+          else if (!s.queued) { clearInterval(timer); window.location.reload(); }
+        })
+        .catch(function () {});
+    }, 3000);
+  }
+})();
