@@ -81,7 +81,7 @@ def run(mode: str, ports: list[int], products: int, workers: int, processes: int
     from retail.scrapers.scheduler import MonitorScheduler
     from tests.factories import create_business, create_store
 
-    app = create_app({"RETAIL_ALLOW_PRIVATE_FETCH": True, "RETAIL_FETCH_MIN_HOST_DELAY": 0})
+    app = create_app({"RETAIL_ALLOW_LOOPBACK_FETCH": True, "RETAIL_FETCH_MIN_HOST_DELAY": 0})
     if os.environ.get("BENCH_SQLITE_SYNC_NORMAL"):  # experiment: fewer fsyncs (safe with WAL)
         import sqlalchemy as sa
 

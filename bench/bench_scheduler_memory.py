@@ -49,7 +49,7 @@ def main() -> None:
         from retail.timeutil import utcnow
         from tests.factories import create_business, create_store
 
-        app = create_app({"RETAIL_ALLOW_PRIVATE_FETCH": True, "RETAIL_FETCH_MIN_HOST_DELAY": 0})
+        app = create_app({"RETAIL_ALLOW_LOOPBACK_FETCH": True, "RETAIL_FETCH_MIN_HOST_DELAY": 0})
         with app.app_context():
             db.drop_all()
             db.create_all()

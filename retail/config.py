@@ -1,6 +1,9 @@
 """Settings from the environment (12-factor), with a development and a test flavour."""
+import logging
 import os
 from pathlib import Path
+
+log = logging.getLogger(__name__)
 
 
 def database_url(instance_path: str) -> str:
@@ -72,11 +75,19 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         # per client address). 0: the connecting address is the client's.
         "RETAIL_TRUSTED_PROXIES": int(os.environ.get("RETAIL_TRUSTED_PROXIES", "0") or 0),
         "REGISTER_PAGE_SIZE": 25,
-        "RETAIL_ALLOW_PRIVATE_FETCH": env_flag("RETAIL_ALLOW_PRIVATE_FETCH"),
+        # Loopback only (the demo shop, tests); every other private or special-purpose address is always refused.
+        "RETAIL_ALLOW_LOOPBACK_FETCH": env_flag("RETAIL_ALLOW_LOOPBACK_FETCH"),
+        # Hard limits: seconds of network time per page fetch, and wall-clock seconds per store check.
+        "RETAIL_FETCH_DEADLINE": float(os.environ.get("RETAIL_FETCH_DEADLINE", "60")),
+        "RETAIL_STORE_DEADLINE": float(os.environ.get("RETAIL_STORE_DEADLINE", "1800")),
         "RETAIL_CONTACT_URL": os.environ.get("RETAIL_CONTACT_URL", "https://example.invalid/knife-retail-tracker"),
         "RETAIL_FETCH_MIN_HOST_DELAY": float(os.environ.get("RETAIL_FETCH_MIN_HOST_DELAY", "5")),
         "TIMEZONE": "Europe/London",
     }
+    if "RETAIL_ALLOW_PRIVATE_FETCH" in os.environ:
+        # Its replacement allows loopback only; say so rather than let a deployment think private ranges work.
+        log.warning("RETAIL_ALLOW_PRIVATE_FETCH is no longer read: set RETAIL_ALLOW_LOOPBACK_FETCH=1 to let the "
+                    "monitor fetch loopback addresses (other private addresses are always refused)")
     if testing:
         config.update({"WTF_CSRF_ENABLED": False, "SESSION_COOKIE_SECURE": False})
     config.update(overrides)

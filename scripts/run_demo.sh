@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export RETAIL_ENV=development
-export RETAIL_ALLOW_PRIVATE_FETCH=1          # the demo shop runs on 127.0.0.1
+export RETAIL_ALLOW_LOOPBACK_FETCH=1         # the demo shop runs on 127.0.0.1 (loopback only)
 export RETAIL_FETCH_MIN_HOST_DELAY="${RETAIL_FETCH_MIN_HOST_DELAY:-1}"
 PORT="${PORT:-5000}"
 FLASK=".venv/bin/flask --app wsgi"

@@ -30,7 +30,7 @@ def database_url(tmp_path_factory):
 def _schema_app(database_url):
     os.environ["DATABASE_URL"] = database_url
     app = create_app({"TESTING": True, "SECRET_KEY": "test", "ENV_NAME": "testing",
-                      "RETAIL_ALLOW_PRIVATE_FETCH": True,
+                      "RETAIL_ALLOW_LOOPBACK_FETCH": True,
                       # Records that tests create directly (outside a request) belong to Hackney.
                       "RETAIL_UNSCOPED_OWNER": "hackney"})
     with app.app_context():

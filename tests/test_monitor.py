@@ -42,7 +42,7 @@ def site():
 def fast(app, monkeypatch):
     """Tests never wait between requests to the local site."""
     monkeypatch.setitem(app.config, "RETAIL_FETCH_MIN_HOST_DELAY", 0)
-    monkeypatch.setitem(app.config, "RETAIL_ALLOW_PRIVATE_FETCH", True)
+    monkeypatch.setitem(app.config, "RETAIL_ALLOW_LOOPBACK_FETCH", True)
 
 
 @pytest.fixture
@@ -375,16 +375,16 @@ def test_fetch_settings_come_from_config_and_settings(app, monkeypatch):
 
     save_settings({"contact_url": "https://council.example/monitor"})
     mon.db.session.commit()
-    monkeypatch.setitem(app.config, "RETAIL_ALLOW_PRIVATE_FETCH", False)
+    monkeypatch.setitem(app.config, "RETAIL_ALLOW_LOOPBACK_FETCH", False)
     monkeypatch.setitem(app.config, "RETAIL_FETCH_MIN_HOST_DELAY", 7.5)
     settings = mon.fetch_settings(app)
     assert "KnifeRetailComplianceTracker" in settings.user_agent
     assert "https://council.example/monitor" in settings.user_agent
-    assert settings.allow_private is False and settings.min_host_delay == 7.5
+    assert settings.allow_loopback is False and settings.min_host_delay == 7.5
 
 
 def test_private_addresses_are_refused_unless_allowed(app, site, store, monkeypatch):
-    monkeypatch.setitem(app.config, "RETAIL_ALLOW_PRIVATE_FETCH", False)
+    monkeypatch.setitem(app.config, "RETAIL_ALLOW_LOOPBACK_FETCH", False)
     monkeypatch.setitem(app.config, "RETAIL_FETCH_MIN_HOST_DELAY", 0)
     fetcher = mon.make_fetcher(app, sleep=lambda s: None, max_retries=0)
     mon.check_store(store.id, fetcher)

@@ -1,6 +1,7 @@
 """The monitor's scheduler: claiming due stores with leases so that several schedulers (threads, processes, machines
 sharing one PostgreSQL) never check the same store twice, host spreading, restarts, and the nightly job hook."""
 import os
+import signal
 import subprocess
 import sys
 import threading
@@ -12,7 +13,7 @@ import pytest
 import sqlalchemy as sa
 
 from retail.extensions import db
-from retail.models.listings import MonitorRun, SchedulerJob, StoreMonitor
+from retail.models.listings import ListingCheck, MonitorRun, SchedulerJob, StoreMonitor
 from retail.scrapers import monitor as mon
 from retail.scrapers import scheduler as sched
 from retail.timeutil import utcnow
@@ -128,7 +129,7 @@ WORKER = r"""
 import os, sys, time
 from retail import create_app
 from retail.scrapers.scheduler import MonitorScheduler
-app = create_app({"RETAIL_ALLOW_PRIVATE_FETCH": True, "RETAIL_FETCH_MIN_HOST_DELAY": 0})
+app = create_app({"RETAIL_ALLOW_LOOPBACK_FETCH": True, "RETAIL_FETCH_MIN_HOST_DELAY": 0})
 go = sys.argv[2]
 while not os.path.exists(go):
     time.sleep(0.005)
@@ -158,7 +159,7 @@ def _two_processes_check_each_store_once(app, tmp_path):
         stores = _stores(app, urls)
         go = tmp_path / "go"
         env = {**os.environ, "DATABASE_URL": os.environ["DATABASE_URL"], "RETAIL_ENV": "development",
-               "RETAIL_ALLOW_PRIVATE_FETCH": "1", "RETAIL_FETCH_MIN_HOST_DELAY": "0", "PYTHONPATH": str(ROOT)}
+               "RETAIL_ALLOW_LOOPBACK_FETCH": "1", "RETAIL_FETCH_MIN_HOST_DELAY": "0", "PYTHONPATH": str(ROOT)}
         procs = [subprocess.Popen([sys.executable, "-c", WORKER, f"proc-{n}", str(go)], cwd=ROOT, env=env,
                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for n in (1, 2)]
         time.sleep(0.2)
@@ -197,7 +198,7 @@ def test_two_scheduler_processes_on_sqlite_share_the_crawl_through_leases(app, t
 
 
 def test_a_store_that_could_not_be_fetched_at_all_is_retried_soon(app, monkeypatch):
-    monkeypatch.setitem(app.config, "RETAIL_ALLOW_PRIVATE_FETCH", True)
+    monkeypatch.setitem(app.config, "RETAIL_ALLOW_LOOPBACK_FETCH", True)
     monkeypatch.setitem(app.config, "RETAIL_FETCH_MIN_HOST_DELAY", 0)
     site = Site()
     url = site.url("/shop/")
@@ -213,3 +214,102 @@ def test_a_store_that_could_not_be_fetched_at_all_is_retried_soon(app, monkeypat
     db.session.refresh(monitor)
     assert monitor.next_due_at - utcnow() < sched.UNREACHABLE_RETRY + timedelta(seconds=5)
     assert monitor.lease_owner is None
+
+
+# --- leases held through slow pages, and SIGTERM (issue 14) ------------------------------------------------------
+
+def _slow_shops(count: int, delay: float) -> list[Site]:
+    sites = []
+    for _ in range(count):
+        site = Site(delay=delay)
+        site.set("/", "<html><body><ul><li class=\"product-card\"><a href=\"/product/knife\">Knife</a></li>"
+                      "</ul></body></html>")
+        site.set("/product/knife", product_page("Knife"))
+        sites.append(site)
+    return sites
+
+
+@pytest.mark.slow
+def test_two_schedulers_fetch_no_page_twice_when_each_page_outlasts_the_lease(app, monkeypatch):
+    """Every request takes longer than the whole lease: only renewal while the page is in flight keeps the other
+    scheduler (ticking all the while with free workers) from taking the store over and fetching it again."""
+    monkeypatch.setitem(app.config, "RETAIL_ALLOW_LOOPBACK_FETCH", True)
+    monkeypatch.setitem(app.config, "RETAIL_FETCH_MIN_HOST_DELAY", 0)
+    sites = _slow_shops(2, delay=1.0)
+    try:
+        stores = _stores(app, [site.base for site in sites])
+        schedulers = [sched.MonitorScheduler(app, workers=2, owner=f"sched-{name}", lease_seconds=0.6,
+                                             renew_every=0.15) for name in "ab"]
+        finished = threading.Event()
+
+        def keep_ticking(scheduler):
+            end = time.monotonic() + 60
+            while not finished.is_set() and time.monotonic() < end:
+                scheduler.tick()
+                time.sleep(0.05)
+
+        threads = [threading.Thread(target=keep_ticking, args=(s,)) for s in schedulers]
+        for thread in threads:
+            thread.start()
+        try:
+            end = time.monotonic() + 60
+            while time.monotonic() < end and not (sum(s.completed for s in schedulers) >= 2
+                                                  and not any(s.busy() for s in schedulers)):
+                time.sleep(0.1)
+        finally:
+            finished.set()
+            for thread in threads:
+                thread.join()
+            for scheduler in schedulers:
+                scheduler.shutdown()
+        for site in sites:
+            for path in ("/", "/product/knife"):
+                assert site.hits[path] == 1, (site.base, path, site.hits[path])
+        db.session.expire_all()
+        runs = list(db.session.scalars(sa.select(MonitorRun)))
+        assert sorted(r.online_store_id for r in runs) == sorted(s.id for s in stores)
+        assert all(r.finished_at is not None for r in runs)
+        assert all(m.lease_owner is None and m.bladed_listings == 1 for m in db.session.scalars(sa.select(StoreMonitor)))
+    finally:
+        for site in sites:
+            site.close()
+
+
+@pytest.mark.slow
+def test_sigterm_stops_a_scheduler_within_10_seconds_and_releases_its_leases(app, tmp_path):
+    """A real `flask scheduler` process is mid-page on a shop dripping a byte a second (its fetch deadline set far
+    away); SIGTERM ends it within 10 s, with its lease handed back and nothing recorded for the page cut short."""
+    site = Site()
+    try:
+        site.set("/robots.txt", "User-agent: *\nAllow: /\n", ctype="text/plain")
+        site.hostile("/", "drip")
+        (store,) = _stores(app, [site.base])
+        env = {**os.environ, "DATABASE_URL": os.environ["DATABASE_URL"], "RETAIL_ENV": "development",
+               "RETAIL_ALLOW_LOOPBACK_FETCH": "1", "RETAIL_FETCH_MIN_HOST_DELAY": "0",
+               "RETAIL_FETCH_DEADLINE": "600", "PYTHONPATH": str(ROOT)}
+        proc = subprocess.Popen([sys.executable, "-m", "flask", "--app", "wsgi", "scheduler", "--tick", "0.5"],
+                                cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        try:
+            assert site.wait_for("/", 60), "the scheduler never fetched the store"
+            time.sleep(0.5)
+            db.session.expire_all()
+            assert mon.monitor_for(store.id).lease_owner is not None
+            proc.send_signal(signal.SIGTERM)
+            signalled = time.monotonic()
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                pytest.fail("the scheduler was still running 10 s after SIGTERM")
+            assert time.monotonic() - signalled < 10
+            assert proc.returncode == 0, proc.stderr.read()[-3000:]
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+        db.session.expire_all()
+        monitor = mon.monitor_for(store.id)
+        assert monitor.lease_owner is None and monitor.lease_expires_at is None
+        assert monitor.last_run_at is None  # not completed: still due, for the next scheduler to pick up
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(ListingCheck)) == 0
+    finally:
+        site.close()

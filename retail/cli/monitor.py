@@ -1,6 +1,7 @@
 """Listing monitor commands: the scheduler process, a foreground scrape, bulk store import and the demo shop."""
 import json
 import logging
+import signal
 import sys
 import threading
 from collections import defaultdict
@@ -38,6 +39,12 @@ def scheduler_command(workers, tick_seconds, drain, nightly_now, classify_proces
         return
     if drain:
         monitor = sched.MonitorScheduler(app, workers=workers, classify_processes=classify_processes)
+
+        def stop(signum, frame):
+            monitor.request_stop()  # drain() returns; shutdown() below hands the leases back
+
+        signal.signal(signal.SIGTERM, stop)
+        signal.signal(signal.SIGINT, stop)
         try:
             done = monitor.drain()
         finally:
@@ -47,22 +54,11 @@ def scheduler_command(workers, tick_seconds, drain, nightly_now, classify_proces
     sched.run_forever(app, workers=workers, tick_seconds=tick_seconds, classify_processes=classify_processes)
 
 
-def _claim_now(store_id: int, owner: str) -> bool:
-    from ..scrapers.scheduler import LEASE_SECONDS, _free_lease
-    from datetime import timedelta
-
-    free, now = _free_lease()
-    result = db.session.execute(sa.update(StoreMonitor.__table__).where(
-        StoreMonitor.online_store_id == store_id, free).values(
-        lease_owner=owner, lease_expires_at=now + timedelta(seconds=LEASE_SECONDS), run_started_at=now))
-    db.session.commit()
-    return result.rowcount == 1
-
-
 @click.command("run")
 @click.option("--store-id", type=int, multiple=True, help="Only this store (repeatable).")
 @click.option("--limit", type=int, default=None, help="At most this many stores.")
-@click.option("--json", "as_json", is_flag=True, help="Print one JSON object per store (JSON Lines).")
+@click.option("--json", "as_json", is_flag=True,
+              help="Print one JSON object per store (JSON Lines), each as soon as its store is done.")
 @click.option("--workers", default=4, show_default=True)
 @with_appcontext
 def scrape_run_command(store_id, limit, as_json, workers):
@@ -98,24 +94,39 @@ def scrape_run_command(store_id, limit, as_json, workers):
     results, skipped, failed = {}, [], {}
     lock = threading.Lock()
     out = sys.stderr if as_json else sys.stdout
+    urls = dict(ids)
+    time_limit = sched.store_time_limit(app)
+
+    def emit(report: dict) -> None:
+        # Written (and flushed, click.echo does) as each store finishes, so one slow store hides no other's result.
+        if as_json:
+            with lock:
+                click.echo(json.dumps(report))
 
     def run_host(store_ids, bar):
         for sid in store_ids:
             with app.app_context():
                 try:
-                    if not _claim_now(sid, owner):
+                    if not sched.claim_store(sid, owner):
                         with lock:
                             skipped.append(sid)
+                        emit({"store_id": sid, "url": urls[sid], "skipped": "a scheduler is checking it right now"})
                         continue
                     try:
-                        with acting_as("cli:scrape-run"):
-                            results[sid] = mon.check_store(sid, fetcher, trigger="cli", worker=owner)
+                        with sched.LeaseKeeper(app, sid, owner, time_limit=time_limit) as lease, \
+                                acting_as("cli:scrape-run"):
+                            result = mon.check_store(sid, fetcher, trigger="cli", worker=owner,
+                                                     heartbeat=lease.check, time_limit=time_limit)
                         sched.complete(sid, owner)
+                        with lock:
+                            results[sid] = result
+                        emit(mon.store_report(sid))
                     except Exception as exc:  # report and carry on with the other stores
                         db.session.rollback()
                         sched.release(sid, owner)
                         with lock:
                             failed[sid] = str(exc)
+                        emit({"store_id": sid, "url": urls[sid], "error": str(exc)})
                 finally:
                     db.session.remove()
                     with lock:
@@ -126,10 +137,6 @@ def scrape_run_command(store_id, limit, as_json, workers):
             for future in [pool.submit(run_host, group, bar) for group in by_host.values()]:
                 future.result()
     fetcher.close()
-    if as_json:
-        for sid, _ in ids:
-            if sid in results:
-                click.echo(json.dumps(mon.store_report(sid)))
     pages = sum(r.pages for r in results.values())
     errors = sum(r.errors for r in results.values())
     alerts = sum(r.alerts for r in results.values())

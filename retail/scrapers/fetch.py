@@ -1,4 +1,5 @@
-"""Polite, SSRF-guarded HTTP fetching for the listing monitor: robots.txt, per-host delays, retries, size caps."""
+"""Polite, SSRF-guarded HTTP fetching for the listing monitor: robots.txt, per-host delays, retries, size caps,
+and a hard time limit on every fetch."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import email.utils
 import hashlib
 import ipaddress
 import logging
+import os
 import re
 import socket
 import threading
@@ -29,6 +31,7 @@ from urllib3.exceptions import (
     NameResolutionError,
     NewConnectionError,
 )
+from urllib3.exceptions import HTTPError as Urllib3Error
 from urllib3.util import connection as urllib3_connection
 
 log = logging.getLogger(__name__)
@@ -48,7 +51,9 @@ RETRYABLE_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 # RFC 9309 asks crawlers to parse at least 500 KiB of robots.txt; more than that is not a real file.
 ROBOTS_MAX_BYTES = 512 * 1024
-_CHUNK = 64 * 1024
+# Bodies are read one socket read at a time (at most this much), so the time limit is checked as bytes arrive
+# rather than after a full buffer, which a server dripping a byte a second would never fill.
+_READ_CHUNK = 16 * 1024
 _GZIP_TYPES = frozenset({"application/gzip", "application/x-gzip"})
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 
@@ -69,8 +74,12 @@ class FetchSettings:
     user_agent: str = "KnifeRetailComplianceTracker/1.0 (+{contact_url})"
     contact_url: str = ""
     connect_timeout: float = 5.0
+    # Per socket read: cuts off a server that goes silent, but not one that drips a byte now and then.
     read_timeout: float = 20.0
-    # read_timeout is per socket read, so a server dripping one byte a second could hold a worker for ever.
+    # The hard limit on the network time of one fetch() (connect, TLS, headers and body of every redirect hop,
+    # retry and its robots.txt), enforced by shutting the socket down when it passes. Waiting for the host's turn
+    # (politeness delays, backoff) is not network time: each wait is bounded by max_host_wait, and by the
+    # caller's time_limit when one is given.
     total_timeout: float = 60.0
     max_bytes: int = 5 * 1024 * 1024
     min_host_delay: float = 5.0
@@ -80,9 +89,11 @@ class FetchSettings:
     # If a host asks us (Crawl-delay, Retry-After) to wait longer than this before the next request,
     # the fetch fails fast with an error and the monitor tries again on a later run.
     max_host_wait: float = 300.0
-    allow_private: bool = False
-    # "host:port" pairs (IPv6 as "[::1]:8080") that may be private even when allow_private is False (tests).
-    allowed_private_hosts: frozenset[str] = frozenset()
+    # Loopback (127.0.0.0/8, ::1) may be fetched: the demo shop and the tests. Every other non-public address
+    # is refused whatever this says.
+    allow_loopback: bool = False
+    # "host:port" pairs (IPv6 as "[::1]:8080") that may resolve to loopback even when allow_loopback is False.
+    allowed_loopback_hosts: frozenset[str] = frozenset()
     max_redirects: int = 5
     robots_ttl: float = 24 * 3600.0
     # A robots.txt that failed (5xx, network) blocks the host, but only briefly so a blip does not cost a day.
@@ -174,32 +185,71 @@ class BlockedAddressError(Exception):
     """A URL's host resolved to an address we will not contact (deliberately not an OSError, so no retry)."""
 
 
-def _embedded_ipv4(ip: ipaddress.IPv6Address) -> list[ipaddress.IPv4Address]:
-    """IPv4 addresses smuggled inside an IPv6 one (mapped, 6to4, Teredo, NAT64), which reach IPv4 hosts."""
-    found: list[ipaddress.IPv4Address] = []
-    if ip.ipv4_mapped is not None:
-        found.append(ip.ipv4_mapped)
-    if ip.sixtofour is not None:
-        found.append(ip.sixtofour)
-    if ip.teredo is not None:
-        found.extend(ip.teredo)
-    if ip in ipaddress.IPv6Network("64:ff9b::/96"):
-        found.append(ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF))
-    return found
+# The IANA IPv4 and IPv6 Special-Purpose Address Registries, plus multicast and the reserved ranges: no shop is
+# there. An explicit list because ipaddress.is_global has had gaps across Python versions (192.0.0.8 passes it on
+# some). Whole blocks are refused even where the registry marks a few addresses in them globally reachable
+# (192.0.0.9, AS112, AMT): those are infrastructure, not shops.
+SPECIAL_PURPOSE_IPV4 = tuple(ipaddress.IPv4Network(net) for net in (
+    "0.0.0.0/8",  # "this network"
+    "10.0.0.0/8",  # private (RFC 1918)
+    "100.64.0.0/10",  # shared address space, carrier-grade NAT (RFC 6598)
+    "127.0.0.0/8",  # loopback
+    "169.254.0.0/16",  # link-local, where cloud metadata services live (169.254.169.254)
+    "172.16.0.0/12",  # private
+    "192.0.0.0/24",  # IETF protocol assignments: 192.0.0.8 dummy, DS-Lite, NAT64 discovery...
+    "192.0.2.0/24",  # documentation (TEST-NET-1)
+    "192.31.196.0/24",  # AS112-v4
+    "192.52.193.0/24",  # AMT
+    "192.88.99.0/24",  # deprecated 6to4 relay anycast
+    "192.168.0.0/16",  # private
+    "192.175.48.0/24",  # AS112 direct delegation
+    "198.18.0.0/15",  # benchmarking
+    "198.51.100.0/24",  # documentation (TEST-NET-2)
+    "203.0.113.0/24",  # documentation (TEST-NET-3)
+    "224.0.0.0/4",  # multicast
+    "240.0.0.0/4",  # reserved, and 255.255.255.255 broadcast
+))
+SPECIAL_PURPOSE_IPV6 = tuple(ipaddress.IPv6Network(net) for net in (
+    "::/128",  # unspecified
+    "::1/128",  # loopback
+    "::/96",  # IPv4-compatible (deprecated)
+    "::ffff:0:0/96",  # IPv4-mapped: would reach any IPv4 address, private ones included
+    "64:ff9b::/96",  # NAT64 well-known prefix: reaches IPv4 hosts through a translator
+    "64:ff9b:1::/48",  # local-use NAT64
+    "100::/64",  # discard-only
+    "2001::/23",  # IETF protocol assignments: Teredo, benchmarking, ORCHID...
+    "2001:db8::/32",  # documentation
+    "2002::/16",  # 6to4: reaches IPv4 hosts through relays
+    "3fff::/20",  # documentation
+    "5f00::/16",  # segment routing (SRv6) SIDs
+    "fc00::/7",  # unique local
+    "fe80::/10",  # link-local
+    "fec0::/10",  # site-local (deprecated)
+    "ff00::/8",  # multicast
+))
+# Everything else outside global unicast is reserved by the IETF.
+_GLOBAL_UNICAST_V6 = ipaddress.IPv6Network("2000::/3")
+_LOOPBACK = (ipaddress.IPv4Network("127.0.0.0/8"), ipaddress.IPv6Network("::1/128"))
+
+
+def _ip(address: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    try:
+        return ipaddress.ip_address(address.split("%", 1)[0])  # drop an IPv6 zone id
+    except ValueError:
+        return None
 
 
 def is_public_address(address: str) -> bool:
-    """True only for globally routable unicast addresses (and any IPv4 hidden inside an IPv6 one)."""
-    try:
-        ip = ipaddress.ip_address(address.split("%", 1)[0])  # drop an IPv6 zone id
-    except ValueError:
+    """True only for globally routable unicast addresses outside every special-purpose range."""
+    ip = _ip(address)
+    if ip is None:
         return False
     if isinstance(ip, ipaddress.IPv6Address):
-        if ip.is_site_local:
+        if ip not in _GLOBAL_UNICAST_V6 or any(ip in net for net in SPECIAL_PURPOSE_IPV6):
             return False
-        if not all(is_public_address(str(inner)) for inner in _embedded_ipv4(ip)):
-            return False
-    # is_global alone has had gaps across Python versions, so the explicit checks stay as a belt and braces.
+    elif any(ip in net for net in SPECIAL_PURPOSE_IPV4):
+        return False
+    # is_global and the flags below as a second opinion, should a new special range reach Python first.
     return ip.is_global and not (
         ip.is_loopback
         or ip.is_private
@@ -210,28 +260,46 @@ def is_public_address(address: str) -> bool:
     )
 
 
+def is_loopback_address(address: str) -> bool:
+    """127.0.0.0/8 or ::1 (not an IPv4-mapped form, which the guard refuses outright)."""
+    ip = _ip(address)
+    return ip is not None and any(ip.version == net.version and ip in net for net in _LOOPBACK)
+
+
 def _host_port(host: str, port: int) -> str:
     host = host.lower()
     return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
 
 
 class _AddressGuard:
-    """Resolves hosts and refuses non-public addresses; shared by the pre-check and the socket connect."""
+    """Resolves hosts and refuses non-public addresses; shared by the pre-check and the socket connect.
+
+    Also tells the connections of this thread which time limit they run under (``local.deadline``).
+    """
 
     def __init__(self, settings: FetchSettings) -> None:
         self._settings = settings
+        self.local = threading.local()
+
+    def deadline(self) -> _Deadline | None:
+        return getattr(self.local, "deadline", None)
+
+    def _allowed(self, host: str, port: int, address: str) -> bool:
+        if is_public_address(address):
+            return True
+        if not is_loopback_address(address):
+            return False
+        return self._settings.allow_loopback or _host_port(host, port) in self._settings.allowed_loopback_hosts
 
     def resolve_checked(self, host: str, port: int) -> list[str]:
         """Return the addresses to connect to, or raise BlockedAddressError / socket.gaierror."""
         addresses = self._settings.resolver(host, port)
         if not addresses:
             raise socket.gaierror(f"no addresses for {host!r}")
-        if self._settings.allow_private or _host_port(host, port) in self._settings.allowed_private_hosts:
-            return addresses
-        # Refuse if ANY address is non-public: an attacker controlling DNS could otherwise mix a public
+        # Refuse if ANY address is refused: an attacker controlling DNS could otherwise mix a public
         # address with 169.254.169.254 and win whenever the connect falls through to the second one.
         for address in addresses:
-            if not is_public_address(address):
+            if not self._allowed(host, port, address):
                 if address == host.strip("[]"):
                     raise BlockedAddressError(f"refused: {address} is not a public address")
                 raise BlockedAddressError(f"refused: {host} resolves to non-public address {address}")
@@ -256,15 +324,22 @@ class _GuardedConnectionMixin:
             addresses = self._address_guard.resolve_checked(self.host, self.port)
         except socket.gaierror as exc:
             raise NameResolutionError(self.host, self, exc) from exc  # type: ignore[arg-type]
+        deadline = self._address_guard.deadline()
         last_error: OSError | None = None
         for address in addresses:
+            timeout = self.timeout
+            if deadline is not None and isinstance(timeout, int | float):
+                timeout = max(0.001, min(timeout, deadline.remaining()))
             try:
-                return urllib3_connection.create_connection(
+                sock = urllib3_connection.create_connection(
                     (address, self.port),
-                    self.timeout,
+                    timeout,
                     source_address=self.source_address,
                     socket_options=self.socket_options,
                 )
+                if deadline is not None:
+                    deadline.watch(sock)  # before TLS: the handshake is under the time limit too
+                return sock
             except TimeoutError as exc:
                 raise ConnectTimeoutError(
                     self, f"Connection to {self.host} timed out. (connect timeout={self.timeout})"
@@ -272,6 +347,14 @@ class _GuardedConnectionMixin:
             except OSError as exc:
                 last_error = exc
         raise NewConnectionError(self, f"Failed to establish a new connection: {last_error}")  # type: ignore[arg-type]
+
+    def request(self, *args: object, **kwargs: object) -> None:
+        # A kept-alive connection from the pool did not pass through _new_conn for this request.
+        deadline = self._address_guard.deadline()
+        sock = getattr(self, "sock", None)
+        if deadline is not None and sock is not None:
+            deadline.watch(sock)
+        super().request(*args, **kwargs)  # type: ignore[misc]
 
 
 class _GuardedAdapter(HTTPAdapter):
@@ -351,6 +434,25 @@ def decode_body(body: bytes, content_type_header: str | None) -> tuple[str, str]
         return body.decode("cp1252", errors="replace"), "cp1252"
 
 
+# What a page of text never has more than a trace of: C0 control characters (other than tab, line breaks, form
+# feed and ESC, which ISO-2022 encodings use) and the replacement character that decoding leaves where the bytes
+# were not valid in the charset. Random binary is about one in ten of these; a legacy page with a stray byte or
+# two (which browsers show with a "?" and we still read) stays well under the limit.
+_GARBLED = re.compile("[\x00-\x08\x0b\x0e-\x1a\x1c-\x1f\ufffd]")
+MAX_GARBLED_SHARE = 0.005
+
+
+def garbled_reason(text: str, codec: str) -> str | None:
+    """Why decoded text is not a readable page (binary, or bytes not in the declared charset), or None."""
+    if not text:
+        return None
+    bad = sum(1 for _ in _GARBLED.finditer(text))
+    if bad > len(text) * MAX_GARBLED_SHARE:
+        return (f"not a readable page: {bad} of {len(text)} characters are control characters or bytes that "
+                f"are not valid {codec}")
+    return None
+
+
 def _looks_like_markup(body: bytes, *, html_only: bool) -> bool:
     head = body[:1024].lstrip(b"\xef\xbb\xbf \t\r\n").lower()
     if html_only:
@@ -419,6 +521,87 @@ class _HostBusy(Exception):
     pass
 
 
+STOPPED = "fetch stopped: the monitor is shutting down"
+
+
+class _Deadline:
+    """The hard time limit of one HTTP exchange.
+
+    When it passes (or the fetcher is cancelled) every socket the exchange used is shut down, which wakes a
+    blocked connect, TLS handshake, header or body read at once: socket timeouts bound each read, not the whole,
+    so a server sending a byte every few seconds would otherwise hold the fetch for ever. The sockets are watched
+    through duplicates of their descriptors, which stay valid when TLS wraps the original.
+    """
+
+    def __init__(self, seconds: float, reason: str) -> None:
+        self.seconds = seconds
+        self._ends = time.monotonic() + seconds
+        self._lock = threading.Lock()
+        self._watched: dict[int, socket.socket] = {}
+        self.expired: str | None = None  # why, once it has passed
+        self._timer = threading.Timer(max(0.0, seconds), self.expire, args=(reason,))
+        self._timer.daemon = True
+
+    def start(self) -> None:
+        self._timer.start()
+
+    def remaining(self) -> float:
+        return self._ends - time.monotonic()
+
+    def watch(self, sock: socket.socket) -> None:
+        try:
+            fd = sock.fileno()
+            if fd < 0:
+                return
+            with self._lock:
+                if fd in self._watched:
+                    return
+                self._watched[fd] = twin = socket.socket(fileno=os.dup(fd))
+                expired = self.expired is not None
+        except OSError:
+            return
+        if expired:
+            _shutdown(twin)
+
+    def expire(self, reason: str) -> None:
+        with self._lock:
+            if self.expired is not None:
+                return
+            self.expired = reason
+            watched = list(self._watched.values())
+        for twin in watched:
+            _shutdown(twin)
+
+    def finish(self) -> None:
+        self._timer.cancel()
+        with self._lock:
+            watched, self._watched = list(self._watched.values()), {}
+            if self.expired is None:
+                self.expired = ""  # finished in time: a late timer does nothing (empty, so still falsy)
+        for twin in watched:
+            twin.close()
+
+
+def _shutdown(sock: socket.socket) -> None:
+    try:
+        sock.shutdown(socket.SHUT_RDWR)
+    except OSError:
+        pass  # already closed by its owner: nothing left to stop
+
+
+@dataclass
+class _Budget:
+    """What one fetch() may still spend: network seconds, and an optional wall-clock end (the caller's limit)."""
+
+    network_left: float
+    hard_end: float | None  # settings.clock() value
+
+    def left(self, now: float) -> float:
+        if self.hard_end is None:
+            return self.network_left
+        return min(self.network_left, self.hard_end - now)
+
+
 class Fetcher:
     """Fetches pages politely: robots.txt, one request at a time per host, delays, retries, SSRF checks.
 
@@ -436,6 +619,8 @@ class Fetcher:
         # requests.Session is not documented as thread-safe, so each worker thread gets its own.
         self._local = threading.local()
         self._sessions: list[requests.Session] = []
+        self._cancelled = threading.Event()
+        self._inflight: set[_Deadline] = set()
 
     # ----------------------------------------------------------------- public API
 
@@ -446,13 +631,19 @@ class Fetcher:
         etag: str | None = None,
         last_modified: str | None = None,
         accept: tuple[str, ...] = HTML_TYPES,
+        time_limit: float | None = None,
     ) -> FetchResult:
-        """Fetch ``url`` following redirects by hand; never raises for network or HTTP trouble."""
+        """Fetch ``url`` following redirects by hand; never raises for network or HTTP trouble.
+
+        Spends at most ``settings.total_timeout`` seconds on the network; ``time_limit`` (the time left for the
+        caller's whole job) also bounds the waits for the host's turn.
+        """
         clock = self.settings.clock
         started = clock()
         result = FetchResult(url=url, final_url=url)
         try:
-            self._fetch_into(result, etag=etag, last_modified=last_modified, accept=accept)
+            with self._budget(time_limit):
+                self._fetch_into(result, etag=etag, last_modified=last_modified, accept=accept)
         except Exception as exc:  # last line of defence: one odd page must not kill a monitoring run
             log.exception("unexpected error fetching %s", url)
             result.error = f"unexpected error: {exc!r}"
@@ -464,7 +655,40 @@ class Fetcher:
         """True if robots.txt for the URL's origin lets us fetch it (fetching robots.txt if not cached)."""
         if self._check_url(url) is not None:
             return False
-        return self._robots_verdict(url) is None
+        with self._budget(None):
+            return self._robots_verdict(url) is None
+
+    def cancel(self) -> None:
+        """Stop for good: requests in flight end at once, waits are cut short, and later fetches fail at once."""
+        self._cancelled.set()
+        with self._lock:
+            inflight = list(self._inflight)
+        for deadline in inflight:
+            deadline.expire(STOPPED)
+
+    @property
+    def cancelled(self) -> bool:
+        return self._cancelled.is_set()
+
+    @contextmanager
+    def _budget(self, time_limit: float | None) -> Iterator[_Budget]:
+        budget: _Budget | None = getattr(self._local, "budget", None)
+        if budget is not None:  # robots.txt fetched on the way: part of the same fetch
+            yield budget
+            return
+        hard_end = None if time_limit is None else self.settings.clock() + time_limit
+        budget = self._local.budget = _Budget(self.settings.total_timeout, hard_end)
+        try:
+            yield budget
+        finally:
+            self._local.budget = None
+
+    def _wait(self, seconds: float) -> None:
+        # The real clock's sleep is replaced by a wait that cancel() interrupts; tests inject their own sleep.
+        if self.settings.sleep is time.sleep:
+            self._cancelled.wait(seconds)
+        else:
+            self.settings.sleep(seconds)
 
     def close(self) -> None:
         """Close the connection pools of every thread's session."""
@@ -531,7 +755,14 @@ class Fetcher:
             return
         body = response.body
         result.content_hash = hashlib.sha256(body).hexdigest()
-        result.text, result.encoding = decode_body(body, content_type_header)
+        text, result.encoding = decode_body(body, content_type_header)
+        # Binary sent as text/html, or a page in another charset than it declares, would be classified as a
+        # page without age-check wording; as a failed fetch it leaves the listing's last good verdict alone.
+        problem = garbled_reason(text, result.encoding)
+        if problem is not None:
+            result.error = problem
+            return
+        result.text = text
 
     def _follow(
         self,
@@ -642,21 +873,33 @@ class Fetcher:
         settings = self.settings
         with self._lock:
             state = self._hosts.setdefault(key, _HostState())
-        with state.lock:
+        budget: _Budget | None = getattr(self._local, "budget", None)
+        hard_end = budget.hard_end if budget is not None else None
+        # Another thread holds the host for one request at most (its own time limit), plus its wait.
+        lock_timeout = -1.0 if hard_end is None else max(0.0, hard_end - settings.clock())
+        if not state.lock.acquire(timeout=lock_timeout):
+            raise _HostBusy(f"host {key} stayed busy until the time limit of this check")
+        try:
             wait = state.next_allowed - settings.clock()
             if wait > settings.max_host_wait:
                 raise _HostBusy(
                     f"host {key} asks us to wait {wait:.0f} s (over the {settings.max_host_wait:.0f} s limit); "
                     "try again later"
                 )
+            if hard_end is not None and wait > hard_end - settings.clock():
+                raise _HostBusy(f"host {key} asks us to wait {wait:.0f} s, past the time limit of this check")
             if wait > 0:
-                settings.sleep(wait)
+                self._wait(wait)
+            if self._cancelled.is_set():
+                raise _HostBusy(STOPPED)
             try:
                 yield state
             finally:
                 # Measured from the end of the request, and never shortened by errors or retries.
                 delay = max(settings.min_host_delay, state.crawl_delay)
                 state.next_allowed = max(state.next_allowed, settings.clock() + delay)
+        finally:
+            state.lock.release()
 
     def _session(self) -> requests.Session:
         session: requests.Session | None = getattr(self._local, "session", None)
@@ -683,9 +926,42 @@ class Fetcher:
         max_bytes: int,
         keep_partial: bool,
     ) -> _Response:
-        """One GET. Reads the body only if it is a 2xx of an accepted type; caps size and total time."""
+        """One GET under the fetch's time limit. Reads the body only if it is a 2xx of an accepted type."""
         settings = self.settings
+        if self._cancelled.is_set():
+            return _Response(error=STOPPED)
+        budget: _Budget | None = getattr(self._local, "budget", None)
         started = settings.clock()
+        limit = settings.total_timeout if budget is None else budget.left(started)
+        if limit <= 0:
+            return _Response(error=f"time limit reached: no time left of this fetch's {settings.total_timeout:g} s")
+        deadline = _Deadline(limit, f"time limit reached: no complete answer within {limit:.3g} s")
+        with self._lock:
+            self._inflight.add(deadline)
+        if self._cancelled.is_set():
+            deadline.expire(STOPPED)
+        self._guard.local.deadline = deadline
+        deadline.start()
+        try:
+            return self._exchange(url, headers, accept, max_bytes, keep_partial, deadline)
+        finally:
+            deadline.finish()
+            self._guard.local.deadline = None
+            with self._lock:
+                self._inflight.discard(deadline)
+            if budget is not None:
+                budget.network_left -= settings.clock() - started
+
+    def _exchange(
+        self,
+        url: str,
+        headers: Mapping[str, str],
+        accept: tuple[str, ...] | None,
+        max_bytes: int,
+        keep_partial: bool,
+        deadline: _Deadline,
+    ) -> _Response:
+        settings = self.settings
         try:
             resp = self._session().get(
                 url,
@@ -696,9 +972,11 @@ class Fetcher:
             )
         except BlockedAddressError as exc:
             return _Response(error=str(exc))
-        except (requests.Timeout, requests.ConnectionError) as exc:
-            return _Response(error=f"connection failed: {_short(exc)}", retryable=True)
-        except (requests.RequestException, ValueError, UnicodeError) as exc:
+        except (requests.RequestException, ValueError, UnicodeError, OSError) as exc:
+            if deadline.expired:  # the watchdog shut the socket: not a network blip worth retrying
+                return _Response(error=deadline.expired)
+            if isinstance(exc, requests.Timeout | requests.ConnectionError):
+                return _Response(error=f"connection failed: {_short(exc)}", retryable=True)
             return _Response(error=f"request failed: {_short(exc)}")
 
         with resp:  # closing a streamed response drops the connection without reading the rest
@@ -729,19 +1007,26 @@ class Fetcher:
 
             body = bytearray()
             try:
-                for chunk in resp.iter_content(_CHUNK):
+                while not deadline.expired:
+                    # One socket read each time (urllib3's read1), content-decoded and capped in size.
+                    chunk = resp.raw.read1(_READ_CHUNK, decode_content=True)
+                    if not chunk:
+                        break
                     body += chunk
                     if len(body) > max_bytes:
                         del body[max_bytes:]
                         out.truncated = True
                         out.skipped_reason = f"body over {max_bytes} bytes"
                         break
-                    if settings.clock() - started > settings.total_timeout:
-                        out.error = f"body took longer than {settings.total_timeout:.0f} s to download"
-                        return out
-            except (requests.RequestException, OSError) as exc:
+            except (requests.RequestException, Urllib3Error, OSError) as exc:
+                if deadline.expired:
+                    out.error = deadline.expired
+                    return out
                 out.error = f"connection failed while reading body: {_short(exc)}"
                 out.retryable = True
+                return out
+            if deadline.expired:  # a shut-down socket can also look like a clean end of the body
+                out.error = deadline.expired
                 return out
 
         data = bytes(body)

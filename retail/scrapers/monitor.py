@@ -51,6 +51,10 @@ class LeaseLost(Exception):
     """Another scheduler took over this store (our lease expired); stop without touching its run."""
 
 
+class _OutOfTime(Exception):
+    """The store check's time limit has passed: stop fetching, keep what was checked."""
+
+
 # --- fetch settings from the app ---------------------------------------------------------------------------------
 
 def fetch_settings(app=None, **overrides) -> FetchSettings:
@@ -64,7 +68,8 @@ def fetch_settings(app=None, **overrides) -> FetchSettings:
         user_agent=f"KnifeRetailComplianceTracker/1.0 ({authority}; +{{contact_url}})",
         contact_url=contact,
         min_host_delay=float(app.config.get("RETAIL_FETCH_MIN_HOST_DELAY", 5.0)),
-        allow_private=bool(app.config.get("RETAIL_ALLOW_PRIVATE_FETCH", False)),
+        allow_loopback=bool(app.config.get("RETAIL_ALLOW_LOOPBACK_FETCH", False)),
+        total_timeout=float(app.config.get("RETAIL_FETCH_DEADLINE", 60.0)),
     )
     values.update(overrides)
     return FetchSettings(**values)
@@ -201,6 +206,7 @@ class CheckResult:
     bladed_listings: int = 0
     prohibited: list = field(default_factory=list)
     alerts: int = 0
+    out_of_time: bool = False  # the check stopped at its time limit; the pages left keep their last verdicts
 
 
 def _retrying(fn, attempts: int = 6):
@@ -246,12 +252,18 @@ def _last_text(listing_id: int) -> str | None:
 
 
 class StoreChecker:
-    """Checks one store. `heartbeat()` is called between pages and raises LeaseLost to stop early."""
+    """Checks one store. `heartbeat()` is called around each page and raises LeaseLost to stop early.
+
+    `time_limit` (seconds, wall clock) bounds the whole check: each fetch gets only the time that is left, and
+    when none is left the check stops fetching and works out the verdict from what it has.
+    """
 
     def __init__(self, store_id: int, fetcher: Fetcher, *, classify_fn: ClassifyFn | None = None,
                  trigger: str = "cli", worker: str = "", heartbeat: Callable[[], None] | None = None,
-                 progress: Callable[[int, int], None] | None = None):
+                 progress: Callable[[int, int], None] | None = None, time_limit: float | None = None):
         self.store_id = store_id
+        self.time_limit = time_limit
+        self._ends = None if time_limit is None else time.monotonic() + time_limit
         self.fetcher = fetcher
         self.classify = classify_fn or classify
         self.trigger = trigger
@@ -263,12 +275,23 @@ class StoreChecker:
 
     # The page pipeline -------------------------------------------------------------------------------------------
 
+    def _time_left(self) -> float | None:
+        if self._ends is None:
+            return None
+        left = self._ends - time.monotonic()
+        if left <= 0:
+            raise _OutOfTime()
+        return left
+
     def _fetch_listing(self, url: str, kind: ListingKind, *, want_text: bool = False) -> PageOutcome:
+        left = self._time_left()
         state = db.session.execute(sa.select(Listing.id, Listing.etag, Listing.last_modified).where(
             Listing.online_store_id == self.store_id, Listing.url == url)).first()
         db.session.commit()  # no transaction stays open during the network request
         result = self.fetcher.fetch(url, etag=state.etag if state else None,
-                                    last_modified=state.last_modified if state else None)
+                                    last_modified=state.last_modified if state else None, time_limit=left)
+        # Stopping (or the lease gone) while the page was in flight: nothing of it is recorded.
+        self.heartbeat()
         verdict = self.classify(result.text, result.final_url) if result.ok else None
         outcome = _retrying(lambda: self._save(url, kind, result, verdict))
         if want_text and outcome is not None and outcome.text is None and result.not_modified:
@@ -351,7 +374,7 @@ class StoreChecker:
             seen.add(url)
             fetched += 1
             # fetch() honours robots.txt: a disallowed sitemap comes back skipped and is left alone.
-            result = self.fetcher.fetch(url, accept=SITEMAP_TYPES)
+            result = self.fetcher.fetch(url, accept=SITEMAP_TYPES, time_limit=self._time_left())
             self.heartbeat()
             if not result.ok:
                 continue
@@ -397,6 +420,26 @@ class StoreChecker:
         db.session.commit()
         self._set_progress(0, len(html_starts) + cap)
         outcomes: list[PageOutcome] = []
+        try:
+            self._crawl(store, start_urls, html_starts, hand, known, known_policy, cap, outcomes)
+        except _OutOfTime:
+            result.out_of_time = True
+            log.warning("store %s: stopped at the check's time limit (%.0f s) after %d pages", store.id,
+                        self.time_limit, len(outcomes))
+
+        result.pages = len(outcomes)
+        result.changed = sum(1 for o in outcomes if o.changed)
+        result.errors = sum(1 for o in outcomes if o.error)
+        verdict = _retrying(lambda: self._finish(store.id, run.id, result))
+        result.age_check = verdict["age_check"]
+        result.bladed_listings = verdict["bladed_listings"]
+        result.prohibited = verdict["prohibited"]
+        result.alerts = self.alerts
+        return result
+
+    def _crawl(self, store: OnlineStore, start_urls: list[str], html_starts: list[str], hand: list[str],
+               known: list[str], known_policy: list[str], cap: int, outcomes: list[PageOutcome]) -> None:
+        """Fetch the start pages, discover, then fetch policy and product pages; appends to `outcomes`."""
         products: list[str] = []
         policies: list[str] = []
         done = 0
@@ -433,16 +476,6 @@ class StoreChecker:
             done += 1
             self._set_progress(done, total)
 
-        result.pages = len(outcomes)
-        result.changed = sum(1 for o in outcomes if o.changed)
-        result.errors = sum(1 for o in outcomes if o.error)
-        verdict = _retrying(lambda: self._finish(store.id, run.id, result))
-        result.age_check = verdict["age_check"]
-        result.bladed_listings = verdict["bladed_listings"]
-        result.prohibited = verdict["prohibited"]
-        result.alerts = self.alerts
-        return result
-
     def _set_progress(self, done: int, total: int, *, force: bool = False) -> None:
         if self.progress:
             self.progress(done, total)
@@ -470,6 +503,9 @@ class StoreChecker:
         summary = (f"{result.pages} pages checked, {result.changed} changed, {result.errors} failed; "
                    f"{verdict['bladed_listings']} bladed listings; "
                    f"store verdict: {AGE_LABELS.get(verdict['age_check'] or '', 'no bladed listings found')}")
+        if result.out_of_time:
+            summary += (f"; stopped at the check's time limit ({self.time_limit:.0f} s), so pages not reached "
+                        "keep their last verdict")
         db.session.execute(sa.update(StoreMonitor.__table__).where(StoreMonitor.id == monitor.id).values(
             age_check=verdict["age_check"], bladed_listings=verdict["bladed_listings"],
             risky_listings=verdict["risky_listings"], prohibited=verdict["prohibited"],

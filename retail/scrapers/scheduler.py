@@ -8,8 +8,10 @@ the store's monitor row (owner + expiry) in the database:
   scheduler processes (on one machine or many) never claim the same store.
 - SQLite: a conditional `UPDATE ... WHERE lease is free` per store; only one writer can win it.
 
-A running check renews its lease between pages; if the process dies, the lease expires and another process (or the
-restarted one) picks the store up again. A finished check clears the lease and moves `next_due_at` forward in the
+A running check's lease is renewed by a background thread every RENEW_EVERY seconds, whatever the page in flight
+is doing, until the check's time limit (RETAIL_STORE_DEADLINE) has passed; if the process dies, the lease expires and
+another process (or the restarted one) picks the store up again. SIGTERM cuts the fetches in flight short, hands every
+lease back and exits within seconds. A finished check clears the lease and moves `next_due_at` forward in the
 same statement, so work is neither lost nor done twice.
 
 Other areas' once-a-day jobs are listed in NIGHTLY_JOBS; every scheduler process offers to run them, and a conditional
@@ -30,6 +32,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import datetime, time as dtime, timedelta
 
 import sqlalchemy as sa
+from flask import current_app
 from sqlalchemy.exc import IntegrityError
 
 from .. import naming, scoring
@@ -49,8 +52,11 @@ log = logging.getLogger(__name__)
 NIGHTLY_JOBS: list[Callable[[], None]] = [scoring.nightly_rescore, naming.nightly_expire]
 NIGHTLY_AT = dtime(2, 30)
 
-LEASE_SECONDS = 300  # renewed between pages; a dead process's stores come back after this long
+LEASE_SECONDS = 300  # renewed during a check; a dead process's stores come back after this long
 RENEW_EVERY = 30.0  # seconds between lease renewals during a check
+# After a check's time limit the lease is still renewed this long (the page in flight, saving the verdict); a check
+# hung past that loses its store to another scheduler rather than keep it for ever.
+RENEW_GRACE = 120.0
 UNREACHABLE_RETRY = timedelta(minutes=20)  # a store none of whose pages could be fetched is tried again this soon
 FIRST_TICK_DELAY = 5  # seconds: lets a demo shop or proxy started alongside the scheduler come up first
 JITTER_FRACTION = 0.1  # next check = interval + up to 10% (max 1 hour), so stores spread out over the day
@@ -66,9 +72,19 @@ def new_owner() -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
 
-def _free_lease():
+def free_lease():
+    """(condition that a monitor row's lease is free now, now): for claiming a store."""
     now = utcnow()
     return sa.or_(StoreMonitor.lease_expires_at.is_(None), StoreMonitor.lease_expires_at < now), now
+
+
+def claim_store(store_id: int, owner: str, lease_seconds: int = LEASE_SECONDS) -> bool:
+    """Claim one store now (due or not) if no one holds it; commits. For `scrape run`."""
+    free, now = free_lease()
+    result = _retrying(lambda: db.session.execute(sa.update(StoreMonitor.__table__).where(
+        StoreMonitor.online_store_id == store_id, free).values(
+        lease_owner=owner, lease_expires_at=now + timedelta(seconds=lease_seconds), run_started_at=now)))
+    return result.rowcount == 1
 
 
 def claim_due(owner: str, limit: int, *, busy_hosts: set[str] | None = None, store_ids: list[int] | None = None,
@@ -79,7 +95,7 @@ def claim_due(owner: str, limit: int, *, busy_hosts: set[str] | None = None, sto
     """
     if limit <= 0:
         return []
-    free, now = _free_lease()
+    free, now = free_lease()
     due = sa.and_(StoreMonitor.enabled.is_(True), free,
                   sa.or_(StoreMonitor.check_requested_at.is_not(None), StoreMonitor.next_due_at <= now))
     # Hosts another process is crawling right now: leave them alone so the host's delay holds across processes.
@@ -114,7 +130,7 @@ def claim_due(owner: str, limit: int, *, busy_hosts: set[str] | None = None, sto
     claimed = []
     expires = now + timedelta(seconds=lease_seconds)
     for monitor_id, store_id in chosen:
-        free, now = _free_lease()
+        free, now = free_lease()
         statement = (sa.update(StoreMonitor.__table__).where(StoreMonitor.id == monitor_id, free)
                      .values(lease_owner=owner, lease_expires_at=expires, run_started_at=now, progress_done=0,
                              progress_total=0))
@@ -128,11 +144,64 @@ def claim_due(owner: str, limit: int, *, busy_hosts: set[str] | None = None, sto
     return claimed
 
 
-def renew_lease(store_id: int, owner: str, lease_seconds: int = LEASE_SECONDS) -> bool:
+def renew_lease(store_id: int, owner: str, lease_seconds: float = LEASE_SECONDS) -> bool:
     result = _retrying(lambda: db.session.execute(sa.update(StoreMonitor.__table__).where(
         StoreMonitor.online_store_id == store_id, StoreMonitor.lease_owner == owner).values(
         lease_expires_at=utcnow() + timedelta(seconds=lease_seconds))))
     return result.rowcount == 1
+
+
+class LeaseKeeper:
+    """Renews one store's lease from a thread of its own while the store is checked.
+
+    Between-page renewals are not enough: one slow page could outlast the lease and hand the store to a second
+    scheduler, which would fetch the same pages again. `check()` (the checker's heartbeat) raises LeaseLost once
+    the lease is gone or `stop` is set. Renewal ends `time_limit` + RENEW_GRACE seconds after the start.
+    """
+
+    def __init__(self, app, store_id: int, owner: str, *, lease_seconds: float = LEASE_SECONDS,
+                 renew_every: float | None = None, time_limit: float | None = None,
+                 stop: threading.Event | None = None):
+        self.app = app
+        self.store_id = store_id
+        self.owner = owner
+        self.lease_seconds = lease_seconds
+        self.renew_every = renew_every if renew_every is not None else min(RENEW_EVERY, lease_seconds / 3)
+        self.until = None if time_limit is None else time.monotonic() + time_limit + RENEW_GRACE
+        self.stop = stop
+        self.lost = threading.Event()
+        self._done = threading.Event()
+        self._thread = threading.Thread(target=self._run, name=f"lease-{store_id}", daemon=True)
+
+    def __enter__(self) -> LeaseKeeper:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self._done.set()
+        self._thread.join()
+
+    def check(self) -> None:
+        if self.stop is not None and self.stop.is_set():
+            raise LeaseLost("scheduler stopping")
+        if self.lost.is_set():
+            raise LeaseLost(f"lease on store {self.store_id} lost")
+
+    def _run(self) -> None:
+        while not self._done.wait(self.renew_every):
+            if self.until is not None and time.monotonic() > self.until:
+                log.warning("store %s: check still running past its time limit; letting the lease lapse",
+                            self.store_id)
+                return
+            with self.app.app_context():
+                try:
+                    if not renew_lease(self.store_id, self.owner, self.lease_seconds):
+                        self.lost.set()
+                        return
+                except Exception:  # a database blip: try again at the next renewal, the lease has time left
+                    log.exception("store %s: renewing the lease failed", self.store_id)
+                finally:
+                    db.session.remove()
 
 
 def next_due(interval_hours: int, now: datetime, rng: random.Random | None = None) -> datetime:
@@ -177,28 +246,26 @@ def release_all(owner: str) -> None:
         StoreMonitor.lease_owner == owner).values(lease_owner=None, lease_expires_at=None)))
 
 
+def store_time_limit(app=None) -> float:
+    """Seconds one store check may take (RETAIL_STORE_DEADLINE)."""
+    return float((app or current_app).config.get("RETAIL_STORE_DEADLINE", 1800))
+
+
 def run_claimed(store_id: int, owner: str, fetcher: Fetcher, *, stop: threading.Event | None = None,
-                classify_fn=None) -> bool:
-    """Check one claimed store, renewing the lease between pages. True when completed."""
+                classify_fn=None, lease_seconds: float = LEASE_SECONDS, renew_every: float | None = None,
+                time_limit: float | None = None) -> bool:
+    """Check one claimed store while a LeaseKeeper renews its lease. True when completed."""
     trigger = "check-now" if db.session.scalar(sa.select(StoreMonitor.check_requested_at).where(
         StoreMonitor.online_store_id == store_id)) else "schedule"
     db.session.commit()
-
-    renewed = [time.monotonic()]
-
-    def heartbeat():
-        if stop is not None and stop.is_set():
-            raise LeaseLost("scheduler stopping")
-        if time.monotonic() - renewed[0] < RENEW_EVERY:
-            return
-        renewed[0] = time.monotonic()
-        if not renew_lease(store_id, owner):
-            raise LeaseLost(f"lease on store {store_id} lost")
+    app = current_app._get_current_object()
+    time_limit = store_time_limit(app) if time_limit is None else time_limit
 
     try:
-        with acting_as(f"scheduler:{owner}"):
-            result = StoreChecker(store_id, fetcher, trigger=trigger, worker=owner, heartbeat=heartbeat,
-                                  classify_fn=classify_fn).run()
+        with LeaseKeeper(app, store_id, owner, lease_seconds=lease_seconds, renew_every=renew_every,
+                         time_limit=time_limit, stop=stop) as lease, acting_as(f"scheduler:{owner}"):
+            result = StoreChecker(store_id, fetcher, trigger=trigger, worker=owner, heartbeat=lease.check,
+                                  classify_fn=classify_fn, time_limit=time_limit).run()
     except LeaseLost as exc:
         db.session.rollback()
         log.warning("store %s: %s", store_id, exc)
@@ -276,8 +343,11 @@ class MonitorScheduler:
     """The tick, the pool and the bookkeeping of which hosts this process is crawling."""
 
     def __init__(self, app, *, workers: int = 4, owner: str | None = None, fetcher: Fetcher | None = None,
-                 classify_fn=None, store_ids: list[int] | None = None, classify_processes: int = 0):
+                 classify_fn=None, store_ids: list[int] | None = None, classify_processes: int = 0,
+                 lease_seconds: float = LEASE_SECONDS, renew_every: float | None = None):
         self.app = app
+        self.lease_seconds = lease_seconds
+        self.renew_every = renew_every
         self.workers = workers
         self.owner = owner or new_owner()
         self.stop = threading.Event()
@@ -298,12 +368,15 @@ class MonitorScheduler:
         if self._fetcher is None:
             with self.app.app_context():
                 self._fetcher = make_fetcher(self.app)
+            if self.stop.is_set():  # made after a stop was asked for: born stopped
+                self._fetcher.cancel()
         return self._fetcher
 
     def _work(self, store_id: int) -> None:
         with self.app.app_context():
             try:
-                if run_claimed(store_id, self.owner, self.fetcher, stop=self.stop, classify_fn=self.classify_fn):
+                if run_claimed(store_id, self.owner, self.fetcher, stop=self.stop, classify_fn=self.classify_fn,
+                               lease_seconds=self.lease_seconds, renew_every=self.renew_every):
                     with self._lock:
                         self.completed += 1
             finally:
@@ -325,7 +398,8 @@ class MonitorScheduler:
                 return 0
             with self.app.app_context():
                 try:
-                    claimed = claim_due(self.owner, free, busy_hosts=busy, store_ids=self.store_ids)
+                    claimed = claim_due(self.owner, free, busy_hosts=busy, store_ids=self.store_ids,
+                                        lease_seconds=self.lease_seconds)
                     urls = dict(db.session.execute(sa.select(OnlineStore.id, OnlineStore.base_url).where(
                         OnlineStore.id.in_(claimed))).all()) if claimed else {}
                     db.session.commit()
@@ -369,9 +443,15 @@ class MonitorScheduler:
             self.stop.wait(poll)
         return self.completed
 
-    def shutdown(self) -> None:
-        """Stop claiming, let running checks stop at their next page, and hand unfinished stores back."""
+    def request_stop(self) -> None:
+        """Stop claiming and cut the fetches in flight short (safe from a signal handler); shutdown() finishes."""
         self.stop.set()
+        if self._fetcher is not None:
+            self._fetcher.cancel()
+
+    def shutdown(self) -> None:
+        """Stop claiming, stop the running checks at once, and hand unfinished stores back."""
+        self.request_stop()
         self.pool.shutdown(wait=True, cancel_futures=True)
         with self.app.app_context():
             try:
@@ -392,12 +472,13 @@ def run_forever(app, *, workers: int = 4, tick_seconds: float = 15.0, classify_p
     scheduler = BlockingScheduler(timezone=str(LONDON))
     scheduler.add_job(monitor.tick, "interval", seconds=tick_seconds, jitter=max(1, int(tick_seconds / 3)),
                       id="monitor-tick", max_instances=1, coalesce=True,
-                      next_run_time=datetime.now(LONDON) + timedelta(seconds=FIRST_TICK_DELAY))
+                      next_run_time=datetime.now(LONDON) + timedelta(seconds=min(FIRST_TICK_DELAY, tick_seconds)))
     scheduler.add_job(monitor.nightly, "interval", minutes=5, id="nightly-check", max_instances=1, coalesce=True,
                       next_run_time=datetime.now(LONDON) + timedelta(seconds=5))
 
     def stop(signum, frame):
         log.info("scheduler %s stopping (signal %s)", monitor.owner, signum)
+        monitor.request_stop()
         scheduler.shutdown(wait=False)
 
     signal.signal(signal.SIGTERM, stop)

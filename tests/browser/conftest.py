@@ -38,7 +38,7 @@ def _live_app(_schema_app):
     # A second app on the same database, with CSRF switched ON as in production.
     return create_app({"TESTING": False, "ENV_NAME": "testing", "SECRET_KEY": "browser-tests",
                        "WTF_CSRF_ENABLED": True, "SESSION_COOKIE_SECURE": False, "REMEMBER_COOKIE_SECURE": False,
-                       "RETAIL_ALLOW_PRIVATE_FETCH": True})
+                       "RETAIL_ALLOW_LOOPBACK_FETCH": True})
 
 
 @pytest.fixture(scope="session")

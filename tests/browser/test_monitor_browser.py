@@ -48,7 +48,7 @@ def _run_queued_checks(app) -> list[int]:
     """What the scheduler process does on its next tick: claim the queued store and check it."""
     owner = "browser-test-scheduler"
     claimed = sched.claim_due(owner, 4)
-    fetcher = mon.make_fetcher(app, min_host_delay=0, allow_private=True, sleep=lambda seconds: None)
+    fetcher = mon.make_fetcher(app, min_host_delay=0, allow_loopback=True, sleep=lambda seconds: None)
     try:
         for store_id in claimed:
             assert sched.run_claimed(store_id, owner, fetcher) is True

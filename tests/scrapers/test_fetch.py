@@ -69,7 +69,7 @@ def make_fetcher() -> Iterator[Callable[..., Fetcher]]:
             "min_host_delay": 0.0,
             "backoff_base": 0.01,
             "max_retries": 3,
-            "allow_private": True,
+            "allow_loopback": True,
             "connect_timeout": 2.0,
             "read_timeout": 5.0,
         }
@@ -489,7 +489,7 @@ def test_redirect_to_private_address_refused(
     no_robots(server)
     server.expect_request("/go").respond_with_data("", status=302, headers={"Location": target})
     # Loopback is private, so only the "shop" server is let through explicitly.
-    fetcher = make_fetcher(allow_private=False, allowed_private_hosts=frozenset({f"127.0.0.1:{server.port}"}))
+    fetcher = make_fetcher(allow_loopback=False, allowed_loopback_hosts=frozenset({f"127.0.0.1:{server.port}"}))
     result = fetcher.fetch(url(server, "/go"))
     assert result.error and result.error.startswith(f"redirect to {normalise_url(target)} refused")
     assert "not a public address" in result.error or "non-public address" in result.error
@@ -502,7 +502,7 @@ def test_direct_fetch_of_loopback_refused_when_private_not_allowed(
 ) -> None:
     no_robots(server)
     server.expect_request("/").respond_with_data(html_page(), content_type="text/html")
-    result = make_fetcher(allow_private=False).fetch(url(server, "/"))
+    result = make_fetcher(allow_loopback=False).fetch(url(server, "/"))
     assert result.error == "refused: 127.0.0.1 is not a public address"
     assert server.log == []  # not even robots.txt was requested
 
@@ -511,15 +511,15 @@ def test_connection_is_pinned_to_the_checked_address(server: HTTPServer, make_fe
     """The socket layer re-checks the address it connects to, so a DNS answer that changes after the
     pre-check (rebinding) cannot reach a private address."""
     server.expect_request("/").respond_with_data("hello")
-    fetcher = make_fetcher(allow_private=False, resolver=lambda host, port: ["127.0.0.1"])
+    fetcher = make_fetcher(allow_loopback=False, resolver=lambda host, port: ["127.0.0.1"])
     # Bypass the pre-check and go straight to the session, as a rebinding attacker effectively would.
     with pytest.raises(BlockedAddressError):
         fetcher._session().get(f"http://shop.test:{server.port}/", timeout=2)
     assert server.log == []
     # When allowed, the pinned connection goes to the resolver's address and keeps the real Host header.
     allowed = make_fetcher(
-        allow_private=False,
-        allowed_private_hosts=frozenset({f"shop.test:{server.port}"}),
+        allow_loopback=False,
+        allowed_loopback_hosts=frozenset({f"shop.test:{server.port}"}),
         resolver=lambda host, port: ["127.0.0.1"],
     )
     assert allowed._session().get(f"http://shop.test:{server.port}/", timeout=2).text == "hello"
