@@ -125,8 +125,9 @@ def _check_primary_authority(action: FollowUpAction, tp: TestPurchase) -> None:
     if action.action_type.value not in enforcement_rules.FORMAL_ACTIONS:
         action.primary_authority_notified_on = None
         return
-    business = tp.business or db.session.get(Business, tp.business_id)
-    partner = primary_authority_name(business)
+    with db.session.no_autoflush:  # the action is not in the session yet: reading the business must not flush it
+        business = tp.business or db.session.get(Business, tp.business_id)
+        partner = primary_authority_name(business)
     if not partner:
         return
     notified = action.primary_authority_notified_on
