@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
 
+from . import csvout
 from .boroughs import OUTSIDE_LONDON, borough_name, normalise_borough
 from .extensions import db
 from .models.register import (BUSINESS_TYPE_LABELS, Business, BusinessType, KnifeDisplay, Premises, PremisesStatus,
@@ -149,7 +150,8 @@ def read_rows(content: bytes) -> tuple[list[str], list[tuple[int, dict]], list[s
             continue
         if len(rows) >= MAX_ROWS:
             raise ImportFileError(f"The file has more than {MAX_ROWS} rows; split it into smaller files.")
-        row = {column: (values[index].strip() if index < len(values) else "") for index, column in mapping.items()}
+        row = {column: (csvout.read_cell(values[index]) if index < len(values) else "")
+               for index, column in mapping.items()}
         rows.append((reader.line_num, row))
     return [mapping[i] for i in sorted(mapping)], rows, ignored
 
@@ -385,7 +387,7 @@ def apply_import(content: bytes) -> dict[str, int]:
 def export_rows():
     """Yield CSV lines for the whole register, one row per shop (businesses without shops get one row)."""
     buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer = csvout.writer(buffer)
 
     def flush():
         data = buffer.getvalue()

@@ -153,3 +153,23 @@ def test_cli_import_dry_run_and_real(runner, db, tmp_path):
     bad.write_text("Business Name,Postcode,Borough,Address\nX,ZZ,Hackney,1 St\n")
     result = runner.invoke(args=["import-register", str(bad)])
     assert result.exit_code != 0 and "line 2" in result.output
+
+
+def test_every_export_writes_formula_like_text_as_text_and_imports_it_back(client, users, db):
+    """Issue 14: a name typed as =HYPERLINK(...) must not run as a formula in the spreadsheet an export opens in;
+    the register export still imports back unchanged."""
+    create_business(legal_name='=HYPERLINK("http://evil.example","Click")', trading_name="+Plus Tools",
+                    postcode="E8 1AA", borough="hackney", external_ref="-1")
+    login_as(client, users[Role.OFFICER])
+    exported = client.get("/register/export.csv").get_data(as_text=True)
+    assert "'=HYPERLINK" in exported and "'+Plus Tools" in exported and "\r\n'-1," in exported
+    assert ',=HYPERLINK' not in exported and ',"=HYPERLINK' not in exported
+    plan = plan_import(exported.encode())
+    assert plan.ok and apply_import(exported.encode())["businesses created"] == 0  # matched, not a new business
+
+
+def test_safe_cell_leaves_numbers_and_plain_text_alone():
+    from retail.csvout import safe_cell
+
+    assert [safe_cell(v) for v in (-5, 3.5, None, "Sharp Corner", "@home", "\tx")] == \
+        [-5, 3.5, "", "Sharp Corner", "'@home", "'\tx"]

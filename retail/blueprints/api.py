@@ -2,13 +2,13 @@
 
 GET only (no CSRF exemption needed). The OpenAPI description is a data file, retail/openapi/named.json.
 """
-import csv
 import io
 import json
 from pathlib import Path
 
 from flask import Blueprint, Response, abort, jsonify, request
 
+from .. import csvout
 from .. import naming
 from ..access import public
 from ..extensions import db
@@ -102,10 +102,6 @@ def named_item(entry_id: int):
     return jsonify(item)
 
 
-def _cell(value) -> str:
-    """Plain text in a spreadsheet: a leading =, +, - or @ would otherwise be run as a formula."""
-    text = "" if value is None else str(value)
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
 @bp.route("/named.csv")
@@ -115,14 +111,13 @@ def named_csv():
     today = today_london()
     cases = db.session.scalars(naming.public_query(**_filters(), today=today)).all()
     out = io.StringIO()
-    writer = csv.writer(out)
+    writer = csvout.writer(out)
     writer.writerow(["extract_date", *CSV_COLUMNS])
     for item in naming.public_entries(list(cases)):
         premises = "; ".join(f"{p['name']}, {p['address']}, {p['postcode']} ({p['borough']})" for p in item["premises"])
-        writer.writerow([today.isoformat(), item["id"], *(_cell(v) for v in (
-            item["business_name"], item["legal_name"], premises, " ".join(item["websites"]), item["statement"])),
-            item["published_on"],
-            item["expires_on"], _cell(item["reply"]), item["reply_date"] or ""])
+        writer.writerow([today.isoformat(), item["id"], item["business_name"], item["legal_name"], premises,
+                         " ".join(item["websites"]), item["statement"], item["published_on"], item["expires_on"],
+                         item["reply"], item["reply_date"] or ""])
     return Response(out.getvalue(), mimetype="text/csv",
                     headers={"Content-Disposition": f"attachment; filename=named-businesses-{today.isoformat()}.csv"})
 

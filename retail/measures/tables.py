@@ -1,12 +1,12 @@
 """The measures' building blocks: the filters (date range, borough), rates with their counts, and tables that render
 as HTML and CSV alike."""
-import csv
 import io
 from dataclasses import dataclass, field
 from datetime import date
 
 import sqlalchemy as sa
 
+from .. import csvout
 from ..boroughs import BY_CODE, LONDON_BOROUGHS, OUTSIDE_LONDON, borough_name
 from ..extensions import db
 from ..models.authority import Authority
@@ -144,12 +144,12 @@ class Table:
             elif column.kind == "date":
                 out.append(cell.isoformat() if cell else "")
             else:
-                out.append(_csv_safe(cell))
+                out.append(cell)  # csvout keeps formula-like text as text
         return out
 
     def to_csv(self, filters: Filters) -> str:
         buffer = io.StringIO()
-        writer = csv.writer(buffer, lineterminator="\r\n")
+        writer = csvout.writer(buffer)
         writer.writerow(self.csv_header())
         for row in self.rows:
             writer.writerow(self.csv_row(row))
@@ -158,11 +158,6 @@ class Table:
         return buffer.getvalue()
 
 
-def _csv_safe(value):
-    """Stop spreadsheet formula injection through names typed into the register."""
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
-    return "" if value is None else value
 
 
 def month_keys(start: date, end: date) -> list[tuple[int, int]]:

@@ -1,9 +1,9 @@
 """The test purchases CSV export: pseudonymised (no volunteer, no tester, no officer names)."""
-import csv
 import io
 
 import sqlalchemy as sa
 
+from .. import csvout
 from ..extensions import db
 from ..models.purchases import FollowUpAction, NotificationLetter, Operation, TestPurchase
 from ..models.register import Business, OnlineStore, Premises
@@ -26,7 +26,7 @@ def _yn(value) -> str:
 def export_rows(filters: PurchaseFilters | None = None):
     """Yield CSV text for test purchases: pseudonymised (no volunteer, no tester, no officer names)."""
     buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer = csvout.writer(buffer)
 
     def flush():
         data = buffer.getvalue()

@@ -23,6 +23,7 @@ import sqlalchemy as sa
 from flask import current_app
 from sqlalchemy.exc import OperationalError
 
+from .. import csvout
 from ..audit import record_event
 from ..extensions import db
 from ..models.listings import (AGE_RANK, DEFAULT_INTERVAL_HOURS, AGE_LABELS, AlertKind, Listing, ListingCheck,
@@ -714,7 +715,7 @@ def target_csv_rows():
 
 def csv_text(rows) -> str:
     buffer = io.StringIO()
-    writer = csv.writer(buffer)
+    writer = csvout.writer(buffer)
     for row in rows:
         writer.writerow(row)
     return buffer.getvalue()
