@@ -6,6 +6,7 @@ Run alone: `.venv/bin/python -m pytest -m a11y` (or this file's path). axe-core 
 axe-playwright-python, which ships axe.min.js: nothing is fetched from a CDN.
 """
 import re
+from datetime import date, timedelta
 from collections import Counter, deque
 from html import unescape
 from urllib.parse import urldefrag, urljoin, urlsplit
@@ -34,10 +35,12 @@ NOT_A_PAGE = re.compile(r"^/api/|(\.csv|\.json|/text|/attachments/<[^>]+>)$")
 # Pages a role may open but has no record for, by design: the Met owns no naming cases or training sessions (the
 # boroughs run them) and changes no shop's details (only the shop's borough does).
 NOTHING_TO_OPEN = {Role.POLICE: {"naming.case_view", "naming.letter", "register.premises_edit", "training.session_view",
-                                 "training.session_edit"}}
-# Known gap (issue 16 follow-up): the crawl does not yet reach these forms, which only some purchases link to (an
-# online purchase waiting for dispatch or delivery, an in-store purchase whose letter has gone); they are not checked.
-NOT_YET_REACHED = {"purchases.dispatch", "purchases.delivery", "purchases.outcome", "purchases.amend"}
+                                 "training.session_edit",
+                                 # The Met's demo attempts are all concluded with their letters sent; these forms are
+                                 # checked for the borough officer and supervisor, who reach them.
+                                 "purchases.dispatch", "purchases.delivery", "purchases.outcome", "purchases.edit"}}
+# Pages the crawl cannot reach yet (a known gap is listed here so it is visible; empty now).
+NOT_YET_REACHED: set = set()
 # Records of a kind read (not rendered) after the first, to find links only some records show.
 MORE_RECORDS_READ = 12
 
@@ -147,8 +150,10 @@ def test_every_page_each_role_reaches_has_no_axe_violations(page, demo_world, _l
     adapter = demo_world.url_map.bind("127.0.0.1")
     # Lists filtered so that the first records read include those only some records link on from: an online
     # purchase at each stage, an in-store failure whose letter has gone (Amend).
+    # An in-store attempt from two months ago has had its letter sent, so its record links to Amend.
+    sent = (date.today() - timedelta(days=60)).isoformat()
     staff = [f"{base}/purchases?channel=online&stage={stage}" for stage in ("ordered", "dispatched", "delivered")] + \
-        [f"{base}/letters"] if role in STAFF else []
+        [f"{base}/purchases?channel=in-store&to={sent}", f"{base}/letters"] if role in STAFF else []
     starts = [f"{base}/", f"{base}/named", f"{base}/account/password", *staff] if email else \
         [f"{base}/named", f"{base}/login", f"{base}/no-such-page"]
     queue, seen, checked, read, problems = deque(starts), set(starts), {}, Counter(), []
