@@ -22,7 +22,7 @@ from ..models.authority import Authority, operation_authority
 from ..models.purchases import (FollowUpAction, NotificationLetter, Operation, TestPurchase, Volunteer,
                                 VolunteerConsent, operation_officer)
 from ..models.register import Business, BusinessType, OnlineStore, Premises, name_key
-from ..purchases.outcomes import derive_in_store_outcome, online_outcome, party_failures
+from ..purchases.outcomes import derive_in_store_outcome, online_facts, online_outcome, party_failures
 from ..rules import enforcement as enforcement_rules
 from ..rules import items as item_rules
 from ..rules import online as online_rules
@@ -560,14 +560,7 @@ def _courier_businesses(registered_by: int | None) -> tuple[dict[str, int], dict
 
 def _judge_online_fields(fields: dict, item_verdict: str, kind: str, couriers: dict[str, int]) -> None:
     """Judge a generated online attempt by the same rules an officer's record goes through (rules.online)."""
-    facts = online_rules.Facts(
-        order_cancelled=fields.get("order_cancelled"), checkout_av_run=fields.get("checkout_av_run"),
-        checkout_id_upload=fields.get("checkout_id_upload"), dob_entered=fields.get("dob_entered"),
-        dispatched=fields.get("dispatched_on") is not None, parcel_marked=fields.get("parcel_marked"),
-        age_verified_service=fields.get("age_verified_service"), delivered=fields.get("delivered_on") is not None,
-        delivered_to=fields.get("delivered_to"), residential=fields.get("residential_premises"),
-        delivery_id_asked=fields.get("delivery_id_asked"), left_unattended=fields.get("left_unattended"),
-        left_with_neighbour=fields.get("left_with_neighbour"))
+    facts = online_facts(fields)
     judgment = online_rules.judge(facts)
     outcome = online_outcome(facts, judgment, item_verdict, kind)
     checkout, dispatch, courier = party_failures(judgment, outcome)

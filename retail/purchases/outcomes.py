@@ -31,15 +31,22 @@ def derive_in_store_outcome(staff_action: str | None, sale_made: bool | None, ab
     return Outcome.PASS_ID_REQUESTED_REFUSED if action == StaffAction.ASKED_ID else Outcome.PASS_REFUSED
 
 
-def online_facts(tp: TestPurchase) -> online_rules.Facts:
+def online_facts(tp) -> online_rules.Facts:
+    """The facts the per-party judgment needs, from a TestPurchase or a mapping of its columns (the demo's rows)."""
+    get = tp.get if isinstance(tp, dict) else lambda name: getattr(tp, name)
+
+    def plain(name):
+        value = get(name)
+        return value.value if hasattr(value, "value") else value
+
     return online_rules.Facts(
-        order_cancelled=tp.order_cancelled, checkout_av_run=tp.checkout_av_run,
-        checkout_id_upload=tp.checkout_id_upload, dob_entered=tp.dob_entered.value if tp.dob_entered else None,
-        dispatched=tp.dispatched_on is not None, parcel_marked=tp.parcel_marked,
-        age_verified_service=tp.age_verified_service, delivered=tp.delivered_on is not None,
-        delivered_to=tp.delivered_to.value if tp.delivered_to else None, residential=tp.residential_premises,
-        delivery_id_asked=tp.delivery_id_asked, left_unattended=tp.left_unattended,
-        left_with_neighbour=tp.left_with_neighbour, overseas_seller=tp.overseas_seller)
+        order_cancelled=get("order_cancelled"), checkout_av_run=get("checkout_av_run"),
+        checkout_id_upload=get("checkout_id_upload"), dob_entered=plain("dob_entered"),
+        dispatched=get("dispatched_on") is not None, parcel_marked=get("parcel_marked"),
+        age_verified_service=get("age_verified_service"), delivered=get("delivered_on") is not None,
+        delivered_to=plain("delivered_to"), residential=get("residential_premises"),
+        delivery_id_asked=get("delivery_id_asked"), left_unattended=get("left_unattended"),
+        left_with_neighbour=get("left_with_neighbour"), overseas_seller=get("overseas_seller"))
 
 
 def judge_online(tp: TestPurchase) -> online_rules.Judgment:

@@ -1,7 +1,6 @@
 """The scoring rules: their specs and defaults, versions stored and read, the months window and the bands."""
 from __future__ import annotations
 
-from calendar import monthrange
 from dataclasses import dataclass
 from datetime import date
 
@@ -9,6 +8,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from ..extensions import db
+from ..timeutil import add_months
 from ..models.compliance import ScoringRules
 from ..validation import InvalidValue
 
@@ -149,9 +149,7 @@ def rules_history() -> list[ScoringRules]:
 
 
 def months_before(day: date, months: int) -> date:
-    index = day.year * 12 + day.month - 1 - months
-    year, month = divmod(index, 12)
-    return date(year, month + 1, min(day.day, monthrange(year, month + 1)[1]))
+    return add_months(day, -months)
 
 
 def band_for(total: int, worst: int, rules: Rules) -> str:
