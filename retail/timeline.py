@@ -17,6 +17,8 @@ class TimelineEvent:
     detail: str = ""
     url: str | None = None
     tone: str = "secondary"  # bootstrap colour: success / danger / warning / secondary
+    # Shown instead of the date when the viewer may only know a period ("during March 2026"); `when` still sorts.
+    when_label: str = ""
 
     @property
     def sort_key(self):

@@ -229,3 +229,32 @@ def test_portal_shows_results_whose_letter_was_sent(client, users, setup, db):
     assert f"/my/letters/{sold.letters[0].id}" in page
     assert f"/my/letters/{refused.letters[0].id}" not in page  # its letter has not been sent yet
     assert "WREN" not in page
+
+
+def test_retailer_history_states_the_period_of_a_test_purchase_not_a_false_day(client, users, setup, db):
+    """Issue 11: the history showed every test purchase on the 1st of its month. The retailer is told the period its
+    letter states (the operation's dates, or the month: brief 2.2, the volunteer is not to be identified), never a day
+    that looks exact."""
+    from retail import purchases as P
+    from retail.timeutil import format_date
+
+    business = users[Role.RETAILER].business
+    officer = users[Role.OFFICER]
+    with_op = P.create_operation({"name": "Op Period", "lead_agency": "police", "boroughs": ["hackney"],
+                                  "starts_on": date(2026, 3, 9), "ends_on": date(2026, 3, 13), "officer_ids": [],
+                                  "risk_assessment_ref": "RA-2"})
+    volunteer = P.create_volunteer({"code_name": "KITE", "date_of_birth": date(2012, 5, 1), "active": True})
+    P.add_consent(with_op, {"volunteer_id": volunteer.id, "given_by": "Parent", "given_on": date(2026, 3, 1),
+                            "birth_certificate_checked_by": "PC", "photo_ref": "PH-2"})
+    in_op = P.create_in_store({**SAFEGUARDS, "kind": "underage", "operation_id": with_op.id,
+                               "premises_id": business.premises[0].id, "purchase_date": date(2026, 3, 11),
+                               "volunteer_id": volunteer.id, "staff_action": "refused", "sale_made": False}, officer)
+    db.session.flush()
+    assert in_op.operation_id == with_op.id, in_op.operation_id
+    P.mark_letters_sent(in_op.letters, date(2026, 3, 20), "post", officer)
+    db.session.commit()
+    login_as(client, users[Role.RETAILER])
+    page = client.get("/my").get_data(as_text=True)
+    assert "During March 2026" in page
+    assert format_date(date(2026, 3, 11)) not in page  # the day itself
+    assert format_date(date(2026, 3, 1)) not in page  # nor a made-up first of the month

@@ -22,6 +22,7 @@ from ..models.purchases import (ACTION_LABELS, ACTION_STATUS_LABELS, CHANNEL_LAB
                                 FollowUpAction, NotificationLetter, Operation, Stage, TestPurchase)
 from ..models.register import OnlineStore, Premises
 from ..nav import add_nav
+from ..purchases.letters import period_told
 from ..rules.online import CONDITION_LABELS, RESULT_LABELS
 from ._helpers import field_error, get_for_change, get_or_404
 from ..register import BUSINESS_SECTIONS, PREMISES_SECTIONS, STORE_SECTIONS, StaleRecord
@@ -666,6 +667,10 @@ def retests_panel(user) -> dict | None:
 TONES = {True: "danger", False: "success"}
 
 
+def _sentence_case(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
 TIMELINE_LIMIT = 200  # the business page shows the newest 200 events in all
 
 
@@ -695,10 +700,14 @@ def purchase_events(business, viewer) -> list[TimelineEvent]:
                 f"({CHANNEL_LABELS[row.channel].lower()}): " \
                 f"{OUTCOME_LABELS[row.outcome] if row.outcome else STAGE_LABELS[row.stage]}"
         tone = "secondary" if row.outcome is None or row.outcome.value == "INCONCLUSIVE" else TONES[row.failed]
-        when = row.purchase_date if staff else row.purchase_date.replace(day=1)  # retailers: the month only
+        # Retailers are told the month, never the day (it would point to the volunteer); operations are not theirs
+        # to see, so the month stands for the operation's dates their letter gives.
+        when_label = "" if staff else _sentence_case(period_told(row.purchase_date))
+        when = row.purchase_date if staff else row.purchase_date.replace(day=1)
         events.append(TimelineEvent(when=when, kind="test-purchase", title=title,
                                     detail=row.name or row.store_name or row.domain or "",
-                                    url=url_for("purchases.view", purchase_id=row.id) if staff else None, tone=tone))
+                                    url=url_for("purchases.view", purchase_id=row.id) if staff else None, tone=tone,
+                                    when_label=when_label))
     for row in letters:
         events.append(TimelineEvent(
             when=row.sent_on, kind="letter", title="Notification letter sent",

@@ -27,11 +27,17 @@ from .outcomes import online_facts
 def letter_period(purchase: TestPurchase) -> str:
     """The period stated to the business: the operation's dates, or the month. Never the exact day and time."""
     op = purchase.operation
-    if op is not None:
-        if op.starts_on == op.ends_on:
-            return f"on {_long(op.starts_on)}"
-        return f"between {_long(op.starts_on)} and {_long(op.ends_on)}"
-    return f"during {purchase.purchase_date:%B %Y}"
+    return period_told(purchase.purchase_date, op.starts_on if op else None, op.ends_on if op else None)
+
+
+def period_told(purchase_date: date, op_starts: date | None = None, op_ends: date | None = None) -> str:
+    """What a business is told about when an attempt happened (letters and the portal agree): the operation's dates
+    if it had one, else the month, so the day cannot be matched against CCTV to identify the volunteer."""
+    if op_starts is not None and op_ends is not None:
+        if op_starts == op_ends:
+            return f"on {_long(op_starts)}"
+        return f"between {_long(op_starts)} and {_long(op_ends)}"
+    return f"during {purchase_date:%B %Y}"
 
 
 def _long(day: date) -> str:
