@@ -536,6 +536,56 @@ def test_retest_due_panel_and_retest_completed_by_next_attempt(client, setup, db
     assert "0 overdue" in client.get("/").get_data(as_text=True)
 
 
+def _retest_of(tp):
+    return next(a for a in tp.actions if a.action_type == ActionType.RETEST)
+
+
+def test_failure_logged_after_its_retest_is_not_shown_overdue(client, setup, db):
+    """Issue 11: a shop retested and passed still showed 'retest overdue'. Attempts are often logged out of order (a
+    failure back-filled after the later pass): the retest it schedules is already done."""
+    old_op = make_operation(start=TODAY - timedelta(days=150), end=TODAY - timedelta(days=140), name="Old op")
+    give_consent(old_op, setup["volunteer"])
+    passed = P.create_in_store(in_store_data(setup, staff_action="refused", sale_made=False))
+    db.session.commit()
+    failed = P.create_in_store(in_store_data(setup, operation_id=old_op.id, purchase_date=TODAY - timedelta(days=145)))
+    db.session.commit()
+    retest = _retest_of(failed)
+    assert retest.status == ActionStatus.COMPLETED and retest.retest_purchase_id == passed.id
+    login_as(client, setup["users"][Role.OFFICER])
+    home = client.get("/").get_data(as_text=True)
+    assert "1 overdue" not in home and "days overdue" not in home
+
+
+def test_an_abandoned_attempt_does_not_complete_a_retest(setup, db):
+    """An inconclusive attempt (volunteer could not go in) tested nothing: the retest is still owed (brief 2.5)."""
+    old_op = make_operation(start=TODAY - timedelta(days=40), end=TODAY - timedelta(days=30), name="Old op")
+    give_consent(old_op, setup["volunteer"])
+    failed = P.create_in_store(in_store_data(setup, operation_id=old_op.id, purchase_date=TODAY - timedelta(days=35)))
+    P.create_in_store(in_store_data(setup, staff_action="", sale_made=None, aborted=True))
+    db.session.commit()
+    assert _retest_of(failed).status == ActionStatus.PENDING
+
+
+def test_an_under_18_attempt_retests_a_challenge25_failure_but_not_the_other_way(setup, db):
+    """Brief 2.2: Warwickshire retested Challenge 25 failures with under-18s, so an underage attempt completes a
+    Challenge 25 retest; a Challenge 25 test (adult tester) cannot stand in for an underage retest."""
+    earlier = TODAY - timedelta(days=20)
+    old_op = make_operation(start=earlier, end=earlier, name="Old op")
+    give_consent(old_op, setup["volunteer"])
+    c25_failed = P.create_in_store(in_store_data(setup, kind="challenge25", volunteer_id=None, tester_age=19,
+                                                 operation_id=old_op.id, purchase_date=earlier))
+    underage_failed = P.create_in_store(in_store_data(setup, operation_id=old_op.id, purchase_date=earlier))
+    db.session.commit()
+    P.create_in_store(in_store_data(setup, kind="challenge25", volunteer_id=None, tester_age=19,
+                                    staff_action="refused", sale_made=False))
+    db.session.commit()
+    assert _retest_of(c25_failed).status == ActionStatus.COMPLETED
+    assert _retest_of(underage_failed).status == ActionStatus.PENDING
+    P.create_in_store(in_store_data(setup, staff_action="refused", sale_made=False))
+    db.session.commit()
+    assert _retest_of(underage_failed).status == ActionStatus.COMPLETED
+
+
 def test_follow_up_prosecution_with_court_details(client, setup, db):
     tp = P.create_in_store(in_store_data(setup))
     db.session.commit()

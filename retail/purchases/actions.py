@@ -5,7 +5,7 @@ from decimal import Decimal
 import sqlalchemy as sa
 
 from ..extensions import db
-from ..models.purchases import ActionStatus, ActionType, FollowUpAction, PurchaseKind, Stage, TestPurchase
+from ..models.purchases import ActionStatus, ActionType, FollowUpAction, Outcome, PurchaseKind, Stage, TestPurchase
 from ..models.register import Business
 from ..register import check_version
 from ..rules import enforcement as enforcement_rules
@@ -22,29 +22,62 @@ def default_retest_due(purchase_date: date) -> date:
     return add_months(purchase_date, RETEST_MONTHS)
 
 
+def _same_target(tp: TestPurchase, column_owner=FollowUpAction):
+    return (column_owner.premises_id == tp.premises_id) if tp.premises_id else \
+        (column_owner.online_store_id == tp.online_store_id)
+
+
+def _counts_as_retest_for(kind: PurchaseKind) -> tuple[PurchaseKind, ...]:
+    """Which kinds of attempt retest a failure of `kind`. An underage attempt retests anything (a Challenge 25
+    failure is often retested with an under-18 volunteer: brief 2.2, Warwickshire); a Challenge 25 test, with an
+    adult tester, cannot stand in for an underage retest."""
+    if kind == PurchaseKind.CHALLENGE25:
+        return (PurchaseKind.CHALLENGE25, PurchaseKind.UNDERAGE)
+    return (PurchaseKind.UNDERAGE,)
+
+
 def complete_pending_retests(tp: TestPurchase) -> None:
-    """A new concluded attempt at the same shop or store (same kind) completes a retest that was waiting for it."""
-    target = (FollowUpAction.premises_id == tp.premises_id) if tp.premises_id else \
-        (FollowUpAction.online_store_id == tp.online_store_id)
+    """A later concluded attempt at the same shop or store, with a result, completes the retests waiting for it.
+    An abandoned (inconclusive) attempt tested nothing, so it completes nothing."""
+    if tp.outcome is None or tp.outcome == Outcome.INCONCLUSIVE:
+        return
+    failed_kinds = [k for k in PurchaseKind if tp.kind in _counts_as_retest_for(k)]
     pending = db.session.scalars(
         sa.select(FollowUpAction).join(TestPurchase, FollowUpAction.test_purchase_id == TestPurchase.id)
-        .where(target, FollowUpAction.action_type == ActionType.RETEST,
+        .where(_same_target(tp), FollowUpAction.action_type == ActionType.RETEST,
                FollowUpAction.status == ActionStatus.PENDING, FollowUpAction.test_purchase_id != tp.id,
-               TestPurchase.purchase_date < tp.purchase_date, TestPurchase.kind == tp.kind)).all()
+               TestPurchase.purchase_date < tp.purchase_date, TestPurchase.kind.in_(failed_kinds))).all()
     for action in pending:
         action.status = ActionStatus.COMPLETED
         action.completed_on = tp.purchase_date
         action.retest_purchase_id = tp.id
 
 
+def _retest_already_done(tp: TestPurchase) -> TestPurchase | None:
+    """The first later attempt at the same target that retests this one: attempts are often logged out of order
+    (a team back-fills a failure after logging the week's later visits, or sends a phone's queue late)."""
+    return db.session.scalar(
+        sa.select(TestPurchase)
+        .where(_same_target(tp, TestPurchase), TestPurchase.id != tp.id, TestPurchase.stage == Stage.CONCLUDED,
+               TestPurchase.purchase_date > tp.purchase_date, TestPurchase.outcome.is_not(None),
+               TestPurchase.outcome != Outcome.INCONCLUSIVE, TestPurchase.kind.in_(_counts_as_retest_for(tp.kind)))
+        .order_by(TestPurchase.purchase_date, TestPurchase.id).limit(1))
+
+
 def sync_retest(tp: TestPurchase, user=None) -> None:
     retests = [a for a in tp.actions if a.action_type == ActionType.RETEST]
     if tp.failed and not retests:
-        db.session.add(FollowUpAction(
+        done = _retest_already_done(tp)
+        action = FollowUpAction(
             test_purchase=tp, business_id=tp.business_id, premises_id=tp.premises_id,
             online_store_id=tp.online_store_id, action_type=ActionType.RETEST, status=ActionStatus.PENDING,
             decided_on=today_london(), decided_by=getattr(user, "name", "") or "automatic",
-            due_on=default_retest_due(tp.purchase_date), notes="Scheduled automatically after a failed test."))
+            due_on=default_retest_due(tp.purchase_date), notes="Scheduled automatically after a failed test.")
+        if done is not None:
+            action.status = ActionStatus.COMPLETED
+            action.completed_on = done.purchase_date
+            action.retest_purchase_id = done.id
+        db.session.add(action)
     elif not tp.failed:
         for action in retests:
             if action.status == ActionStatus.PENDING:
