@@ -581,9 +581,15 @@ def test_an_under_18_attempt_retests_a_challenge25_failure_but_not_the_other_way
     db.session.commit()
     assert _retest_of(c25_failed).status == ActionStatus.COMPLETED
     assert _retest_of(underage_failed).status == ActionStatus.PENDING
+    later = TODAY - timedelta(days=10)
+    mid_op = make_operation(start=later, end=later, name="Mid op")
+    c25_failed_again = P.create_in_store(in_store_data(setup, kind="challenge25", volunteer_id=None, tester_age=19,
+                                                       operation_id=mid_op.id, purchase_date=later))
+    db.session.commit()
     P.create_in_store(in_store_data(setup, staff_action="refused", sale_made=False))
     db.session.commit()
     assert _retest_of(underage_failed).status == ActionStatus.COMPLETED
+    assert _retest_of(c25_failed_again).status == ActionStatus.COMPLETED
 
 
 def test_follow_up_prosecution_with_court_details(client, setup, db):
