@@ -700,3 +700,20 @@ def test_court_outcome_decides_whether_a_prosecuted_sale_counts(setup):
                              "court_result": "Not guilty: due diligence"}, action.version)
     assert tp.enforcement_stage == "acquitted"
     assert P.enforcement_summary(tp)["why_not"] == "Acquitted: not held against the business."
+
+
+def test_a_refused_attempt_form_brings_back_every_problem_at_once_with_a_summary(client, setup, db):
+    """Issue 11: on a phone a failed submit came back with one problem and no summary. Every problem comes back in one
+    round trip — the form's own (a bad price) and the rules' (the safeguards of brief 2.2, what staff did, brief 2.3) —
+    listed at the top, each linking to its field, and nothing is saved."""
+    login_as(client, setup["users"][Role.OFFICER])
+    response = client.post("/purchases/new", data=form_data(
+        setup, item_price="-3", staff_action="", sale_made="", risk_assessment_ref="", officer_present="",
+        photo_on_day_ref=""))
+    page = response.get_data(as_text=True)
+    assert response.status_code == 422
+    summary = page[page.index('class="alert alert-danger error-summary"'):]
+    summary = summary[:summary.index("</div>")]
+    for field in ("item_price", "staff_action", "officer_present", "photo_on_day_ref"):
+        assert f'href="#{field}"' in summary, field
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(TestPurchase)) == 0

@@ -36,7 +36,11 @@ def form_data(form, names) -> dict:
 
 
 def field_error(form, exc) -> None:
-    """Show a domain error next to the field it names, or at the top of the page."""
+    """Show a domain error next to the field it names, or at the top of the page; every one of several."""
+    for each in getattr(exc, "errors", None) or ():
+        field_error(form, each)
+    if getattr(exc, "errors", None):
+        return
     field = getattr(exc, "field", None)
     if field and field in form:
         form[field].errors = list(form[field].errors) + [str(exc)]

@@ -189,6 +189,18 @@ def _in_store_data(form, premises_id: int) -> dict:
     return data
 
 
+def _all_problems(form, check) -> None:
+    """After a refused form, also show what the rules say about the rest of the entry (fields already marked keep
+    their own message), so one round trip brings back every problem. Nothing is saved."""
+    try:
+        check()
+    except InvalidValue as exc:
+        for each in getattr(exc, "errors", None) or [exc]:
+            field = getattr(each, "field", None)
+            if field and field in form and not form[field].errors and field != "premises_query":
+                form[field].errors = list(form[field].errors) + [str(each)]
+
+
 def _setup_in_store(form, purchase: TestPurchase | None = None):
     _operation_choices(form)
     form.volunteer_id.validate_choice = False
@@ -221,9 +233,12 @@ def new_in_store():
             form.premises_id.data = str(premises.id)
             form.premises_query.data = _premises_label(premises)
     _volunteer_choices(form, form.operation_id.data, form.purchase_date.data)
-    if form.validate_on_submit():
+    if form.is_submitted():
+        form_ok = form.validate()
         premises_id, candidates = _resolve_premises(form)
-        if premises_id:
+        if not (form_ok and premises_id):
+            _all_problems(form, lambda: P.check_in_store(_in_store_data(form, premises_id)))
+        else:
             data = _in_store_data(form, premises_id)
             try:
                 tp_id, created = create_once(form.submission_token.data, "TestPurchase",

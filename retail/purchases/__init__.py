@@ -18,7 +18,7 @@ from ..register import StaleRecord
 from .actions import (ACTION_FIELDS, RETEST_MONTHS, add_action, add_months, complete_pending_retests,
                       default_retest_due, enforcement_summary, primary_authority_name, sync_enforcement_stage,
                       sync_retest, update_action)
-from .attempts import (amend_purchase, conclude_online, create_in_store, create_online, record_delivery,
+from .attempts import (amend_purchase, check_in_store, conclude_online, create_in_store, create_online, record_delivery,
                        record_dispatch, update_purchase)
 from .errors import LetterAlreadySent, PurchaseError
 from .export import EXPORT_COLUMNS, export_rows
@@ -41,7 +41,8 @@ __all__ = [
     "IN_STORE_FIELDS", "ITEM_FIELDS", "OPERATION_FIELDS", "ORDER_FIELDS", "RETEST_MONTHS", "RETEST_PANEL_DAYS",
     "SAFEGUARD_FIELDS", "VOLUNTEER_FIELDS", "add_action", "add_consent", "add_months", "amend_purchase",
     "apply_online_judgment", "apply_purchase_fields", "business_purchases", "check_listing_url",
-    "complete_pending_retests", "conclude_online", "couriers", "create_in_store", "create_online", "create_operation",
+    "check_in_store", "complete_pending_retests", "conclude_online", "couriers", "create_in_store", "create_online",
+    "create_operation",
     "create_volunteer", "current_operations", "default_retest_due", "derive_in_store_outcome", "enforcement_summary",
     "export_rows", "fields_for", "judge_item", "judge_online", "letter_context", "letter_html", "letter_period",
     "letter_template", "LetterAlreadySent", "mark_letters_sent", "online_facts", "pending_enforcement",

@@ -27,6 +27,16 @@ def create_in_store(data: dict, user=None) -> TestPurchase:
     return tp
 
 
+def check_in_store(data: dict) -> None:
+    """Every rule an in-store entry breaks, raised together, with nothing saved: used when the form itself was
+    refused, so the officer sees all the problems in one round trip rather than one kind per submit."""
+    tp = TestPurchase(channel=Channel.IN_STORE, stage=Stage.CONCLUDED)
+    with db.session.no_autoflush:
+        apply_purchase_fields(tp, data, IN_STORE_FIELDS)
+        tp.kind = PurchaseKind(tp.kind or PurchaseKind.UNDERAGE)
+        validate_in_store(tp, bool(data.get("aborted")))
+
+
 def create_online(data: dict, user=None) -> TestPurchase:
     """Stage 1 of an online attempt: the order and what the checkout asked."""
     tp = TestPurchase(channel=Channel.ONLINE, stage=Stage.ORDERED, created_by_id=getattr(user, "id", None),

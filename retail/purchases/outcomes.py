@@ -4,7 +4,7 @@ under s.39/s.42)."""
 from ..models.purchases import DeliveredTo, Outcome, PurchaseKind, StaffAction, TestPurchase
 from ..rules import items as item_rules
 from ..rules import online as online_rules
-from .errors import PurchaseError
+from .errors import PurchaseError, PurchaseErrors
 
 
 def derive_in_store_outcome(staff_action: str | None, sale_made: bool | None, aborted: bool = False,
@@ -13,10 +13,13 @@ def derive_in_store_outcome(staff_action: str | None, sale_made: bool | None, ab
     An exempt item sold to a volunteer is no offence (s.141A(3), brief 1.1), never a failure."""
     if aborted:
         return Outcome.INCONCLUSIVE
-    if sale_made is None:
-        raise PurchaseError("Say whether the item was sold.", "sale_made")
-    if not staff_action:
-        raise PurchaseError("Say what the staff did.", "staff_action")
+    missing = [PurchaseError(message, field) for field, message, absent in (
+        ("staff_action", "Say what the staff did.", not staff_action),
+        ("sale_made", "Say whether the item was sold.", sale_made is None)) if absent]
+    if len(missing) > 1:
+        raise PurchaseErrors(missing)
+    if missing:
+        raise missing[0]
     action = StaffAction(staff_action)
     if sale_made:
         if action == StaffAction.REFUSED:

@@ -14,7 +14,7 @@ from ..scoping import current_authority_id
 from ..settings import volunteer_age_range
 from ..timeutil import today_london
 from ..validation import InvalidValue, normalise_url, url_domain
-from .errors import PurchaseError
+from .errors import ErrorCollector, PurchaseError, PurchaseErrors
 from .items import ITEM_BOOL_FIELDS, ITEM_FIELDS, judge_item, read_blade_length, read_features
 from .outcomes import derive_in_store_outcome
 
@@ -212,7 +212,7 @@ def _validate_safeguards(tp: TestPurchase) -> None:
     problems = volunteer_rules.missing_safeguards(volunteer_rules.Safeguards(
         tp.risk_assessment_ref or "", tp.officer_present, tp.photo_on_day_ref or ""))
     if problems:
-        raise PurchaseError(problems[0][1], problems[0][0])
+        raise PurchaseErrors([PurchaseError(message, field) for field, message in problems])
 
 
 def _check_item(tp: TestPurchase) -> None:
@@ -221,24 +221,40 @@ def _check_item(tp: TestPurchase) -> None:
     judge_item(tp, new=tp.id is None)
 
 
-def validate_in_store(tp: TestPurchase, aborted: bool) -> None:
-    _check_date(tp.purchase_date, "purchase_date", "date of the attempt")
+def _check_times(tp: TestPurchase) -> None:
     if tp.time_from and tp.time_to and tp.time_to < tp.time_from:
         raise PurchaseError("The end time is before the start time.", "time_to")
-    _validate_premises(tp)
-    _validate_tester(tp)
-    _validate_safeguards(tp)
-    _check_item(tp)
+
+
+def validate_in_store(tp: TestPurchase, aborted: bool) -> None:
+    """Every independent check runs, so all the problems come back at once; a check that needs another's answer
+    (the volunteer's age needs the date) runs only once that answer is good."""
+    errors = ErrorCollector()
+    date_ok = errors.check(_check_date, tp.purchase_date, "purchase_date", "date of the attempt")
+    errors.check(_check_times, tp)
+    errors.check(_validate_premises, tp)
+    if date_ok:
+        errors.check(_validate_tester, tp)
+    errors.check(_validate_safeguards, tp)
+    errors.check(_check_item, tp)
+    errors.check(_derive_in_store, tp, aborted)
+    errors.done()
+
+
+def _derive_in_store(tp: TestPurchase, aborted: bool) -> None:
     tp.outcome = derive_in_store_outcome(tp.staff_action.value if tp.staff_action else None, tp.sale_made, aborted,
                                          item_verdict=tp.item_verdict, kind=tp.kind)
 
 
 def validate_order(tp: TestPurchase) -> None:
-    _check_date(tp.purchase_date, "purchase_date", "order date")
-    _validate_store(tp)
-    _validate_tester(tp)
-    _validate_safeguards(tp)
-    _check_item(tp)
+    errors = ErrorCollector()
+    date_ok = errors.check(_check_date, tp.purchase_date, "purchase_date", "order date")
+    errors.check(_validate_store, tp)
+    if date_ok:
+        errors.check(_validate_tester, tp)
+    errors.check(_validate_safeguards, tp)
+    errors.check(_check_item, tp)
+    errors.done()
 
 
 def validate_stages(tp: TestPurchase) -> None:
