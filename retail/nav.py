@@ -32,8 +32,33 @@ def add_nav(label: str, endpoint: str, roles, order: int = 50, match: str | None
     NAV.append(NavItem(label, endpoint, frozenset(roles), order, match))
 
 
+# Entries that share a menu, so the bar fits a laptop (shown from 992 px): the group opens as a dropdown.
+GROUP_OF = {
+    "purchases.index": "Test purchases", "operations.index": "Test purchases", "purchases.letters": "Test purchases",
+    "monitor.index": "Online listings", "monitor.targets": "Online listings",
+    "compliance.scores": "Compliance", "compliance.candidates": "Compliance", "naming.index": "Compliance",
+    "admin.users": "Administration", "admin.settings": "Administration",
+}
+
+
 def nav_items() -> list[dict]:
+    """The entries this user may see, in order; entries of one group become one dropdown (a group with a single
+    visible entry stays a plain link). Each entry: label, url, prefixes (to mark it active) and children."""
     if not current_user.is_authenticated:
         return []
     items = sorted((i for i in NAV if current_user.role in i.roles), key=lambda i: i.order)
-    return [{"label": i.label, "url": url_for(i.endpoint), "prefix": i.prefix} for i in items]
+    out: list[dict] = []
+    groups: dict[str, dict] = {}
+    for item in items:
+        entry = {"label": item.label, "url": url_for(item.endpoint), "prefixes": (item.prefix,), "children": []}
+        group = GROUP_OF.get(item.endpoint)
+        if group is None:
+            out.append(entry)
+        elif group in groups:
+            groups[group]["children"].append(entry)
+            groups[group]["prefixes"] += (item.prefix,)
+        else:
+            groups[group] = {"label": group, "url": None, "prefixes": (item.prefix,), "children": [entry]}
+            out.append(groups[group])
+    return [entry["children"][0] if entry["url"] is None and len(entry["children"]) == 1 else entry
+            for entry in out]

@@ -18,6 +18,19 @@
     });
   });
 
+  // <table class="table-stack">: each cell carries its column's heading, so on a phone the rows stack as cards
+  // ("Result: Failed") instead of running off the right edge with the problem text hidden (static/app.css).
+  document.querySelectorAll("table.table-stack").forEach(function (table) {
+    var headings = Array.prototype.map.call(table.querySelectorAll("thead th"), function (th) {
+      return th.textContent.trim();
+    });
+    table.querySelectorAll("tbody tr").forEach(function (row) {
+      Array.prototype.forEach.call(row.children, function (cell, i) {
+        if (headings[i] && !cell.hasAttribute("data-label")) { cell.setAttribute("data-label", headings[i]); }
+      });
+    });
+  });
+
   // <div class="progress-bar" data-percent="40">: the bar's width (set through the DOM, which the policy allows).
   document.querySelectorAll("[data-percent]").forEach(function (bar) {
     var percent = Math.max(0, Math.min(100, parseFloat(bar.getAttribute("data-percent")) || 0));

@@ -66,3 +66,14 @@ def sign_in(page, base_url: str, email: str, password: str) -> None:
     page.get_by_label("Email").fill(email)
     page.get_by_label("Password").fill(password)
     page.get_by_role("button", name="Sign in").click()
+
+
+ARTIFACTS = os.environ.get("TEST_ARTIFACTS", os.path.join("test-results", "screenshots"))
+
+
+def screenshot(page, name: str) -> str:
+    """Keep a full-page screenshot of a walk's step in the test artefacts (test-results/screenshots by default)."""
+    os.makedirs(ARTIFACTS, exist_ok=True)
+    path = os.path.join(ARTIFACTS, f"{name}.png")
+    page.screenshot(path=path, full_page=True)
+    return path
