@@ -42,6 +42,19 @@ from .validation import InvalidValue
 REMINDER_DAYS = 30
 TIMELINE_LIMIT = 100
 DEFAULT_RESPONSE_DAYS = 21
+# A reply is needed this many days before the session offered, so the trainer knows the numbers.
+REPLY_BEFORE_SESSION_DAYS = 3
+
+
+def default_reply_by(visited_on: date, session_day: date | None = None) -> date:
+    """The reply-by date: three weeks after the visit, but before the session offered (a deadline after the session
+    asks the shop to answer an invitation it can no longer take up); never before the visit itself."""
+    deadline = visited_on + timedelta(days=DEFAULT_RESPONSE_DAYS)
+    if session_day is not None:
+        deadline = min(deadline, session_day - timedelta(days=REPLY_BEFORE_SESSION_DAYS))
+        if deadline < visited_on:
+            deadline = min(visited_on, session_day - timedelta(days=1))
+    return deadline
 
 
 
@@ -180,6 +193,10 @@ def _check_invitation(invitation: TrainingInvitation, today: date) -> None:
         session = db.session.get(TrainingSession, invitation.session_id)
         if session is None or session.cancelled:
             raise InvalidValue("The session offered does not exist or is cancelled.")
+        held = session_date(session)
+        if invitation.deadline and invitation.deadline >= held:
+            raise InvalidValue(f"The reply-by date ({invitation.deadline:%d %b %Y}) must be before the session "
+                               f"offered ({held:%d %b %Y}).")
 
 
 def create_invitation(business: Business, data: dict, today: date | None = None) -> TrainingInvitation:
@@ -187,7 +204,9 @@ def create_invitation(business: Business, data: dict, today: date | None = None)
     invitation = TrainingInvitation(business_id=business.id, response=InvitationResponse.PENDING, places=1)
     apply_fields(invitation, data, INVITATION_FIELDS)
     if not invitation.deadline:
-        invitation.deadline = (invitation.visited_on or today) + timedelta(days=DEFAULT_RESPONSE_DAYS)
+        session = db.session.get(TrainingSession, invitation.session_id) if invitation.session_id else None
+        invitation.deadline = default_reply_by(invitation.visited_on or today,
+                                               session_date(session) if session is not None else None)
     _check_invitation(invitation, today)
     db.session.add(invitation)
     db.session.flush()

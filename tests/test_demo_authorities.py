@@ -176,3 +176,19 @@ def test_cli_import_register_records_council_references_as_the_authority_named(r
     # Shops still belong to the authority of their borough, whoever imported them.
     owners = dict(db.session.execute(sa.select(Premises.borough, Premises.authority_id)).all())
     assert owners == {"hackney": _ids(db)["hackney"], "southwark": _ids(db)["southwark"]}
+
+
+def test_demo_training_is_believable(demo, db):
+    """Issue 11: the demo had sessions on 25 December and reply-by dates after the session offered."""
+    from datetime import date
+
+    from retail.models.training import TrainingInvitation
+    from retail.training import session_date
+
+    sessions = db.session.scalars(sa.select(TrainingSession)).all()
+    days = [session_date(s) for s in sessions]
+    assert all(d.weekday() < 5 for d in days), "a session at a weekend"
+    assert not [d for d in days if (d.month, d.day) in ((12, 25), (12, 26), (1, 1))], "a session on a bank holiday"
+    late = db.session.scalars(sa.select(TrainingInvitation).where(TrainingInvitation.session_id.is_not(None))).all()
+    assert late and all(i.deadline < session_date(i.session) for i in late)
+    assert all(i.responded_on is None or i.responded_on <= max(i.deadline, date.today()) for i in late)

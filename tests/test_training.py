@@ -507,3 +507,18 @@ def test_officer_edits_session_and_stale_edit_is_refused(client, users, db):
     assert "changed by someone else" in stale.get_data(as_text=True)
     db.session.refresh(session)
     assert session.venue == "New Venue"
+
+
+def test_reply_by_date_falls_before_the_session_offered(app, db):
+    """Issue 11: an invitation's reply-by date fell after the session it offered. Three weeks after the visit, but at
+    least three days before the session (so the trainer knows the numbers), and never before the visit."""
+    today = today_london()
+    business = create_business()
+    soon = make_session(db, make_course(db), days=8)
+    invitation = invite(db, business, soon)
+    assert invitation.deadline == today + timedelta(days=5)
+    later = make_session(db, make_course(db), days=60)
+    assert invite(db, business, later).deadline == today - timedelta(days=2) + timedelta(days=21)
+    assert tr.default_reply_by(today, today + timedelta(days=2)) == today  # a session in two days: reply today
+    with pytest.raises(InvalidValue, match="must be before the session"):
+        invite(db, business, soon, deadline=today + timedelta(days=8))

@@ -77,7 +77,7 @@ def seed(scale: str, password: str | None, seed_value: int) -> DemoContext:
     load_area_generators()
     ctx = DemoContext(scale=scale, rng=random.Random(seed_value), today=date.today(),
                       password=password or secrets.token_urlsafe(12), params=SCALES[scale])
-    for gen in GENERATORS:
+    for gen in sorted(GENERATORS, key=_generator_rank):
         gen(ctx)
         db.session.flush()
         # Later generators add some rows through the ORM (refusals, naming cases): PostgreSQL's sequences must be
@@ -87,11 +87,21 @@ def seed(scale: str, password: str | None, seed_value: int) -> DemoContext:
     return ctx
 
 
+AREA_ORDER = ("register", "purchases", "training", "monitor", "compliance")
+
+
+def _generator_rank(gen) -> int:
+    """Generators run in the order the areas depend on each other, whatever order their modules were imported in
+    (a test importing one area's generator first must not make it run before the register exists)."""
+    area = gen.__module__.rsplit(".", 1)[-1]
+    return AREA_ORDER.index(area) if area in AREA_ORDER else len(AREA_ORDER)
+
+
 def load_area_generators() -> None:
     """Import the generators of later areas, if present, in the order they depend on each other."""
     import importlib
 
-    for name in ("purchases", "training", "monitor", "compliance"):
+    for name in AREA_ORDER[1:]:
         try:
             importlib.import_module(f"{__name__}.{name}")
         except ModuleNotFoundError as exc:

@@ -15,6 +15,7 @@ from ..models.training import (
 )
 from ..timeutil import LONDON, utcnow
 from ..timeutil import add_months
+from ..training import default_reply_by
 from . import DemoContext, bulk_insert, generator, next_id
 from .organisations import DEMO_BOROUGHS, authority_ids
 
@@ -40,6 +41,13 @@ DECLINE_REASONS = ["Too busy at the moment", "Staff already trained by head offi
 
 def _utc(day: date, at: time) -> datetime:
     return datetime.combine(day, at, tzinfo=LONDON).astimezone(UTC)
+
+
+def _working_day(day: date) -> date:
+    """Councils run sessions on working days: not at weekends, nor in the Christmas-to-New-Year closure."""
+    while day.weekday() >= 5 or (day.month == 12 and day.day >= 24) or (day.month == 1 and day.day == 1):
+        day += timedelta(days=1)
+    return day
 
 
 def _person(rng) -> str:
@@ -82,6 +90,7 @@ def generate_training(ctx: DemoContext) -> None:
     # Fixed sessions in each demo borough so every scale has certificates about to expire and dates to offer.
     session_days += [(today + timedelta(days=offset), borough) for offset in (-350, -342, 9, 23, 44)
                      for borough in DEMO_BOROUGHS]
+    session_days = [(_working_day(day), borough) for day, borough in session_days]
     session_days.sort(key=lambda d: (d[0], d[1] or ""))
     session_id = next_id(TrainingSession.__table__)
     sessions = []
@@ -126,10 +135,10 @@ def generate_training(ctx: DemoContext) -> None:
                        reason: str | None = None):
         """Add an invitation and what followed; `response`/`attend` force the story, else it is drawn."""
         nonlocal invitation_id, attendance_id, refusal_id
-        deadline = visited + timedelta(days=21)
         places = places or rng.choice([1, 1, 1, 2, 2, 3])
         if session is None:
             session = find_session(visited + timedelta(days=10), visited + timedelta(days=80), places, premises)
+        deadline = default_reply_by(visited, session["_day"] if session else None)
         if letter is None:
             letter = not (visited > today - timedelta(days=10) and rng.random() < 0.5)
         letter_on = min(today, visited + timedelta(days=rng.randint(1, 6))) if letter else None
@@ -142,7 +151,7 @@ def generate_training(ctx: DemoContext) -> None:
             response = "no-response" if deadline < today else "pending"
         responded_on = None
         if response in ("accepted", "declined"):
-            responded_on = min(today, visited + timedelta(days=rng.randint(1, 20)))
+            responded_on = min(today, deadline, visited + timedelta(days=rng.randint(1, 20)))
         elif response == "no-response":
             responded_on = deadline
         row = dict(id=invitation_id, business_id=premises["business_id"], premises_id=premises["id"],
@@ -208,8 +217,9 @@ def generate_training(ctx: DemoContext) -> None:
         home = shop.get("authority") or shop["borough"]
 
         def fixed_session(on: date) -> dict:
-            return next((s for s in sessions if s["_day"] == on and s["_runner"] == home),
-                        next(s for s in sessions if s["_day"] == on))
+            # The fixed sessions were moved to the next working day: the first on or after `on`.
+            return next((s for s in sessions if s["_day"] >= on and s["_runner"] == home),
+                        next(s for s in sessions if s["_day"] >= on))
 
         expiring = fixed_session(today - timedelta(days=350))
         add_invitation(shop, expiring["_day"] - timedelta(days=30), response="accepted", places=1, session=expiring,
