@@ -717,3 +717,24 @@ def test_a_refused_attempt_form_brings_back_every_problem_at_once_with_a_summary
     for field in ("item_price", "staff_action", "officer_present", "photo_on_day_ref"):
         assert f'href="#{field}"' in summary, field
     assert db.session.scalar(sa.select(sa.func.count()).select_from(TestPurchase)) == 0
+
+
+def test_volunteer_list_follows_operation_and_date_and_says_why_one_is_missing(client, setup, db):
+    """Issue 11: the volunteer list did not follow the operation and date and did not say why a volunteer was missing.
+    Brief 2.2: consent per operation, and at least 18 months under 18 on the day."""
+    op = setup["op"]
+    no_consent = make_volunteer(code="ROBIN")
+    # 16 years 7 months on the operation's first day: past the 18-month gap.
+    nearly = make_volunteer(code="OWL", dob=add_months(op.starts_on, -(16 * 12 + 7)))
+    give_consent(op, nearly, photo="PH-OWL")
+    login_as(client, setup["users"][Role.OFFICER])
+    data = client.get(f"/purchases/volunteers.json?operation_id={op.id}&on={op.starts_on.isoformat()}").get_json()
+    assert [c["label"] for c in data["choices"]] == ["FALCON"]
+    reasons = {m["code_name"]: m["reason"] for m in data["missing"]}
+    assert reasons["ROBIN"] == "no parental consent for this operation"
+    assert reasons["OWL"].startswith("too old on")
+    assert nearly.date_of_birth.isoformat() not in str(data) and no_consent.id
+    page = client.get(f"/purchases/new?operation={op.id}").get_data(as_text=True)
+    assert "Not listed: OWL (too old on" in page and "ROBIN (no parental consent for this operation)" in page
+    assert client.get("/purchases/volunteers.json?operation_id=99999999999999&on=x").get_json() == {
+        "choices": [], "missing": []}

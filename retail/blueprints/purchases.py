@@ -2,7 +2,7 @@
 from datetime import date, datetime
 
 import sqlalchemy as sa
-from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, \
+from flask import Blueprint, Response, abort, current_app, flash, jsonify, redirect, render_template, request, \
     stream_with_context, url_for
 from flask_login import current_user
 from sqlalchemy.orm.exc import StaleDataError
@@ -89,9 +89,26 @@ def _operation_choices(form) -> None:
 
 
 def _volunteer_choices(form, operation_id, on) -> None:
-    valid = operation_id and str(operation_id).isdigit()
-    volunteers = P.volunteers_for_operation(int(operation_id), on) if valid else []
+    """The volunteers who can take part on that day in that operation; the others are named with the reason, so an
+    officer knows why a child is missing from the list (static/volunteer-picker.js refreshes both as fields change)."""
+    valid = operation_id and str(operation_id).isdigit() and len(str(operation_id)) < 10
+    volunteers, missing = P.volunteer_availability(int(operation_id), on) if valid else ([], [])
     form.volunteer_id.choices = [("", "Choose…")] + [(str(v.id), v.code_name) for v in volunteers]
+    form.volunteer_missing = missing
+
+
+@bp.route("/purchases/volunteers.json")
+@roles_required(STAFF)
+def volunteer_choices():
+    """The attempt forms' volunteer list for an operation and date, with why the others are not in it."""
+    operation_id = request.args.get("operation_id", "")
+    try:
+        on = date.fromisoformat(request.args.get("on", ""))
+    except ValueError:
+        on = None
+    valid = operation_id.isdigit() and len(operation_id) < 10
+    volunteers, missing = P.volunteer_availability(int(operation_id), on) if valid else ([], [])
+    return jsonify(choices=[{"id": v.id, "label": v.code_name} for v in volunteers], missing=missing)
 
 
 def _default_operation():

@@ -26,7 +26,7 @@ from .letters import (letter_context, letter_html, letter_period, letter_templat
                       render_letter_body, sync_letter, unsent_letters)
 from .operations import (CONSENT_FIELDS, OPERATION_FIELDS, VOLUNTEER_FIELDS, add_consent, create_operation,
                          create_volunteer, current_operations, update_operation, update_volunteer,
-                         volunteers_for_operation, withdraw_consent)
+                         volunteer_availability, volunteers_for_operation, withdraw_consent)
 from .items import ITEM_FIELDS, judge_item, verdict_label
 from .outcomes import apply_online_judgment, derive_in_store_outcome, judge_online, online_facts
 from .queries import (RETEST_PANEL_DAYS, PurchaseFilters, business_purchases, couriers, pending_enforcement,
@@ -50,5 +50,6 @@ __all__ = [
     "record_dispatch", "render_letter_body", "repeat_failures", "resolve_premises", "retailer_results", "retests_due",
     "StaleRecord", "sync_enforcement_stage", "sync_letter", "sync_retest", "unsent_letters", "update_action",
     "update_operation", "update_purchase", "update_volunteer", "validate_in_store", "validate_order",
-    "validate_stages", "verdict_label", "volunteers_for_operation", "with_names", "withdraw_consent",
+    "validate_stages", "verdict_label", "volunteer_availability", "volunteers_for_operation",
+    "with_names", "withdraw_consent",
 ]

@@ -137,6 +137,45 @@ def volunteers_for_operation(operation_id: int | None, on: date | None = None) -
     return [v for v in rows if on is None or v.age_on(on) < 18]
 
 
+def volunteer_availability(operation_id: int | None, on: date | None = None) -> tuple[list[Volunteer], list[dict]]:
+    """Who can be chosen for an attempt in this operation on `on`, and why each other active volunteer of the
+    operation's authority cannot (no consent, consent withdrawn or later than the date, too old or too young on the
+    day: brief 2.2). Reasons never give a date of birth or an exact age."""
+    from ..rules import volunteers as volunteer_rules
+    from ..settings import volunteer_age_range
+
+    op = db.session.get(Operation, operation_id) if operation_id else None
+    if op is None:
+        return [], []
+    consents = {c.volunteer_id: c for c in db.session.scalars(
+        sa.select(VolunteerConsent).where(VolunteerConsent.operation_id == op.id))}
+    volunteers = db.session.scalars(
+        sa.select(Volunteer).where(Volunteer.active.is_(True), sa.or_(
+            Volunteer.authority_id == op.authority_id, Volunteer.id.in_(consents or {0})))
+        .order_by(Volunteer.code_name)).all()
+    age_range = volunteer_age_range(op.authority_id)
+    available, missing = [], []
+    for volunteer in volunteers:
+        consent = consents.get(volunteer.id)
+        reason = None
+        if consent is None:
+            reason = "no parental consent for this operation"
+        elif consent.withdrawn:
+            reason = "consent withdrawn"
+        elif on is not None and consent.given_on > on:
+            reason = f"consent given after {on:%d %b %Y}"
+        elif on is not None and volunteer_rules.age_problem(volunteer.date_of_birth, on, age_range):
+            too_old = (volunteer.age_on(on) >= volunteer_rules.LEGAL_AGE
+                       or on > volunteer_rules.latest_attempt_date(volunteer.date_of_birth))
+            reason = (f"too old on {on:%d %b %Y} (the code of practice needs 18 months under 18)" if too_old
+                      else f"outside this authority's ages ({age_range[0]} to {age_range[1]}) on {on:%d %b %Y}")
+        if reason is None:
+            available.append(volunteer)
+        else:
+            missing.append({"code_name": volunteer.code_name, "reason": reason})
+    return available, missing
+
+
 def current_operations(today: date | None = None) -> list[Operation]:
     """Operations running today first, then the most recent ones, for the 'operation' pick-list."""
     today = today or today_london()

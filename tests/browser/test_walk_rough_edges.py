@@ -50,3 +50,28 @@ def test_a_refused_attempt_lists_every_problem_at_the_top_on_a_phone(page, live_
     expect(summary).to_be_focused()
     assert summary.get_by_role("link").count() >= 2
     screenshot(page, "in-store-refused-phone")
+
+
+def test_volunteer_list_follows_the_operation_chosen(page, live_server, users, db):
+    from datetime import timedelta
+
+    from retail.timeutil import today_london
+
+    today = today_london()
+    first = P.create_operation({"name": "Op First", "lead_agency": "trading-standards", "boroughs": ["hackney"],
+                                "starts_on": today - timedelta(days=1), "ends_on": today, "officer_ids": [],
+                                "risk_assessment_ref": "RA-1"})
+    second = P.create_operation({"name": "Op Second", "lead_agency": "trading-standards", "boroughs": ["hackney"],
+                                 "starts_on": today - timedelta(days=1), "ends_on": today, "officer_ids": [],
+                                 "risk_assessment_ref": "RA-2"})
+    heron = P.create_volunteer({"code_name": "HERON", "date_of_birth": date(today.year - 14, 1, 1), "active": True})
+    P.add_consent(second, {"volunteer_id": heron.id, "given_by": "Parent", "given_on": today - timedelta(days=1),
+                           "birth_certificate_checked_by": "PC", "photo_ref": "PH"})
+    db.session.commit()
+    sign_in(page, live_server, users[Role.OFFICER].email, PASSWORD)
+    page.goto(f"{live_server}/purchases/new?operation={first.id}")
+    expect(page.locator(".volunteer-missing")).to_contain_text("HERON (no parental consent for this operation)")
+    page.get_by_label("Operation").select_option(value=str(second.id))
+    expect(page.get_by_label("Volunteer (code name)").locator("option", has_text="HERON")).to_have_count(1)
+    expect(page.locator(".volunteer-missing")).not_to_contain_text("HERON")
+    screenshot(page, "volunteer-list-follows-operation")
