@@ -65,7 +65,8 @@ def test_consent_is_recorded_per_operation_and_refused_for_adults(client, users,
     assert "already recorded" in response.get_data(as_text=True)
     assert db.session.scalar(sa.select(sa.func.count()).select_from(VolunteerConsent)) == 1
     page = client.get(f"/purchases/new?operation={op.id}").get_data(as_text=True)
-    assert "SWIFT" in page and "EAGLE" not in page
+    assert ">SWIFT</option>" in page and ">EAGLE</option>" not in page
+    assert "EAGLE (no parental consent for this operation)" in page
 
 
 def test_withdrawn_consent_removes_volunteer_from_the_form(client, users, db):
@@ -75,10 +76,11 @@ def test_withdrawn_consent_removes_volunteer_from_the_form(client, users, db):
     volunteer = make_volunteer("WREN")
     consent = give_consent(op, volunteer)
     login_as(client, users[Role.OFFICER])
-    assert "WREN" in client.get(f"/purchases/new?operation={op.id}").get_data(as_text=True)
+    assert ">WREN</option>" in client.get(f"/purchases/new?operation={op.id}").get_data(as_text=True)
     assert client.post(f"/consents/{consent.id}/withdraw").status_code == 302
     assert "withdrawn" in client.get(f"/operations/{op.id}").get_data(as_text=True)
-    assert "WREN" not in client.get(f"/purchases/new?operation={op.id}").get_data(as_text=True)
+    page = client.get(f"/purchases/new?operation={op.id}").get_data(as_text=True)
+    assert ">WREN</option>" not in page and "WREN (consent withdrawn)" in page
 
 
 def test_volunteer_validation_and_duplicate_code_name(client, users, db):
