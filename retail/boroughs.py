@@ -56,12 +56,17 @@ BOROUGH_CHOICES = [(b.code, b.name) for b in sorted(LONDON_BOROUGHS, key=lambda 
 ]
 
 
+# Words councils add around a borough's name: "LB Hackney", "London Borough of Hackney Council", "Royal Borough of
+# Kingston upon Thames", "City of London Corporation", "Westminster City Council".
+_NOISE = re.compile(r"\b(the|london borough of|royal borough of|borough of|lb of|lbo|lb|rb|council|corporation|"
+                    r"upon thames|on thames)\b")
+
+
 def _key(text: str) -> str:
     text = text.lower().replace("&", " and ")
-    # Officers write "LB Hackney", "London Borough of Hackney", "RB Kingston", "Royal Borough of ...".
-    text = re.sub(r"\b(the|london borough of|royal borough of|borough of|city of westminster|council)\b", " ", text)
-    text = re.sub(r"^\s*(lb|rb|lbo)\b", " ", text)
-    return re.sub(r"[^a-z]", "", text)
+    text = re.sub(r"\([^)]*\)", " ", text)  # "City of London Corporation (Port Health)"
+    text = re.sub(r"\bcorporation of london\b", "city of london", text)
+    return re.sub(r"[^a-z]", "", _NOISE.sub(" ", text))
 
 
 _ALIASES: dict[str, str] = {}
@@ -70,7 +75,7 @@ for _b in LONDON_BOROUGHS:
     _ALIASES[_key(_b.code.replace("-", " "))] = _b.code
     _ALIASES[_b.abbr.lower()] = _b.code
 _ALIASES.update({
-    "westminster": "westminster", "cityofwestminster": "westminster",
+    "westminster": "westminster", "cityofwestminster": "westminster", "westminstercity": "westminster",
     "city": "city-of-london", "cityoflondon": "city-of-london", "corporationoflondon": "city-of-london",
     "hammersmith": "hammersmith-fulham", "hammersmithfulham": "hammersmith-fulham",
     "kensington": "kensington-chelsea", "kensingtonchelsea": "kensington-chelsea", "rbkc": "kensington-chelsea",
@@ -79,20 +84,14 @@ _ALIASES.update({
     "towerhamlets": "tower-hamlets", "walthamforest": "waltham-forest",
     "outside": OUTSIDE_LONDON, "outsidelondon": OUTSIDE_LONDON,
 })
-_ALIASES[""] = ""
-# "City of Westminster" is stripped to nothing by _key; catch it before.
-_SPECIAL = {"city of westminster": "westminster", "city of london": "city-of-london"}
 
 
 def normalise_borough(text: str | None) -> str | None:
     """Map a spelling ("LB Hackney", "hackney", "Kensington & Chelsea") to a borough code, or None if unknown."""
     if text is None:
         return None
-    raw = " ".join(text.strip().lower().split())
-    if raw in _SPECIAL:
-        return _SPECIAL[raw]
-    code = _ALIASES.get(_key(raw))
-    return code or None
+    key = _key(text)
+    return _ALIASES.get(key) if key else None
 
 
 def borough_name(code: str | None) -> str:

@@ -8,7 +8,7 @@ from .audit import record_event
 from .extensions import db
 from .models.authority import Authority
 from .records import apply_fields
-from .models.register import (Business, BusinessType, OnlineStore, Premises, PremisesSells, RraSignature,
+from .models.register import (address_key, Business, BusinessType, OnlineStore, Premises, PremisesSells, RraSignature,
                               RraStatus, RraStatusEvent, name_key)
 from .validation import (InvalidValue, looks_like_postcode_prefix, normalise_url, postcode_key, prefix_upper_bound,
                          url_domain)
@@ -298,12 +298,16 @@ def add_premises(business: Business, data: dict) -> Premises:
     premises.sells = data.get("sells", [])
     _premises_keys(premises)
     if business.id:
-        duplicate = db.session.scalar(
-            sa.select(Premises.id).where(Premises.business_id == business.id, Premises.name_key == premises.name_key,
-                                         Premises.postcode_key == premises.postcode_key))
+        same_place = db.session.execute(
+            sa.select(Premises.id, Premises.address_line1).where(
+                Premises.business_id == business.id, Premises.name_key == premises.name_key,
+                Premises.postcode_key == premises.postcode_key)).all()
+        # Two shops of one business may share a postcode: only the same address too is the same shop.
+        duplicate = next((pid for pid, line in same_place
+                          if address_key(line) == address_key(premises.address_line1)), None)
         if duplicate:
             raise DuplicateRecord(f"This business already has a shop called '{premises.name}' at "
-                                  f"{premises.postcode}.", duplicate, "name")
+                                  f"{premises.address_line1}, {premises.postcode}.", duplicate, "name")
     premises.business = business
     db.session.add(premises)
     db.session.flush()

@@ -11,7 +11,7 @@ from . import csvout
 from .boroughs import OUTSIDE_LONDON, borough_name, normalise_borough
 from .extensions import db
 from .models.register import (BUSINESS_TYPE_LABELS, Business, BusinessType, KnifeDisplay, Premises, PremisesStatus,
-                              SellsCategory, name_key)
+                              SellsCategory, address_key, name_key)
 from .register import council_ref_matches, may_change_premises, rra_summary, _set_keys, _premises_keys
 from .scoping import current_authority_id
 from .validation import InvalidValue, normalise_postcode, postcode_key
@@ -270,10 +270,12 @@ def plan_import(content: bytes) -> ImportPlan:
             row.action = "update" if found else "new business"
             continue
         business = by_ref.get(v["external_ref"]) if v["external_ref"] else _find_by_name_postcode(v)
+        # Two shops of one business can share a postcode (a parade, a shopping centre): the address tells them apart.
         pkey = (v["external_ref"] or name_key(v["legal_name"]), postcode_key(v["postcode"]),
-                name_key(v["premises_name"]))
+                name_key(v["premises_name"]), address_key(v["address_line1"]))
         if pkey in seen_premises:
-            row.errors.append(f"Same shop as line {seen_premises[pkey]} (same business, name and postcode).")
+            row.errors.append(f"Same shop as line {seen_premises[pkey]} (same business, name, address and "
+                              "postcode).")
             continue
         seen_premises[pkey] = row.line
         bkey = v["external_ref"] or (name_key(v["legal_name"]), postcode_key(v["postcode"]))
@@ -283,8 +285,7 @@ def plan_import(content: bytes) -> ImportPlan:
             new_business_keys.add(bkey)
             new_business_keys.add(("name", name_key(v["legal_name"])) if not v["external_ref"] else bkey)
         else:
-            existing = next((p for p in business.premises if p.postcode_key == postcode_key(v["postcode"])
-                             and p.name_key == name_key(v["premises_name"])), None)
+            existing = same_shop(business.premises, v)
             if existing is not None and not may_change_premises(existing):
                 row.errors.append(f"{existing.name} is in {existing.borough_name}: only that authority's staff can "
                                   "change it. Leave this row out.")
@@ -292,6 +293,13 @@ def plan_import(content: bytes) -> ImportPlan:
             row.action = "update" if existing else "new shop"
     return plan
 
+
+
+def same_shop(premises: list[Premises], values: dict) -> Premises | None:
+    """The business's shop this row describes: same name, postcode and first address line."""
+    wanted = (postcode_key(values["postcode"]), name_key(values["premises_name"]), address_key(values["address_line1"]))
+    return next((p for p in premises
+                 if (p.postcode_key, p.name_key, address_key(p.address_line1)) == wanted), None)
 
 
 def _same_new_business(values: dict, keys: set) -> bool:
@@ -356,8 +364,7 @@ def apply_import(content: bytes) -> dict[str, int]:
             if v["no_shop"]:
                 db.session.flush()
                 continue
-            premises = next((p for p in business.premises if p.postcode_key == postcode_key(v["postcode"])
-                             and p.name_key == name_key(v["premises_name"])), None)
+            premises = same_shop(business.premises, v)
             fields = {"name": v["premises_name"], "address_line1": v["address_line1"],
                       "address_line2": v["address_line2"], "town": v["town"] or "London", "postcode": v["postcode"],
                       "borough": v["borough"], "local_authority": v["local_authority"], "display": v["display"],

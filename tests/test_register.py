@@ -1,6 +1,7 @@
 """The retailer register: adding, finding, editing, agreements, and the audit history officers see."""
 from datetime import date, timedelta
 
+import pytest
 import sqlalchemy as sa
 
 from retail.access import Role
@@ -219,3 +220,16 @@ def test_store_and_shop_pages_show_history(client, users):
     assert "knives.example" in client.get(f"/stores/{store.id}").get_data(as_text=True)
     page = client.get(f"/premises/{business.premises[0].id}").get_data(as_text=True)
     assert "History" in page and "create" in page
+
+
+def test_a_second_shop_in_the_same_postcode_at_another_address_is_not_a_duplicate(db):
+    """Issue 11: two shops of one business in one postcode (a market, a parade) were called duplicates."""
+    from retail import register as reg
+
+    business = create_business(legal_name="Market Knives Ltd", trading_name="Market Knives", postcode="EC3V 1LR")
+    shop = business.premises[0]
+    data = {"name": shop.name, "address_line1": "99 Leadenhall Market", "postcode": "EC3V 1LR",
+            "borough": "city-of-london", "town": "London"}
+    reg.add_premises(business, data)
+    with pytest.raises(reg.DuplicateRecord, match="already has a shop"):
+        reg.add_premises(business, {**data, "address_line1": "99, LEADENHALL MARKET"})

@@ -173,3 +173,30 @@ def test_safe_cell_leaves_numbers_and_plain_text_alone():
 
     assert [safe_cell(v) for v in (-5, 3.5, None, "Sharp Corner", "@home", "\tx")] == \
         [-5, 3.5, "", "Sharp Corner", "'@home", "'\tx"]
+
+
+def test_a_real_council_spreadsheet_with_the_city_and_two_shops_in_one_postcode(db):
+    """Issue 11: a council's spreadsheet was refused. "City of London Corporation" (and the other ways councils name
+    themselves) is the City; two shops of one business in one postcode at different addresses are two shops, while the
+    same address written differently is the same shop."""
+    sheet = (
+        "Business Name,Trading As,Premises Name,Address,Post Code,Local Authority\n"
+        "Leadenhall Cutlers Ltd,Leadenhall Cutlers,Leadenhall Cutlers,12 Leadenhall Market,EC3V 1LR,"
+        "City of London Corporation\n"
+        "Leadenhall Cutlers Ltd,Leadenhall Cutlers,Leadenhall Cutlers,3 Leadenhall Market,EC3V 1LR,"
+        "City of London Corporation\n"
+        "Mayfair Knives Ltd,Mayfair Knives,Mayfair Knives,5 Mount Street,W1K 3NE,Westminster City Council\n"
+        "Kingston Blades Ltd,Kingston Blades,Kingston Blades,1 Eden Street,KT1 1BQ,"
+        "Royal Borough of Kingston upon Thames\n"
+    )
+    plan = plan_import(sheet.encode())
+    assert plan.ok, [r.errors for r in plan.rows]
+    counts = apply_import(sheet.encode())
+    assert counts["shops created"] == 4
+    boroughs = dict(db.session.execute(sa.select(Premises.address_line1, Premises.borough)).all())
+    assert boroughs == {"12 Leadenhall Market": "city-of-london", "3 Leadenhall Market": "city-of-london",
+                        "5 Mount Street": "westminster", "1 Eden Street": "kingston"}
+    again = sheet.replace("12 Leadenhall Market", '"12, LEADENHALL MARKET"')
+    assert apply_import(again.encode())["shops created"] == 0
+    twice = sheet + sheet.splitlines()[1] + "\n"
+    assert any("Same shop as line 2" in e for r in plan_import(twice.encode()).rows for e in r.errors)

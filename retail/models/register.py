@@ -1,4 +1,5 @@
 """The retailer register: businesses, their shops, online stores and Responsible Retailers Agreement signatures."""
+import re
 from datetime import date, datetime
 from enum import StrEnum
 from typing import Optional
@@ -129,6 +130,16 @@ RRA_FILTERS = {
     "withdrawn": "Withdrawn",
     "never": "Never signed",
 }
+
+
+_STREET_WORDS = {"road": "rd", "street": "st", "avenue": "ave", "lane": "ln", "place": "pl", "parade": "pde",
+                 "broadway": "bdwy", "high": "high", "and": "and"}
+
+
+def address_key(text: str | None) -> str:
+    """An address line compared as people write it: "12 High Street" = "12, High St." = "12 high st"."""
+    words = re.findall(r"[a-z0-9]+", (text or "").lower().replace("&", " and "))
+    return " ".join(_STREET_WORDS.get(w, w) for w in words)
 
 
 def name_key(text: str | None) -> str:
