@@ -1,4 +1,5 @@
 """Rules for the retailer register: searching, creating and changing businesses, shops, online stores and RRAs."""
+import re
 from dataclasses import dataclass
 from datetime import date
 
@@ -434,6 +435,30 @@ def change_rra_status(signature: RraSignature, status: str, on: date, reason: st
 
 def business_type_values() -> list[str]:
     return [t.value for t in BusinessType]
+
+
+def suggest_borough(postcode: str) -> dict | None:
+    """The borough of other shops in the register with this postcode, else its sector ("E8 4"), else its district
+    ("E8"), when most of them agree. A suggestion for the officer to confirm: districts can straddle boroughs."""
+    key = postcode_key(postcode or "")
+    if not re.fullmatch(r"[A-Z]{1,2}\d[A-Z\d]?\d[A-Z]{2}", key):
+        return None
+    outward, inward = key[:-3], key[-3:]
+    same_length = sa.func.length(Premises.postcode_key) == len(key)
+    for basis, condition in ((f"{outward} {inward}", Premises.postcode_key == key),
+                             (f"{outward} {inward[0]}", sa.and_(_prefix(Premises.postcode_key, outward + inward[0]),
+                                                                same_length)),
+                             (outward, sa.and_(_prefix(Premises.postcode_key, outward), same_length))):
+        rows = db.session.execute(
+            sa.select(Premises.borough, sa.func.count()).where(condition).group_by(Premises.borough)
+            .order_by(sa.func.count().desc()).limit(3)).all()
+        total = sum(n for _, n in rows)
+        if rows and rows[0][1] * 10 >= total * 7:  # at least 70% agree
+            borough, count = rows[0]
+            from .boroughs import borough_name
+
+            return {"borough": borough, "name": borough_name(borough), "basis": basis, "shops": count}
+    return None
 
 
 def matching_premises_ids(q: str):

@@ -31,6 +31,37 @@
     });
   });
 
+  // <input data-borough-target="borough">: once a postcode is typed, suggest the borough other shops with that postcode
+  // (or sector, or district) are in; an empty borough is filled in, a different one gets a note to check.
+  document.querySelectorAll("input[data-borough-target]").forEach(function (input) {
+    var select = document.getElementById(input.getAttribute("data-borough-target"));
+    if (!select || !window.fetch) { return; }
+    var note = document.createElement("div");
+    note.className = "form-text borough-suggestion";
+    note.setAttribute("aria-live", "polite");
+    select.insertAdjacentElement("afterend", note);
+    input.addEventListener("change", function () {
+      var url = new URL("/premises/borough.json", window.location.href);
+      url.searchParams.set("postcode", input.value);
+      fetch(url, { credentials: "same-origin", headers: { "Accept": "application/json" } })
+        .then(function (r) { return r.ok ? r.json() : null; })
+        .then(function (data) {
+          var s = data && data.suggestion;
+          if (!s) { note.textContent = ""; return; }
+          if (!select.value) {
+            select.value = s.borough;
+            note.textContent = "Suggested from " + s.shops + " shop" + (s.shops === 1 ? "" : "s") + " in " + s.basis +
+              " in the register: check it.";
+          } else if (select.value !== s.borough) {
+            note.textContent = "Other shops in " + s.basis + " are in " + s.name + ": check the borough.";
+          } else {
+            note.textContent = "";
+          }
+        })
+        .catch(function () { note.textContent = ""; });
+    });
+  });
+
   // <div class="progress-bar" data-percent="40">: the bar's width (set through the DOM, which the policy allows).
   document.querySelectorAll("[data-percent]").forEach(function (bar) {
     var percent = Math.max(0, Math.min(100, parseFloat(bar.getAttribute("data-percent")) || 0));

@@ -233,3 +233,27 @@ def test_a_second_shop_in_the_same_postcode_at_another_address_is_not_a_duplicat
     reg.add_premises(business, data)
     with pytest.raises(reg.DuplicateRecord, match="already has a shop"):
         reg.add_premises(business, {**data, "address_line1": "99, LEADENHALL MARKET"})
+
+
+def test_borough_is_suggested_from_shops_with_the_same_postcode_area(client, users, db):
+    """Issue 11: the borough was not suggested from the postcode. The register's own shops suggest it (the postcode,
+    then its sector, then its district), only when most of them agree."""
+    for n, postcode in enumerate(("E8 4RP", "E8 4AA", "E8 4QQ")):
+        create_business(legal_name=f"Mare Street {n} Ltd", trading_name=f"Mare {n}", postcode=postcode,
+                        borough="hackney")
+    create_business(legal_name="Edge Ltd", trading_name="Edge", postcode="E8 1ZZ", borough="tower-hamlets")
+    login_as(client, users[Role.OFFICER])
+    same_sector = client.get("/premises/borough.json?postcode=e84xy").get_json()["suggestion"]
+    assert same_sector["borough"] == "hackney" and same_sector["basis"] == "E8 4" and same_sector["shops"] == 3
+    assert client.get("/premises/borough.json?postcode=E1 4AB").get_json()["suggestion"] is None  # not E14, not E8
+    assert client.get("/premises/borough.json?postcode=nonsense").get_json()["suggestion"] is None
+
+
+def test_add_the_business_after_an_empty_search_keeps_what_was_searched_for(client, users):
+    """Issue 11: "add the business" after an empty search dropped the postcode."""
+    login_as(client, users[Role.OFFICER])
+    page = client.get("/register?q=N4 2HA").get_data(as_text=True)
+    assert "/businesses/new?q=N4+2HA" in page
+    form = client.get("/businesses/new?q=N4 2HA").get_data(as_text=True)
+    assert 'value="N4 2HA"' in form
+    assert 'value="Demir Cutlery"' in client.get("/businesses/new?q=Demir Cutlery").get_data(as_text=True)

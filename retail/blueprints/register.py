@@ -21,7 +21,7 @@ from ..register_csv import COLUMNS, HEADING_ALIASES, ImportFileError, apply_impo
 from ..timeline import business_timeline
 from ..timeutil import today_london, utcnow
 from ._helpers import form_data, get_for_change, get_or_404, save_edit
-from ..validation import InvalidValue
+from ..validation import InvalidValue, looks_like_postcode_prefix
 
 bp = Blueprint("register", __name__)
 
@@ -70,6 +70,13 @@ def premises_lookup():
     return jsonify(items=[{"id": p.id, "name": p.name, "business": trading, "postcode": p.postcode,
                            "borough": p.borough_name, "status": p.status.value,
                            "label": f"{p.name}, {p.address_line1}, {p.postcode}"} for p, trading in rows])
+
+
+@bp.route("/premises/borough.json")
+@roles_required(STAFF)
+def borough_suggestion():
+    """The borough other shops with this postcode (or its sector, or district) are in, for the register forms."""
+    return jsonify(suggestion=reg.suggest_borough(request.args.get("postcode", "")[:12]))
 
 
 # --- CSV import ---------------------------------------------------------------------------------------------------
@@ -131,6 +138,13 @@ def import_confirm(batch_id: int):
 @roles_required(STAFF)
 def business_new():
     form = BusinessCreateForm()
+    if request.method == "GET":
+        # From an empty search: what was searched for is not typed again (a postcode, or a name).
+        looked_for = request.args.get("q", "").strip()[:200]
+        if looked_for and looks_like_postcode_prefix(looked_for):
+            form.shop_postcode.data = looked_for.upper()
+        elif looked_for:
+            form.legal_name.data = form.trading_name.data = looked_for
     if form.validate_on_submit():
         try:
             business_id, created = create_once(

@@ -55,7 +55,8 @@ class PremisesFields:
     address_line1 = StringField("Address", validators=[DataRequired(), Length(max=200)])
     address_line2 = StringField("Address line 2", validators=[Optional(), Length(max=200)])
     town = StringField("Town", default="London", validators=[Optional(), Length(max=100)])
-    postcode = StringField("Postcode", validators=[UKPostcode()], render_kw={"autocapitalize": "characters"})
+    postcode = StringField("Postcode", validators=[UKPostcode()],
+                           render_kw={"autocapitalize": "characters", "data-borough-target": "borough"})
     borough = SelectField("Borough", choices=[("", "Choose…")] + BOROUGH_CHOICES,
                           validators=[DataRequired(message="Choose the borough.")])
     local_authority = StringField("Local authority (outside London)", validators=[Length(max=100)])
@@ -76,7 +77,7 @@ class BusinessCreateForm(BusinessFields, SubmitOnceForm):
     shop_address_line2 = StringField("Address line 2", validators=[Optional(), Length(max=200)])
     shop_town = StringField("Town", default="London", validators=[Optional(), Length(max=100)])
     shop_postcode = StringField("Shop postcode", validators=[UKPostcode(optional=True)],
-                                render_kw={"autocapitalize": "characters"})
+                                render_kw={"autocapitalize": "characters", "data-borough-target": "shop_borough"})
     shop_borough = SelectField("Borough", choices=[("", "Choose…")] + BOROUGH_CHOICES, validators=[Optional()])
     shop_local_authority = StringField("Local authority (outside London)", validators=[Optional(), Length(max=100)])
     shop_sells = MultiCheckboxField("What it sells", choices=SELLS_CHOICES)

@@ -75,3 +75,18 @@ def test_volunteer_list_follows_the_operation_chosen(page, live_server, users, d
     expect(page.get_by_label("Volunteer (code name)").locator("option", has_text="HERON")).to_have_count(1)
     expect(page.locator(".volunteer-missing")).not_to_contain_text("HERON")
     screenshot(page, "volunteer-list-follows-operation")
+
+
+def test_borough_is_suggested_when_the_postcode_is_typed(page, live_server, users, db):
+    for n, postcode in enumerate(("N4 2HA", "N4 2AB")):
+        create_business(legal_name=f"Green Lanes {n} Ltd", trading_name=f"Green Lanes {n}", postcode=postcode,
+                        borough="haringey")
+    db.session.commit()
+    sign_in(page, live_server, users[Role.OFFICER].email, PASSWORD)
+    page.goto(f"{live_server}/register?q=N4 2ZZ")
+    page.get_by_role("link", name="add the business").click()
+    expect(page.get_by_label("Shop postcode")).to_have_value("N4 2ZZ")
+    page.get_by_label("Shop postcode").dispatch_event("change")
+    expect(page.get_by_label("Borough", exact=True)).to_have_value("haringey")
+    expect(page.locator(".borough-suggestion")).to_contain_text("Suggested from 2 shops in N4 2")
+    screenshot(page, "borough-suggested-from-postcode")
