@@ -61,8 +61,13 @@ def format_datetime(value: datetime | None, fmt: str = "%d %b %Y %H:%M") -> str:
 
 
 def format_date(value: date | datetime | None, fmt: str = "%d %b %Y") -> str:
-    if value is None:
+    if value is None or value == "":
         return ""
+    if isinstance(value, str):  # an ISO date kept in JSON (a case's evidence snapshot)
+        try:
+            value = date.fromisoformat(value[:10])
+        except ValueError:
+            return value
     if isinstance(value, datetime):
         value = london(value)
     return value.strftime(fmt)
