@@ -21,7 +21,8 @@ def staff_panels(user) -> list[dict]:
         result = provider(user)
         if result:
             panels.append(result)
-    return panels
+    # A panel may ask to come first (the operation a police team is on today); otherwise areas keep their order.
+    return sorted(panels, key=lambda p: p.get("order", 50))
 
 
 @panel

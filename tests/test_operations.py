@@ -112,3 +112,30 @@ def test_volunteer_pages_are_staff_only(client, users, db):
         assert client.get(url).status_code == 403, url
     home = client.get("/").get_data(as_text=True)
     assert "HERON" not in home
+
+
+def test_police_home_page_opens_on_their_operation_with_consents_and_attempts(client, users, db):
+    """Issue 11: the police home page was the officer's. A team on an operation today sees it first: the volunteers
+    with consent (code names only, brief 2.2) and the attempts logged so far, with a button to log the next."""
+    from retail import purchases as P
+    from tests.factories import SAFEGUARDS, create_business
+    from tests.test_purchases import give_consent
+
+    police = users[Role.POLICE]
+    op = make_operation()
+    op.officer_ids = [police.id]
+    db.session.commit()
+    volunteer = make_volunteer("KESTREL")
+    give_consent(op, volunteer)
+    shop = create_business(legal_name="Corner Knives Ltd", trading_name="Corner Knives").premises[0]
+    P.create_in_store({**SAFEGUARDS, "kind": "underage", "operation_id": op.id, "premises_id": shop.id,
+                       "purchase_date": TODAY, "volunteer_id": volunteer.id, "staff_action": "no-challenge",
+                       "sale_made": True}, police)
+    db.session.commit()
+    login_as(client, police)
+    page = client.get("/").get_data(as_text=True)
+    assert "Your operation" in page and op.name in page
+    assert page.index("Your operation") < page.index("Retests due")  # first on the page
+    assert "KESTREL" in page and "1 attempt logged, 1 sale" in page and "Corner Knives" in page
+    assert f"/purchases/new?operation={op.id}" in page
+    assert volunteer.date_of_birth.strftime("%d %b %Y") not in page

@@ -2,6 +2,8 @@
 
 Volunteer pages show children's dates of birth and consent: staff only (officer, police, supervisor, admin).
 """
+from datetime import timedelta
+
 import sqlalchemy as sa
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
@@ -15,7 +17,8 @@ from ..forms.purchases import (ConsentForm, OperationCreateForm, OperationEditFo
                                VolunteerEditForm)
 from ..idempotency import create_once
 from ..models.accounts import User
-from ..models.purchases import Operation, TestPurchase, Volunteer, VolunteerConsent
+from ..home import panel
+from ..models.purchases import OUTCOME_LABELS, Operation, TestPurchase, Volunteer, VolunteerConsent
 from ..nav import add_nav
 from ._helpers import field_error, get_for_change, get_or_404, save_edit
 from ..timeutil import today_london
@@ -35,6 +38,36 @@ def _staff_choices(form) -> None:
 
 def _operation_data(form) -> dict:
     return {name: form[name].data for name in P.OPERATION_FIELDS}
+
+
+@panel
+def current_operation_panel(user) -> dict | None:
+    """The operation this user is on today (else the authority's running one, else the next within a week): its
+    volunteers' consents and the attempts logged so far — what a police test-purchase team opens the app for."""
+    if not user.is_staff:
+        return None
+    today = today_london()
+    soon = today + timedelta(days=7)
+    ops = [op for op in P.current_operations(today) if op.starts_on <= soon and op.ends_on >= today]
+    if not ops:
+        return None
+    mine = [op for op in ops if user.id in op.officer_ids or op.lead_officer_id == user.id]
+    running = [op for op in (mine or ops) if op.starts_on <= today]
+    op = (running or mine or ops)[0]
+    consents = db.session.scalars(
+        sa.select(VolunteerConsent).options(selectinload(VolunteerConsent.volunteer))
+        .where(VolunteerConsent.operation_id == op.id)).all()
+    attempts = db.session.execute(
+        sa.select(TestPurchase.outcome, sa.func.count()).where(TestPurchase.operation_id == op.id)
+        .group_by(TestPurchase.outcome)).all()
+    recent = db.session.scalars(P.with_names(
+        sa.select(TestPurchase).where(TestPurchase.operation_id == op.id)
+        .order_by(TestPurchase.id.desc()).limit(5))).all()
+    return {"title": "Your operation" if op in mine else "Operation running", "order": 5 if op in mine else 20,
+            "template": "operations/_panel_current.html", "op": op, "running": op.starts_on <= today,
+            "volunteers": sorted((c.volunteer.code_name, c.withdrawn) for c in consents),
+            "attempts": sum(n for _, n in attempts), "failed": sum(n for o, n in attempts if o and o.failed),
+            "recent": recent, "outcome_labels": OUTCOME_LABELS}
 
 
 # --- operations -------------------------------------------------------------------------------------------------
