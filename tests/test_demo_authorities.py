@@ -192,3 +192,14 @@ def test_demo_training_is_believable(demo, db):
     late = db.session.scalars(sa.select(TrainingInvitation).where(TrainingInvitation.session_id.is_not(None))).all()
     assert late and all(i.deadline < session_date(i.session) for i in late)
     assert all(i.responded_on is None or i.responded_on <= max(i.deadline, date.today()) for i in late)
+
+
+def test_demo_addresses_lie_in_their_postcode_area(demo, db):
+    """Issue 11: the demo had an address in the wrong postcode area; named streets appear only in their district."""
+    from retail.demo.register import LOCAL_STREETS
+
+    where = {street: district for district, streets in LOCAL_STREETS.items() for street in streets}
+    wrong = [(line, postcode) for line, postcode in db.session.execute(
+        sa.select(Premises.address_line1, Premises.postcode)).all()
+        for street, district in where.items() if line.endswith(street) and postcode.split()[0] != district]
+    assert not wrong

@@ -40,10 +40,22 @@ OUTSIDE = [("Manchester", "M"), ("Birmingham", "B"), ("Leeds", "LS"), ("Liverpoo
            ("Swansea", "SA"), ("Preston", "PR"), ("Norwich", "NR"), ("Oxford", "OX"), ("Cambridge", "CB"),
            ("Lancashire", "BB"), ("Kent", "ME"), ("Essex", "CM"), ("Surrey", "GU"), ("Hertfordshire", "AL")]
 INWARD_LETTERS = "ABDEFGHJLNPQRSTUWXYZ"
-STREETS = ["High Street", "Broadway", "Market Street", "Station Road", "Church Road", "Kingsland Road", "Mare Street",
-           "Green Lanes", "Holloway Road", "Walworth Road", "Rye Lane", "Brixton Road", "Lewisham Way",
-           "London Road", "Uxbridge Road", "Seven Sisters Road", "Romford Road", "Lea Bridge Road", "The Parade",
-           "Commercial Road", "Whitechapel Road", "Tooting High Street", "Streatham High Road", "Hoe Street"]
+# Streets found in most places, and named streets only where they are (postcode district), so no address sits in
+# the wrong part of London ("Rye Lane, CR0").
+STREETS = ["High Street", "Broadway", "Market Street", "Station Road", "Church Road", "London Road", "The Parade",
+           "Victoria Road", "King Street", "Park Road", "Mill Lane", "The Broadway", "Queens Parade"]
+LOCAL_STREETS = {"E8": ["Mare Street", "Kingsland Road"], "SE15": ["Rye Lane"], "SW9": ["Brixton Road"],
+                 "N7": ["Holloway Road"], "N8": ["Green Lanes"], "N15": ["Seven Sisters Road"], "E7": ["Romford Road"],
+                 "E10": ["Lea Bridge Road"], "E1": ["Commercial Road", "Whitechapel Road"],
+                 "SW17": ["Tooting High Street"], "SE4": ["Lewisham Way"], "E17": ["Hoe Street"],
+                 "W13": ["Uxbridge Road"], "CR0": ["North End"], "W2": ["Edgware Road"]}
+
+
+def street_for(rng, postcode: str) -> str:
+    local = LOCAL_STREETS.get(postcode.split(" ")[0])
+    return rng.choice(local) if local and rng.random() < 0.4 else rng.choice(STREETS)
+
+
 FIRST = ["Patel", "Khan", "Smith", "Ahmed", "Jones", "Singh", "Brown", "Ali", "Taylor", "Shah", "Wilson", "Hussain",
          "Okafor", "Nowak", "Kaya", "Murphy", "Evans", "Begum", "Chen", "Costa", "Mensah", "Demir", "Rahman", "Wright"]
 KINDS = [("Hardware", ["kitchen", "craft", "garden", "multi-tool"]), ("DIY", ["craft", "garden", "multi-tool"]),
@@ -112,7 +124,7 @@ def generate_register(ctx: DemoContext) -> None:
         borough, authority, town, postcode, owner = _place(ctx)
         # Bulk inserts skip the hook that sets a shop's authority from its borough.
         row = dict(id=premises_id, business_id=business["id"], name=name, name_key=name_key(name),
-                   address_line1=f"{rng.randint(1, 420)} {rng.choice(STREETS)}", address_line2="", town=town,
+                   address_line1=f"{rng.randint(1, 420)} {street_for(rng, postcode)}", address_line2="", town=town,
                    postcode=postcode, postcode_key=postcode.replace(" ", ""), borough=borough,
                    authority_id=authorities.get(owner), local_authority=authority, display=rng.choice(DISPLAYS),
                    status="closed" if rng.random() < 0.03 else "trading", created_at=now, updated_at=now, version=1)
