@@ -372,7 +372,9 @@ RLS_CHILD_RULES = {"naming_step": "case_id IN (SELECT id FROM naming_case)",
                    "naming_attachment": "case_id IN (SELECT id FROM naming_case)"}
 
 
-def row_level_security_sql() -> list[str]:
+def row_level_security_sql(existing_tables: set[str] | None = None) -> list[str]:
+    """The role, grants and policies. With `existing_tables`, policies only for those tables: a migration installs
+    the rules for the tables that exist at its revision, and each later migration that adds a table re-runs it."""
     statements = [
         f"DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '{RLS_ROLE}') THEN "
         f"CREATE ROLE {RLS_ROLE} NOLOGIN; END IF; END $$",
@@ -387,6 +389,8 @@ def row_level_security_sql() -> list[str]:
     ]
     scope = "coalesce(current_setting('retail.scope', true), '')"
     for table, (authority_rule, business_rule, all_rule) in RLS_RULES.items():
+        if existing_tables is not None and table not in existing_tables:
+            continue
         rule = (f"{scope} = '' OR ({scope} = 'authority' AND ({authority_rule})) "
                 f"OR ({scope} = 'business' AND ({business_rule})) OR ({scope} = 'all' AND ({all_rule}))")
         statements += [
@@ -395,6 +399,8 @@ def row_level_security_sql() -> list[str]:
             f"CREATE POLICY scoped_by_authority ON {table} USING ({rule})",
         ]
     for table, rule in RLS_CHILD_RULES.items():
+        if existing_tables is not None and table not in existing_tables:
+            continue
         statements += [
             f"ALTER TABLE {table} ENABLE ROW LEVEL SECURITY",
             f"DROP POLICY IF EXISTS scoped_by_authority ON {table}",
@@ -407,5 +413,8 @@ def install_row_level_security(connection) -> None:
     """Create the `retail_scoped` role, its grants and the policies (PostgreSQL only; idempotent)."""
     if connection.dialect.name != "postgresql":
         return
-    for statement in row_level_security_sql():
+    from sqlalchemy import inspect
+
+    existing = set(inspect(connection).get_table_names())
+    for statement in row_level_security_sql(existing):
         connection.exec_driver_sql(statement)
