@@ -70,9 +70,10 @@ def test_city_hall_reaches_nothing_outside_the_measures(app, client, users):
 
 
 def nav_labels(html: str) -> list[str]:
+    """The pages the menu links to, grouped entries included (the account menu that follows is left out)."""
     menu = html[html.index('<ul class="navbar-nav me-auto">'):]
-    menu = menu[:menu.index("</ul>")]
-    return re.findall(r'class="nav-link[^"]*" href="[^"]*">([^<]+)</a>', menu)
+    menu = menu[:menu.index('<ul class="navbar-nav">')]
+    return re.findall(r'class="(?:nav-link|dropdown-item)[^"]*" href="[^"#]*">([^<]+)</a>', menu)
 
 
 def test_city_hall_nav_shows_only_the_measures(client, users):

@@ -70,7 +70,7 @@ def test_police_log_an_online_purchase_in_stages_and_print_the_letter(page, live
     page.get_by_label("Photograph of the volunteer on the day (reference)").fill("PH-DAY-3")
     page.get_by_role("button", name="Save order").click()
     expect(page.get_by_text("Order saved. Record the dispatch when the parcel is sent.")).to_be_visible()
-    expect(page.get_by_text("Ordered (waiting for dispatch)")).to_be_visible()
+    expect(page.get_by_text("Ordered (waiting for dispatch)", exact=True)).to_be_visible()
     record_url = page.url
 
     # Stage 2: the dispatch, days later.
@@ -85,7 +85,7 @@ def test_police_log_an_online_purchase_in_stages_and_print_the_letter(page, live
     page.get_by_label("Service", exact=True).fill("Next day")
     page.get_by_label("Age-verified delivery service").select_option(label="No")
     page.get_by_role("button", name="Save dispatch").click()
-    expect(page.get_by_text("Dispatched (waiting for delivery)")).to_be_visible()
+    expect(page.get_by_text("Dispatched (waiting for delivery)", exact=True)).to_be_visible()
     expect(_detail(page, "Dispatch")).to_contain_text("Speedy Parcels Next day")
 
     # Stage 3: the delivery: handed to the child at home, no ID asked.
@@ -97,7 +97,7 @@ def test_police_log_an_online_purchase_in_stages_and_print_the_letter(page, live
     page.get_by_label("Left unattended").select_option(label="No")
     page.get_by_label("Signature taken").select_option(label="Yes")
     page.get_by_role("button", name="Save delivery").click()
-    expect(page.get_by_text("Delivered (outcome to set)")).to_be_visible()
+    expect(page.get_by_text("Delivered (outcome to set)", exact=True)).to_be_visible()
 
     # Stage 4: each party judged from the facts (s.141B A-D for the seller, s.39 for the courier).
     page.get_by_role("link", name="Conclude: judge each party").click()
