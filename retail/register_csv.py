@@ -12,7 +12,7 @@ from .boroughs import OUTSIDE_LONDON, borough_name, normalise_borough
 from .extensions import db
 from .models.register import (BUSINESS_TYPE_LABELS, Business, BusinessType, KnifeDisplay, Premises, PremisesStatus,
                               SellsCategory, address_key, name_key)
-from .register import council_ref_matches, may_change_premises, rra_summary, _set_keys, _premises_keys
+from .register import council_ref_matches, may_change_premises, _set_keys, _premises_keys
 from .scoping import current_authority_id
 from .validation import InvalidValue, normalise_postcode, postcode_key
 
@@ -391,8 +391,39 @@ def apply_import(content: bytes) -> dict[str, int]:
     return counts
 
 
-def export_rows():
-    """Yield CSV lines for the whole register, one row per shop (businesses without shops get one row)."""
+# The best RRA status a business holds, as a number so SQL can take the maximum (0 = never signed).
+_RRA_RANK = {"active": 3, "suspended": 2, "withdrawn": 1}
+_RRA_OF_RANK = {0: "never", **{rank: status for status, rank in _RRA_RANK.items()}}
+
+
+def export_statement():
+    """The whole register as plain rows, one per shop (a business without shops gets one row), in one statement:
+    the shop's product categories aggregated and the business's best RRA status taken in SQL, so the export neither
+    builds ORM objects nor runs a query per batch (issue 15)."""
+    from .models.register import RraSignature, RraStatus, premises_sells
+
+    sells = (sa.select(sa.func.aggregate_strings(premises_sells.c.category, "|"))
+             .where(premises_sells.c.premises_id == Premises.id).scalar_subquery())
+    rank = sa.case(*((RraSignature.status == RraStatus(status), value) for status, value in _RRA_RANK.items()), else_=0)
+    rra = (sa.select(RraSignature.business_id, sa.func.max(rank).label("rank"))
+           .group_by(RraSignature.business_id).subquery())
+    return (sa.select(Business.external_ref, Business.legal_name, Business.trading_name, Business.company_number,
+                      Business.business_type, Business.contact_name, Business.contact_email, Business.contact_phone,
+                      Business.primary_authority, Premises.name, Premises.address_line1, Premises.address_line2,
+                      Premises.town, Premises.postcode, Premises.borough, Premises.local_authority, sells,
+                      Premises.display, Premises.status, Business.notes, rra.c.rank)
+            .outerjoin(Premises, Premises.business_id == Business.id)
+            .outerjoin(rra, rra.c.business_id == Business.id)
+            .order_by(Business.id, Premises.id))
+
+
+def _value(enum_or_text) -> str:
+    return getattr(enum_or_text, "value", enum_or_text) or ""
+
+
+def export_rows(batch_rows: int = 2000):
+    """Yield CSV text for the whole register, streamed from one statement in batches of `batch_rows` rows (memory
+    stays flat whatever the register's size; the first bytes go out at once)."""
     buffer = io.StringIO()
     writer = csvout.writer(buffer)
 
@@ -404,32 +435,13 @@ def export_rows():
 
     writer.writerow(COLUMNS)
     yield flush()
-    # Keyset batches of 500 keep memory flat (yield_per cannot be combined with the selectin load of shops).
-    last_id = 0
-    while True:
-        batch = list(db.session.scalars(sa.select(Business).where(Business.id > last_id).order_by(Business.id)
-                                        .limit(500).options(selectinload(Business.premises))))
-        if not batch:
-            break
-        yield from _export_batch(batch, writer, flush)
-        last_id = batch[-1].id
-        db.session.expunge_all()
-
-
-def _export_batch(batch, writer, flush):
-    statuses = rra_summary([b.id for b in batch])
-    for business in batch:
-        base = [business.external_ref or "", business.legal_name,
-                business.trading_name if business.trading_name != business.legal_name else "",
-                business.company_number or "", business.business_type.value, business.contact_name,
-                business.contact_email, business.contact_phone, business.primary_authority]
-        for premises in business.premises or [None]:
-            if premises is None:
-                shop = ["", "", "", "", "", "", "", "", "", ""]
-            else:
-                shop = [premises.name, premises.address_line1, premises.address_line2, premises.town,
-                        premises.postcode, borough_name(premises.borough), premises.local_authority,
-                        "|".join(premises.sells), premises.display.value if premises.display else "",
-                        premises.status.value]
-            writer.writerow(base + shop + [business.notes, statuses[business.id]])
+    result = db.session.execute(export_statement().execution_options(stream_results=True, yield_per=batch_rows))
+    for rows in result.partitions():
+        for (ref, legal, trading, company, btype, contact, email, phone, pa, p_name, line1, line2, town, postcode,
+             borough, local_authority, sells, display, status, notes, rra_rank) in rows:
+            shop = (["", "", "", "", "", "", "", "", "", ""] if status is None else
+                    [p_name, line1, line2, town, postcode, borough_name(borough), local_authority,
+                     "|".join(sorted(sells.split("|"))) if sells else "", _value(display), _value(status)])
+            writer.writerow([ref or "", legal, trading if trading != legal else "", company or "", _value(btype),
+                             contact, email, phone, pa] + shop + [notes, _RRA_OF_RANK[rra_rank or 0]])
         yield flush()

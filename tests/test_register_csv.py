@@ -200,3 +200,42 @@ def test_a_real_council_spreadsheet_with_the_city_and_two_shops_in_one_postcode(
     assert apply_import(again.encode())["shops created"] == 0
     twice = sheet + sheet.splitlines()[1] + "\n"
     assert any("Same shop as line 2" in e for r in plan_import(twice.encode()).rows for e in r.errors)
+
+
+def _export(client) -> list[dict]:
+    import csv as _csv
+    import io as _io
+    return list(_csv.DictReader(_io.StringIO(client.get("/register/export.csv").get_data(as_text=True))))
+
+
+def test_export_gives_each_business_its_best_rra_status_and_every_shop(client, users, db):
+    from tests.factories import create_premises, sign_rra
+    signed = create_business(legal_name="Signed Ltd", trading_name="Signed", postcode="E8 1AA")
+    create_premises(signed, name="Signed Two", postcode="E8 2BB", borough="hackney")
+    sign_rra(signed)
+    sign_rra(create_business(legal_name="Lapsed Ltd", trading_name="Lapsed", postcode="E8 3CC"), status="withdrawn")
+    create_business(legal_name="Never Ltd", trading_name="Never", postcode="E8 4DD")
+    login_as(client, users[Role.OFFICER])
+    rows = _export(client)
+    status = {row["legal_name"]: row["rra_status"] for row in rows if row["legal_name"].endswith(("Signed Ltd",
+                                                                                                 "Lapsed Ltd",
+                                                                                                 "Never Ltd"))}
+    assert status == {"Signed Ltd": "active", "Lapsed Ltd": "withdrawn", "Never Ltd": "never"}
+    assert [r["premises_name"] for r in rows if r["legal_name"] == "Signed Ltd"] == ["Signed", "Signed Two"]
+
+
+def test_export_runs_the_same_queries_for_one_business_or_forty(client, users, db):
+    """Issue 15: the export streams plain rows from one statement, not a query per batch of businesses."""
+    from tests.querycount import counted_statements
+    login_as(client, users[Role.OFFICER])
+    create_business(legal_name="Only Ltd", trading_name="Only", postcode="E8 1AA")
+    with counted_statements() as one:
+        before = len(_export(client))
+    for n in range(39):
+        create_business(legal_name=f"Many {n} Ltd", trading_name=f"Many {n}", postcode="E8 1AA")
+    with counted_statements() as forty:
+        assert len(_export(client)) == before + 39
+    assert len(forty) == len(one)
+    # One statement reads the register: no query per batch for shops, products or RRA status.
+    reads = [s for s in forty if "rra_signature" in s or "premises_sells" in s or "FROM business" in s]
+    assert len(reads) == 1, reads
