@@ -80,7 +80,20 @@ def _sqlite_pragmas(dbapi_connection, connection_record) -> None:
 
 def register_request_guards(app: Flask) -> None:
     """Refuse, with a 400, text no database column can hold: PostgreSQL rejects a NUL character even in a
-    comparison, so a search for one would otherwise be a 500."""
+    comparison, so a search for one would otherwise be a 500. Numbers from the address or a form are bounded to
+    what an integer column holds (a 25-digit id or page overflows the database)."""
+    from .validation import BoundedIntConverter, BoundedRequest, MAX_PAGE
+
+    app.request_class = BoundedRequest
+    app.url_map.converters["int"] = BoundedIntConverter
+
+    @app.before_request
+    def refuse_impossible_pages():
+        for name in ("page", "per_page"):
+            raw = request.args.get(name)
+            if raw is not None and raw.strip() and not (
+                    raw.strip().isascii() and raw.strip().isdigit() and int(raw) <= MAX_PAGE):
+                abort(400, description=f"There is no page '{raw[:20]}': use a page number from 1 to {MAX_PAGE}.")
 
     @app.before_request
     def refuse_nul_characters():
@@ -139,6 +152,8 @@ def register_errorhandlers(app: Flask) -> None:
         if code >= 500:
             db.session.rollback()
         message = messages.get(code, "Error").format(limit=app.config["MAX_CONTENT_LENGTH"] // (1024 * 1024))
+        if code == 400 and isinstance(error, HTTPException) and error.description != type(error).description:
+            message = error.description  # a message written for the user (abort(400, description=...))
         if isinstance(error, CSRFError):
             message = "The form had expired or was sent twice. Please reload the page and try again."
         # What the exception says about the answer (a 405's Allow, a 401's WWW-Authenticate) is kept.

@@ -2,6 +2,10 @@
 import re
 from urllib.parse import urlsplit
 
+from flask import Request
+from werkzeug.datastructures import ImmutableMultiDict
+from werkzeug.routing import IntegerConverter
+
 _POSTCODE = re.compile(r"^(GIR0AA|[A-PR-UWYZ][A-HK-Y]?[0-9][0-9A-HJKMNPR-Y]?[0-9][ABD-HJLNP-UW-Z]{2})$")
 _POSTCODE_PREFIX = re.compile(r"^[A-Z]{1,2}[0-9][0-9A-Z]?[0-9]?[A-Z]{0,2}$")
 _HOST = re.compile(
@@ -64,4 +68,47 @@ def prefix_upper_bound(prefix: str) -> str | None:
     trimmed = prefix.rstrip(chr(0x10FFFF))
     if not trimmed:
         return None
-    return trimmed[:-1] + chr(ord(trimmed[-1]) + 1)
+    following = ord(trimmed[-1]) + 1
+    if 0xD800 <= following <= 0xDFFF:
+        # Surrogates cannot be stored or sent (UTF-8): U+D7FF's successor among real characters is U+E000.
+        following = 0xE000
+    return trimmed[:-1] + chr(following)
+
+
+MAX_ID = 2**31 - 1  # the largest id an integer column holds (PostgreSQL `integer`)
+
+
+def parse_id(value) -> int | None:
+    """A record id from a form or query: ASCII digits within an integer column's range, else None ('²' is a digit
+    to str.isdigit but not to int; a 25-digit number overflows the database)."""
+    text = str(value or "").strip()
+    if not (text.isascii() and text.isdigit()):
+        return None
+    number = int(text)
+    return number if 0 < number <= MAX_ID else None
+
+
+MAX_PAGE = 100_000
+
+
+class BoundedArgs(ImmutableMultiDict):
+    """Query and form values whose `get(..., type=int)` answers the default for numbers no integer column holds,
+    as it already does for text that is not a number."""
+
+    def get(self, key, default=None, type=None):  # noqa: A002  (werkzeug's signature)
+        value = super().get(key, default, type)
+        if type is int and isinstance(value, int) and value is not default and abs(value) > MAX_ID:
+            return default
+        return value
+
+
+class BoundedRequest(Request):
+    parameter_storage_class = BoundedArgs
+
+
+class BoundedIntConverter(IntegerConverter):
+    """`<int:...>` in a route: an id beyond an integer column is a 404, not an overflow."""
+
+    def __init__(self, map, *args, **kwargs):  # noqa: A002
+        kwargs.setdefault("max", MAX_ID)
+        super().__init__(map, *args, **kwargs)

@@ -29,7 +29,7 @@ from ..register import BUSINESS_SECTIONS, PREMISES_SECTIONS, STORE_SECTIONS, Sta
 from ..settings import all_settings
 from ..timeline import TimelineEvent, timeline_provider
 from ..timeutil import LONDON, today_london
-from ..validation import InvalidValue, normalise_url, url_domain
+from ..validation import InvalidValue, normalise_url, parse_id, url_domain
 
 bp = Blueprint("purchases", __name__)
 
@@ -91,8 +91,8 @@ def _operation_choices(form) -> None:
 def _volunteer_choices(form, operation_id, on) -> None:
     """The volunteers who can take part on that day in that operation; the others are named with the reason, so an
     officer knows why a child is missing from the list (static/volunteer-picker.js refreshes both as fields change)."""
-    valid = operation_id and str(operation_id).isdigit() and len(str(operation_id)) < 10
-    volunteers, missing = P.volunteer_availability(int(operation_id), on) if valid else ([], [])
+    operation_id = parse_id(operation_id)
+    volunteers, missing = P.volunteer_availability(operation_id, on) if operation_id else ([], [])
     form.volunteer_id.choices = [("", "Choose…")] + [(str(v.id), v.code_name) for v in volunteers]
     form.volunteer_missing = missing
 
@@ -106,8 +106,8 @@ def volunteer_choices():
         on = date.fromisoformat(request.args.get("on", ""))
     except ValueError:
         on = None
-    valid = operation_id.isdigit() and len(operation_id) < 10
-    volunteers, missing = P.volunteer_availability(int(operation_id), on) if valid else ([], [])
+    operation_id = parse_id(operation_id)
+    volunteers, missing = P.volunteer_availability(operation_id, on) if operation_id else ([], [])
     return jsonify(choices=[{"id": v.id, "label": v.code_name} for v in volunteers], missing=missing)
 
 
@@ -133,9 +133,9 @@ def _officer_names(op: Operation | None) -> tuple[str, str]:
 
 def _resolve_premises(form):
     """The chosen shop id, or the candidates to choose from (the picker without JavaScript)."""
-    raw = str(form.premises_id.data or "").strip()
-    if raw.isdigit():
-        return int(raw), []
+    chosen = parse_id(form.premises_id.data)
+    if chosen:
+        return chosen, []
     text = (form.premises_query.data or "").strip()
     if not text:
         form.premises_query.errors = list(form.premises_query.errors) + ["Type part of the shop's name or postcode."]
@@ -313,8 +313,8 @@ def _edit_in_store(tp: TestPurchase, form, amend: bool):
 # --- online ---------------------------------------------------------------------------------------------------
 
 def _store_candidates(form) -> list[OnlineStore]:
-    if (form.online_store_id.data or "").isdigit():
-        store = db.session.get(OnlineStore, int(form.online_store_id.data))
+    if parse_id(form.online_store_id.data):
+        store = db.session.get(OnlineStore, parse_id(form.online_store_id.data))
         return [store] if store else []
     try:
         domain = url_domain(normalise_url(form.listing_url.data))
@@ -603,7 +603,7 @@ def action_edit(action_id: int):
 @bp.route("/retests")
 @roles_required(STAFF)
 def retests():
-    data = P.retests_due(within_days=request.args.get("days", 90, type=int), limit=200)
+    data = P.retests_due(within_days=min(max(request.args.get("days", 90, type=int), 0), 3650), limit=200)
     return render_template("purchases/retests.html", data=data)
 
 
@@ -625,7 +625,7 @@ def letters():
 @bp.route("/letters/print")
 @roles_required(STAFF)
 def letters_print():
-    ids = [int(i) for i in request.args.getlist("id") if i.isdigit()]
+    ids = [i for i in map(parse_id, request.args.getlist("id")) if i]
     if ids:
         chosen = db.session.scalars(sa.select(NotificationLetter).where(NotificationLetter.id.in_(ids))
                                     .order_by(NotificationLetter.id)).all()
@@ -640,7 +640,7 @@ def letters_print():
 @roles_required(STAFF)
 def letters_mark_sent():
     form = MarkSentForm()
-    ids = [int(i) for i in request.form.getlist("letter_ids") if str(i).isdigit()]
+    ids = [i for i in map(parse_id, request.form.getlist("letter_ids")) if i]
     form.letter_ids.choices = [(i, str(i)) for i in ids]
     back = request.form.get("back") or url_for(".letters")
     if not back.startswith("/"):

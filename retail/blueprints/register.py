@@ -28,6 +28,11 @@ bp = Blueprint("register", __name__)
 BUSINESS_FORM_FIELDS = reg.BUSINESS_FIELDS
 
 
+def _known(value: str, allowed) -> str:
+    """A filter value the list knows, else no filter (an unknown type in the address is not an error page)."""
+    return value if value in allowed else ""
+
+
 # --- list, search, export --------------------------------------------------------------------------------------
 
 @bp.route("/register")
@@ -35,7 +40,7 @@ BUSINESS_FORM_FIELDS = reg.BUSINESS_FIELDS
 def index():
     filters = reg.RegisterFilters(
         q=request.args.get("q", "").strip()[:100], borough=request.args.get("borough", ""),
-        business_type=request.args.get("type", ""), rra=request.args.get("rra", ""),
+        business_type=_known(request.args.get("type", ""), reg.business_type_values()), rra=request.args.get("rra", ""),
         sells=request.args.get("sells", ""), sort=request.args.get("sort", "name"))
     page = db.paginate(reg.register_query(filters), per_page=current_app.config["REGISTER_PAGE_SIZE"],
                        error_out=False, max_per_page=100)

@@ -1,0 +1,69 @@
+"""Bad input (issue 14): each was a server error or a silent wrong result; now a clear answer and nothing changed."""
+import sqlalchemy as sa
+
+from retail.access import Role
+from retail.validation import parse_id, prefix_upper_bound
+from tests.conftest import login_as
+
+
+def test_prefix_search_on_the_character_before_the_surrogates_finds_nothing_instead_of_crashing(client, users,
+                                                                                                 make_business):
+    make_business(legal_name="Zed Blades Ltd", trading_name="Zed Blades")
+    assert prefix_upper_bound("a\ud7ff") == "a\ue000"
+    public = client.get("/named?q=%ED%9F%BF")
+    assert public.status_code == 200
+    login_as(client, users[Role.OFFICER])
+    staff = client.get("/register?q=%ED%9F%BF")
+    assert staff.status_code == 200
+    assert "Zed Blades" not in staff.get_data(as_text=True)
+
+
+def test_a_huge_page_number_is_refused_with_a_message(client, users):
+    login_as(client, users[Role.OFFICER])
+    response = client.get("/register?page=" + "9" * 25)
+    assert response.status_code == 400
+    assert "There is no page" in response.get_data(as_text=True)
+    assert client.get("/named?page=99999").status_code == 200  # past the end: an empty page, not an error
+
+
+def test_odd_and_huge_ids_in_operation_and_letter_parameters_are_no_server_error(client, users):
+    login_as(client, users[Role.OFFICER])
+    for value in ("²", "9" * 25, "-1", "abc"):
+        assert parse_id(value) is None
+        response = client.get("/purchases/volunteers.json", query_string={"operation_id": value, "on": "2026-01-01"})
+        assert response.status_code == 200 and response.get_json()["choices"] == []
+        assert client.get("/letters/print", query_string={"id": value}).status_code == 200
+        assert client.get("/purchases", query_string={"operation": value}).status_code == 200
+    assert client.get("/operations/" + "9" * 25).status_code == 404
+
+
+def test_an_unknown_business_type_filter_lists_everything_instead_of_crashing(client, users, make_business):
+    make_business(legal_name="Typed Ltd", trading_name="Typed Shop")
+    login_as(client, users[Role.OFFICER])
+    response = client.get("/register?type=not-a-type")
+    assert response.status_code == 200
+    assert "Typed Shop" in response.get_data(as_text=True)
+
+
+def test_seed_demo_on_a_fresh_database_leaves_every_id_sequence_past_its_rows(app, db, runner, monkeypatch):
+    """Issue 14: the demo inserts fixed ids; on PostgreSQL the sequences must be moved past them, or the first
+    record a user adds collides with a demo row."""
+    monkeypatch.setitem(app.config, "RETAIL_UNSCOPED_OWNER", None)
+    result = runner.invoke(args=["seed-demo", "--password", "demo-password-for-tests"])
+    assert result.exit_code == 0, result.output
+    if db.engine.dialect.name == "postgresql":
+        with db.engine.connect() as conn:
+            for table in db.metadata.sorted_tables:
+                if "id" not in table.c or not table.c.id.primary_key or not isinstance(table.c.id.type, sa.Integer):
+                    continue
+                sequence = conn.execute(sa.text(f"SELECT pg_get_serial_sequence('{table.name}', 'id')")).scalar()
+                if not sequence:
+                    continue
+                top = conn.execute(sa.text(f"SELECT COALESCE(MAX(id), 0) FROM {table.name}")).scalar()
+                last, called = conn.execute(sa.text(f"SELECT last_value, is_called FROM {sequence}")).one()
+                assert (last + 1 if called else last) > top, table.name
+    # The first record added after the demo saves (it would collide with a demo id otherwise).
+    from tests.factories import create_business
+
+    monkeypatch.setitem(app.config, "RETAIL_UNSCOPED_OWNER", "hackney")
+    assert create_business(legal_name="After The Demo Ltd", trading_name="After The Demo").id
