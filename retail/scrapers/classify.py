@@ -247,6 +247,9 @@ _BLADE_DECOY = _Scanner("|".join(
     b for r in R.DECOY_RULES if r.id in {"blade-accessory", "not-a-blade"} for b in _split_top_level(r.pattern)
 ))
 _HEDGE = re.compile(R.HEDGE, R.FLAGS)
+_TRAINER = re.compile(R.TRAINER, R.FLAGS)
+_PHRASE_BREAK = re.compile(r"[(),\[\]|/]| - | with ")
+_LIVE_BLADE = re.compile(R.LIVE_BLADE, R.FLAGS)
 _NEGATION_PREFIX = re.compile(R.NEGATION_PREFIX, R.FLAGS)
 _PROHIBITED_EXCLUSION = re.compile(R.PROHIBITED_EXCLUSION, R.FLAGS)
 _ID_LEAD = re.compile(
@@ -287,6 +290,34 @@ _BLOCK_TAG = re.compile(r"<(?=/?(?:" + "|".join(_BLOCK_TAGS + tuple(t.upper() fo
 _INLINE_TAG = re.compile(r"<(?=(?:a|img|span|input|select|A|IMG|SPAN|INPUT|SELECT)[\s/>])")
 _CLASS_OR_ID = etree.XPath("//@class | //@id")
 _CHROME_HINT = re.compile(r"nav|menu|footer|header|masthead", re.IGNORECASE)
+# A buy control: a button or link whose words buy the thing ("Buy £35", "Add to basket", "Order now"). Many small
+# shops have no basket form and no structured data, only this (issue 13).
+_BUY_CANDIDATES = etree.XPath(
+    "//button | //input[@type='submit' or @type='button'] | //*[@role='button']"
+    " | //a[string-length(normalize-space()) < 40][contains(translate(., 'BUYORDEATKS', 'buyordeatks'), 'buy')"
+    " or contains(translate(., 'BUYORDEATKS', 'buyordeatks'), 'order')"
+    " or contains(translate(., 'BUYORDEATKS', 'buyordeatks'), 'add to')]"
+)
+_BUY_WORDS = re.compile(
+    r"^(?:buy(?: it)?(?: now)?|order(?: now| online)?|purchase|pre-?order(?: now)?|add to (?:basket|cart|bag|trolley)"
+    r"|reserve (?:and|&) collect|click (?:and|&) collect)(?: (?:for |- |: )?(?:£|gbp ?)\d[\d,]*(?:\.\d\d)?)?$",
+    re.IGNORECASE,
+)
+# Markup that shop platforms put only on a product's buy box (Shopify, WooCommerce, Magento, BigCommerce, Etsy, eBay,
+# Amazon sellers). Case-sensitive literals, so the search over the raw page runs at C speed.
+_PLATFORM_MARKUP = re.compile(
+    r"/cart/add|product-form__|single_add_to_cart_button|add_to_cart_button|woocommerce-Price-amount"
+    r"|product-addtocart-button|action tocart|form-action-addToCart|data-cart-item-add|listing-page-cart"
+    r"|data-buy-box|x-bin-price|x-buybox|binBtn_btn|add-to-cart-button|buy-now-button|id=\"productTitle\""
+)
+_PLATFORM_NAMES = (
+    ("/cart/add", "Shopify"), ("product-form__", "Shopify"), ("add_to_cart_button", "WooCommerce"),
+    ("woocommerce", "WooCommerce"), ("tocart", "Magento"), ("AddToCart", "BigCommerce"),
+    ("cart-item-add", "BigCommerce"), ("listing-page-cart", "Etsy"), ("buy-box", "Etsy"), ("x-bin", "eBay"),
+    ("x-buybox", "eBay"), ("binBtn", "eBay"), ("add-to-cart-button", "Amazon"), ("buy-now-button", "Amazon"),
+    ("productTitle", "Amazon"),
+)
+_TILE_CLASS = re.compile(r"product|card|tile|item|grid", re.IGNORECASE)
 _WS = re.compile(r"[^\S\n]{2,}|[^\S \n]")  # single spaces, the vast majority, are left alone
 _NEWLINES = re.compile(r" ?\n[ \n]*")
 
@@ -317,6 +348,10 @@ class Verdict:
     blade_score: float = 0.0
     sale_score: float = 0.0
     editorial: bool = False
+    # s.141B conditions the strong wording covers: "A" (a check at sale), "C" (delivery into an adult's hands).
+    conditions: list[str] = field(default_factory=list)
+    trainers: list[str] = field(default_factory=list)  # prohibited items offered only as blunt trainers
+    bladed_tiles: int = 0  # product tiles with a buy control that name a blade (category pages)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -325,6 +360,9 @@ class Verdict:
             "prohibited": list(self.prohibited),
             "cues": [c.to_dict() for c in self.cues],
             "rules_version": self.rules_version,
+            "conditions": list(self.conditions),
+            "trainers": list(self.trainers),
+            "bladed_tiles": self.bladed_tiles,
         }
 
 
@@ -338,6 +376,7 @@ class _Page:
     heading: str = ""  # product name candidates: first title segment and h1
     products: list[str] = field(default_factory=list)  # JSON-LD Product names
     structured: list[tuple[str, str]] = field(default_factory=list)  # (phrase, context) for machine-readable sale
+    buy_controls: list[tuple[str, str]] = field(default_factory=list)  # (control words, its product tile's text)
 
 
 @dataclass
@@ -453,6 +492,11 @@ def _parse_html(document: str) -> _Page:
     products = _jsonld_products(ld_scripts)
     for name, _desc in products:
         structured.append(("JSON-LD Product", name or "(unnamed product)"))
+    platform = _PLATFORM_MARKUP.search(document)
+    if platform:
+        marker = platform.group(0)
+        name = next((n for key, n in _PLATFORM_NAMES if key in marker), "shop platform")
+        structured.append((f"{name} buy box", marker))
 
     etree.strip_elements(root, "script", "style", "noscript", "template", "svg", "iframe", "object", with_tail=False)
     # Submit buttons carry their words in an attribute ("Add to basket").
@@ -468,6 +512,7 @@ def _parse_html(document: str) -> _Page:
         chrome_parts.append(_text_of(el))
         _drop(el)
 
+    buy_controls = _buy_controls(root)
     body = root.find("body")
     main = _text_of(body if body is not None else root)
     product_lines = [f"Product: {name}. {desc}" for name, desc in products]
@@ -480,7 +525,26 @@ def _parse_html(document: str) -> _Page:
     return _Page(
         text=text, main_start=main_start, chrome_start=min(chrome_start, len(text)),
         heading=f"{first_title}\n{h1}", products=[n for n, _ in products], structured=structured,
+        buy_controls=buy_controls,
     )
+
+
+def _buy_controls(root: etree._Element) -> list[tuple[str, str]]:
+    """Each buy button or link outside the page chrome, with the text of the product tile it sits in."""
+    found = []
+    for el in _BUY_CANDIDATES(root):
+        words = " ".join((el.get("value") if el.tag == "input" else _text_of(el)).split())
+        if not words and el.tag in {"a", "button"}:
+            words = " ".join((el.get("aria-label") or el.get("title") or "").split())
+        if len(words) > 40 or not _BUY_WORDS.match(words.replace("\u00a3", "£")):
+            continue
+        # The tile: the nearest ancestor that looks like a product card (a category page has one per product).
+        tile, up = el.getparent(), 0
+        while tile is not None and up < 5 and not _TILE_CLASS.search(tile.get("class") or ""):
+            tile, up = tile.getparent(), up + 1
+        tile_text = " ".join(_text_of(tile).split())[:300] if tile is not None and up < 5 else ""
+        found.append((words, tile_text))
+    return found
 
 
 def _chrome_elements(root: etree._Element) -> list[etree._Element]:
@@ -596,10 +660,11 @@ def classify(document: str, url: str | None = None, *, is_html: bool | None = No
         if not decoy_spans.overlaps(h.start, h.end) or h.rule.id != "price":
             sale_by_rule.setdefault(h.rule.id, h)
     sale_score = sum(h.rule.weight for h in sale_by_rule.values())
-    structured_sale = bool(page.structured)
+    structured_sale = bool(page.structured or page.buy_controls)
     if structured_sale:
         sale_score += 1.5
     strong_sale = structured_sale or bool({"basket", "buy-now"} & sale_by_rule.keys())
+    bladed_tiles = sum(1 for _words, tile in page.buy_controls if tile and _blade_nouns(tile))
 
     editorial_ids = {h.rule.id for h in hits.get(R.EDITORIAL, []) if h.start < page.chrome_start}
     shop_voice = sum(1 for h in hits.get(R.SHOP_VOICE, []) if h.start < page.chrome_start)
@@ -653,6 +718,14 @@ def classify(document: str, url: str | None = None, *, is_html: bool | None = No
     if url and _URL_BLADE.search(urlsplit(url).path):
         blade_score += 1.0
     bladed = blade_score >= 1.0 and sale_score >= 1.0 and (strong_sale or not editorial)
+    # A page whose product is a blunt trainer ("Butterfly knife trainer, no edge") sells no blade, unless it also
+    # says the edge is live.
+    main_text = text[page.main_start:page.chrome_start]
+    live_blade = bool(_LIVE_BLADE.search(main_text))
+    trainer_page = any(_TRAINER.search(_PHRASE_BREAK.split(line)[0]) for line in page.heading.split("\n")) \
+        and not live_blade
+    if trainer_page and bladed_tiles == 0:
+        bladed = False
 
     # Scope: age wording about alcohol, vapes or events says nothing about knives.
     page_topics: list[bool] = []  # [has blades, has other restricted products], worked out only if needed
@@ -678,19 +751,33 @@ def classify(document: str, url: str | None = None, *, is_html: bool | None = No
 
     kinds = {h.kind for h in age_hits}
     age_check = "strong" if R.STRONG in kinds else "weak" if R.WEAK in kinds else "none"
+    conditions = sorted({"C" if h.rule.id in R.CONDITION_C_RULES else "A" for h in age_hits if h.kind == R.STRONG})
 
     # Prohibited items are reported only where something is for sale and the shop is not disowning them.
+    # Whatever the age wording: offering one is the offence (brief 1.4), so it is reported first.
     prohibited: list[str] = []
+    trainers: list[str] = []
     for h in hits.get(R.PROHIBITED, []):
         s_lo, s_hi = _sentence(text, h.start, h.end)
         around = text[max(s_lo, h.start - 60):h.start] + " " + text[h.end:min(s_hi, h.end + 40)]
         if (sale_score >= 1.0 or bladed) and not editorial and not _PROHIBITED_EXCLUSION.search(around):
-            h.kind = R.PROHIBITED
-            if h.rule.label not in prohibited:
-                prohibited.append(h.rule.label or h.rule.id)
+            label = h.rule.label or h.rule.id
+            # The trainer word must sit right against the name, in the same bracket-free phrase.
+            near = (_PHRASE_BREAK.split(text[max(s_lo, h.start - 20):h.start])[-1] + " "
+                    + _PHRASE_BREAK.split(text[h.end:min(s_hi, h.end + 14)])[0])
+            if (trainer_page or _TRAINER.search(near)) and not _LIVE_BLADE.search(text[s_lo:s_hi]):
+                h.kind = R.TRAINER_KIND
+                if label not in trainers:
+                    trainers.append(label)
+            else:
+                h.kind = R.PROHIBITED
+                if label not in prohibited:
+                    prohibited.append(label)
         else:
             h.kind = R.OUT_OF_SCOPE
         cues.append(h)
+    # A trainer named next to the same item as a live one is the live one's accessory, not a second finding.
+    trainers = [t for t in trainers if t not in prohibited]
 
     for h in decoys:
         h.kind = R.DECOY
@@ -699,10 +786,12 @@ def classify(document: str, url: str | None = None, *, is_html: bool | None = No
         h.kind = R.SALE
         cues.append(h)
 
+    structured = page.structured + [("buy control", words) for words, _tile in page.buy_controls[:1]]
     return Verdict(
         bladed=bladed, age_check=age_check, prohibited=prohibited,
-        cues=_report(text, cues, page.structured), url=url,
+        cues=_report(text, cues, structured), url=url,
         blade_score=blade_score, sale_score=sale_score, editorial=editorial,
+        conditions=conditions, trainers=trainers, bladed_tiles=bladed_tiles,
     )
 
 

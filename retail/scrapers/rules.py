@@ -8,7 +8,7 @@ from ..rules import prohibited as prohibited_catalogue
 
 # Bump on any change to a pattern, weight or kind: every verdict records the version it was made with, so an
 # officer can tell whether two results for the same page are comparable.
-RULES_VERSION = "2026.12.1"
+RULES_VERSION = "2026.12.2"
 
 # Rule kinds. Only STRONG/WEAK decide the age-check level; the others feed the page-level judgement.
 BLADED = "bladed"  # a bladed product is named
@@ -24,6 +24,7 @@ SHOP_VOICE = "shop-voice"  # the shop talking about its own orders (keeps policy
 # Kinds a reported cue may carry, beyond the rule kinds above: OUT_OF_SCOPE marks age wording about alcohol,
 # vapes, events etc., or on an editorial page, and prohibited names mentioned where nothing is for sale.
 OUT_OF_SCOPE = "out-of-scope"
+TRAINER_KIND = "trainer"  # a prohibited item's blunt trainer version: reported, not a finding
 
 
 @dataclass(frozen=True)
@@ -93,6 +94,28 @@ PROHIBITED_EXCLUSION = (
     r"offer|ship|carry|list)\b|\bban(?:ned|s)?\b|\billegal\b|\bprohibited\b|\boutlawed\b|\bunlawful\b"
     r"|\bsurrender\b|\bamnesty\b"
 )
+
+# A prohibited item's "trainer": a blunt practice version with no edge, which is not a bladed article (issue 13).
+# Read only right next to the item's name, so "practise your flips" in a live knife's description changes nothing.
+TRAINER = (
+    r"\b(?:trainers?|training|practi[cs]e|blunt|unsharpened|un-sharpened|non-sharpened|no (?:sharp(?:ened)? )?edge"
+    r"|dull(?:ed)? (?:edge|blade)|foam|rubber|dummy)\b"
+)
+# ...and words that say the blade is live after all: these win over the trainer words.
+LIVE_BLADE = (
+    r"\blive (?:blade|edge)s?\b|\bsharp(?:ened)? (?:blade|edge)s?\b|\brazor[- ]sharp\b|\bfully sharpened\b"
+    r"|\bsharp (?:out of the box|edge)\b"
+)
+
+# Which s.141B condition (brief 1.2) a strong age check covers: A, a check at the time of sale; C, delivery only
+# into the hands of someone aged 18 or over. The targets list ranks a shop with no check at sale above one whose only
+# check is at the door.
+CONDITION_C_RULES = frozenset({
+    "id-on-delivery", "on-delivery-show-id", "carrier-asks-id", "bring-id-collect", "id-badge", "handover-on-id",
+    "not-without-id", "if-no-id-refused", "avd", "carrier-av", "avd-acronym", "challenge-at-door", "door-challenge",
+    "not-left-unattended", "wont-leave", "no-safe-place", "only-to-buyer", "in-store-id", "checked-again-on-delivery",
+    "named-av-delivery",
+})  # every other strong rule is a check at sale (condition A)
 
 # Words that place an age statement about some other age-restricted product or service.
 OTHER_TOPIC = (
@@ -235,6 +258,28 @@ STRONG_RULES = _rules(
     ("only-to-buyer", (r"\bonly (?:be )?(?:handed|delivered|released|given) (?:over )?(?:directly |in person )?to "
      r"the (?:named )?(?:recipient|purchaser|buyer|cardholder|card holder|account holder|person who (?:placed|"
      r"ordered))\b")),
+    # Issue 13: checks described through the shop's own process, at purchase and again at the door.
+    ("id-at-purchase", ID_CORE + r" (?:" + MODAL + r" )?(?:also )?(?:be )?(?:required|requested|checked|needed|asked"
+     r" for|verified|mandatory)\b" + S + r"{0,30}\b(?:when you (?:buy|order|purchase|check ?out)|at (?:the (?:time "
+     r"|point )?of )?(?:purchase|sale|ordering|checkout|order)|before (?:we|your order|an order|any order|dispatch))"),
+    ("ask-id-when-buying", r"\b(?:we|you'll|you will|you)\b" + S + r"{0,20}\b(?:ask|request|require|need)s?"
+     r" (?:you )?(?:for |to (?:show|provide|upload|send) )?(?:a |your |valid )?(?:photo(?:graphic)? )?(?:id|"
+     r"identification|passport|driving licen[cs]e|proof of age)\b" + S + r"{0,30}\b(?:when you (?:buy|order|"
+     r"purchase)|at (?:the (?:time|point) of )?(?:purchase|sale|checkout|order)|before (?:we|dispatch|your order))"),
+    ("checked-again-on-delivery", r"\b(?:checks?|checked|verif\w{0,10}|asks? for|see)\b" + S + r"{0,25}\bagain"
+     r" (?:on|at|upon|when) (?:the )?(?:delivery|collection|handover|the door|you collect)"),
+    ("we-verify-all", r"\bwe (?:electronically |independently )?(?:verify|check|confirm|validate) the age of "
+     r"(?:every|all|each|our|the) (?:customers?|buyers?|purchasers?|orders?)\b"),
+    ("orders-age-verified", r"\b(?:every|all|each) (?:orders?|purchases?|customers?)\b" + S + r"{0,30}\b(?:is|are)"
+     r" (?:electronically |independently )?(?:age[- ]verified|age[- ]checked|verified (?:as|to be) (?:over )?18)"),
+    ("credit-reference", r"\b(?:credit reference (?:agenc(?:y|ies)|checks?|data)|electoral (?:roll|register))\b" + S
+     + r"{0,80}\b(?:age|over 18|18 or over|aged 18)\b|\b(?:age|over 18)\b" + S + r"{0,80}\b(?:credit reference"
+     r" (?:agenc(?:y|ies)|checks?|data)|electoral (?:roll|register))\b"),
+    ("in-store-id", r"\b(?:in[- ]store|in[- ]person|in[- ]shop|collection|click (?:and|&) collect|counter)"
+     r" (?:purchase |sale |collection )?only\b" + S + r"{0,40}(?:" + ID_CORE + r"|\bchallenge 25)"),
+    ("named-av-delivery", r"\b(?:royal mail|dpd|dhl|ups|parcelforce|evri|yodel|fedex|amazon|apc|dx|tuffnells)"
+     r"(?:'s)?\b" + S + r"{0,40}\b(?:age[- ]verif\w{0,10}|age[- ]check\w{0,5}|id[- ]check\w{0,5}|proof of age)\b"
+     r"|\bage verification (?:at|on|upon) delivery\b"),
 )
 
 # --- weak age wording ---------------------------------------------------------------------------------------------

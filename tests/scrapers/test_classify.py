@@ -228,7 +228,7 @@ def test_knife_law_article_is_not_a_listing_until_it_sells_something():
     ("Zombie Hunter Knife 12in", ["zombie knife"]),
     ("Automatic flick knife", ["flick knife"]),
     ("Gravity knife, German army style", ["gravity knife"]),
-    ("Balisong trainer", ["butterfly knife"]),
+    ("Balisong trainer", []),  # a blunt trainer: told apart, see test_trainers_are_told_apart_from_live_blades
     ("Brass knuckle duster", ["knuckle-duster"]),
     ("Ninja sword with scabbard", ["ninja sword"]),
     ("Push dagger with sheath", ["push dagger"]),
@@ -240,6 +240,23 @@ def test_knife_law_article_is_not_a_listing_until_it_sells_something():
 def test_prohibited_items(text, expected):
     verdict = classify(knife_page("You must be 18 or over.", product=text))
     assert verdict.prohibited == expected
+
+
+@pytest.mark.parametrize("product, prohibited, trainers", [
+    ("Balisong trainer", [], ["butterfly knife"]),
+    ("Butterfly knife trainer, blunt aluminium practice blade", [], ["butterfly knife"]),
+    ("Butterfly knife trainer with live blade", ["butterfly knife"], []),
+    ("Butterfly knife, sharp edge", ["butterfly knife"], []),
+    ("Zombie knife 18in (practise your grip with our trainer range)", ["zombie knife"], []),
+])
+def test_trainers_are_told_apart_from_live_blades(product, prohibited, trainers):
+    """Issue 13 (brief 1.4): a blunt trainer is no prohibited weapon and no bladed article; a live blade is both."""
+    verdict = classify(knife_page("You must be 18 or over.", product=product))
+    assert verdict.prohibited == prohibited
+    assert verdict.trainers == trainers
+    if trainers:
+        assert verdict.bladed is False
+        assert any(c.kind == "trainer" for c in verdict.cues)
 
 
 def test_prohibited_items_in_a_news_story_are_not_flagged():
@@ -290,7 +307,8 @@ def test_cue_evidence_has_phrase_kind_and_collapsed_context():
 def test_to_dict_has_exactly_the_public_keys_and_is_json():
     verdict = classify(knife_page("We use Yoti to verify your age."))
     data = verdict.to_dict()
-    assert list(data) == ["bladed", "age_check", "prohibited", "cues", "rules_version"]
+    assert list(data) == ["bladed", "age_check", "prohibited", "cues", "rules_version", "conditions", "trainers",
+                          "bladed_tiles"]
     assert all(list(c) == ["phrase", "kind", "context"] for c in data["cues"])
     assert data["rules_version"] == rules.RULES_VERSION
     assert json.loads(json.dumps(data)) == data
