@@ -433,3 +433,11 @@ def test_fast_patterns_agree_with_the_rules_as_written():
             fast = [m.span() for m in scanner.finditer(low, page.text)]
             plain = [m.span() for m in re.finditer(rule.pattern, page.text, rules.FLAGS)]
             assert fast == plain, (name, rule.id)
+
+
+def test_command_line_classifier_does_not_load_the_web_app():
+    """Issue 13: `python -m retail.scrapers.classify` starts fast because importing it builds no Flask app."""
+    code = ("import sys, retail.scrapers.classify; "
+            "print(sorted(m for m in sys.modules if m.split('.')[0] in {'flask', 'sqlalchemy'} or m == 'retail.app'))")
+    out = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
