@@ -441,3 +441,20 @@ def test_command_line_classifier_does_not_load_the_web_app():
             "print(sorted(m for m in sys.modules if m.split('.')[0] in {'flask', 'sqlalchemy'} or m == 'retail.app'))")
     out = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+@pytest.mark.parametrize("notice, conditions", [
+    ("We use Yoti to verify your age at checkout.", ["A"]),
+    ("Our courier will ask for photo ID (passport or driving licence) on delivery.", ["C"]),
+    ("All knives are sent with DPD Age Verified delivery.", ["C"]),
+    ("We ask for photographic ID when you buy, and the driver checks it again on delivery.", ["A", "C"]),
+    ("Knives are sold in store only, photo ID required.", ["C"]),
+    ("We check your details against credit reference agency data to confirm you are over 18.", ["A"]),
+    ("By placing an order you confirm you are 18 or over.", []),
+])
+def test_strong_wording_names_the_s141b_condition_it_covers(notice, conditions):
+    """Issue 13, brief 1.2: condition A is a check at sale, condition C delivery into an adult's hands; weak wording
+    covers neither, so the targets list can tell 'no check at sale' from 'check only at delivery'."""
+    verdict = classify(knife_page(notice))
+    assert verdict.age_check == ("strong" if conditions else "weak")
+    assert verdict.conditions == conditions
