@@ -38,6 +38,7 @@ from .models.purchases import (FollowUpAction, NotificationLetter, Operation, Te
                                VolunteerConsent)
 from .models.register import Premises
 from .models.training import TrainingAttendance, TrainingInvitation, TrainingSession
+from .models.visits import AdviceVisit
 
 log = logging.getLogger(__name__)
 
@@ -165,7 +166,7 @@ def _criteria(scope: Scope) -> list[tuple[type, sa.ColumnElement]]:
 
 def _owned_criteria(scope: Scope) -> list[tuple[type, sa.ColumnElement]]:
     if scope.kind == ALL:
-        return [(Volunteer, sa.false()), (VolunteerConsent, sa.false()),
+        return [(Volunteer, sa.false()), (VolunteerConsent, sa.false()), (AdviceVisit, sa.false()),
                 (NamingCase, NamingCase.status.in_(PUBLIC_NAMING_STATUSES))]
     if scope.kind == BUSINESS:
         b = scope.business_id
@@ -173,7 +174,8 @@ def _owned_criteria(scope: Scope) -> list[tuple[type, sa.ColumnElement]]:
                 (TestPurchase, TestPurchase.business_id == b),
                 (NotificationLetter, NotificationLetter.business_id == b),
                 (FollowUpAction, FollowUpAction.business_id == b), (NamingCase, NamingCase.business_id == b),
-                (TrainingSession, TrainingSession.id.in_(_business_sessions(b)))]
+                (TrainingSession, TrainingSession.id.in_(_business_sessions(b))),
+                (AdviceVisit, AdviceVisit.business_id == b)]
     a = scope.authority_id
     return [
         (Operation, sa.or_(Operation.authority_id == a, Operation.id.in_(_shared_operation_ids(a)))),
@@ -186,6 +188,7 @@ def _owned_criteria(scope: Scope) -> list[tuple[type, sa.ColumnElement]]:
         (VolunteerConsent, VolunteerConsent.authority_id == a),
         (TrainingSession, TrainingSession.authority_id == a),
         (NamingCase, NamingCase.authority_id == a),
+        (AdviceVisit, AdviceVisit.authority_id == a),  # an officer's notes stay with their authority
     ]
 
 
@@ -366,6 +369,7 @@ RLS_RULES: dict[str, tuple[str, str, str]] = {
     "training_session": (f"authority_id = {_A}", f"id IN {_SESSIONS}", "true"),
     "naming_case": (f"authority_id = {_A}", f"business_id = {_B}",
                     "status IN (" + ", ".join(f"'{s.value}'" for s in PUBLIC_NAMING_STATUSES) + ")"),
+    "advice_visit": (f"authority_id = {_A}", f"business_id = {_B}", "false"),
 }
 # Children follow their parent's policy: the subquery on the parent is itself filtered by the parent's policy.
 RLS_CHILD_RULES = {"naming_step": "case_id IN (SELECT id FROM naming_case)",

@@ -15,6 +15,7 @@ from ..models.listings import Listing, ListingKind
 from ..models.purchases import OUTCOME_LABELS, ActionType, Channel, FollowUpAction, PurchaseKind, Stage, TestPurchase
 from ..models.register import Business, OnlineStore, Premises, PremisesStatus, RraSignature, premises_sells
 from ..models.training import RefusalKind, TrainingAttendance, TrainingRefusal
+from ..models.visits import SALE_POINTS, AdviceVisit, CheckResult
 from .rules import Rules, months_before
 from .statements import (CAP, PASS_OUTCOMES, SINCE, TODAY, bind_params, cached_statement, concluded_failure,
                          counts_against, scope_to_ids, seller_failure)
@@ -291,7 +292,37 @@ def _listing_factors(session, rules: Rules, today: date, business_ids) -> list[F
     return out
 
 
-FACTOR_SOURCES = [_purchase_factors, _training_factors, _rra_factors, _listing_factors]
+def _advice_ignored_stmt(scoped):
+    """In-store sales at a shop that had been advised, on an earlier visit, on a point the sale puts in question
+    (Challenge 25 policy, till prompts, staff training): the latest such visit per sale."""
+    advised = sa.or_(*(getattr(AdviceVisit, name) == CheckResult.ADVICE for name in SALE_POINTS))
+    visit = (sa.select(AdviceVisit.visited_on)
+             .where(AdviceVisit.premises_id == TestPurchase.premises_id,
+                    AdviceVisit.visited_on < TestPurchase.purchase_date, AdviceVisit.visited_on >= SINCE, advised)
+             .order_by(AdviceVisit.visited_on.desc()).limit(1).correlate(TestPurchase).scalar_subquery())
+    query = (sa.select(TestPurchase.business_id, TestPurchase.id, TestPurchase.purchase_date,
+                       TestPurchase.premises_id, visit.label("advised_on"))
+             .where(concluded_failure(), counts_against(), TestPurchase.channel == Channel.IN_STORE,
+                    TestPurchase.purchase_date >= SINCE, TestPurchase.purchase_date <= TODAY))
+    query = scope_to_ids(query, TestPurchase.business_id, scoped).subquery()
+    return sa.select(query).where(query.c.advised_on.is_not(None))
+
+
+def _visit_factors(session, rules: Rules, today: date, business_ids) -> list[Factor]:
+    """Advice ignored (brief 1.1, sentencing: failing to make changes after advice): a sale after advice on the
+    same point, once per sale, on top of the sale itself."""
+    if not rules["advice_ignored"]:
+        return []
+    scoped = business_ids is not None
+    params = bind_params(business_ids, since=months_before(today, rules["lookback_months"]), today=today)
+    return [Factor(row.business_id, "advice_ignored", rules["advice_ignored"], row.purchase_date, "test_purchase",
+                   row.id, f"Sold after advice on {row.advised_on:%d %b %Y} on Challenge 25, till prompts or "
+                   "staff training", row.premises_id)
+            for row in session.connection().execute(cached_statement("advice_ignored", scoped,
+                                                                     _advice_ignored_stmt), params)]
+
+
+FACTOR_SOURCES = [_purchase_factors, _training_factors, _rra_factors, _listing_factors, _visit_factors]
 
 
 def collect_factors(rules: Rules, today: date, business_ids=None, session: Session | None = None) -> list[Factor]:

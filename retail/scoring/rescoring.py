@@ -18,7 +18,7 @@ from .compute import BusinessScore, rescore_all, rescore_business, rescore_busin
 log = logging.getLogger(__name__)
 
 WATCHED = {"TestPurchase", "FollowUpAction", "TrainingInvitation", "TrainingRefusal", "TrainingAttendance",
-           "RraSignature", "Premises", "Listing", "StoreMonitor"}
+           "RraSignature", "Premises", "Listing", "StoreMonitor", "AdviceVisit"}
 BULK_THRESHOLD = 500  # more businesses than this changed in one commit: one full recompute instead
 
 

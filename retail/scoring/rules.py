@@ -33,6 +33,8 @@ RULE_SPECS: list[RuleSpec] = [
     RuleSpec("challenge25_failure", "Challenge 25 policy failure (tester 18–24), last 12 months", "Points", 5),
     RuleSpec("challenge25_failure_older", "Challenge 25 policy failure, 12–24 months ago", "Points", 2),
     RuleSpec("failed_retest", "Retest failed after advice (on top of the sale)", "Points", 10),
+    RuleSpec("advice_ignored", "Sale in store after advice at a visit on Challenge 25, till prompts or training "
+             "(on top of the sale)", "Points", 10),
     RuleSpec("training_declined", "Training invitation declined", "Points", 10),
     RuleSpec("training_no_show", "No-show at booked training", "Points", 10),
     RuleSpec("training_missing", "Shop selling knives with no trained staff on record", "Points", 5),
@@ -76,6 +78,7 @@ FACTOR_LABELS = {
     "courier_failure": "Online sale: courier failed (older scores; no longer held against the seller)",
     "challenge25_failure": "Challenge 25 policy failure",
     "failed_retest": "Retest failed after advice",
+    "advice_ignored": "Advice ignored (sold after an advice visit)",
     "training_declined": "Training declined",
     "training_no_show": "Training no-show",
     "training_missing": "No trained staff",
