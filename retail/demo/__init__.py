@@ -87,7 +87,7 @@ def seed(scale: str, password: str | None, seed_value: int) -> DemoContext:
     return ctx
 
 
-AREA_ORDER = ("register", "purchases", "training", "monitor", "compliance")
+AREA_ORDER = ("register", "purchases", "training", "visits", "monitor", "compliance")
 
 
 def _generator_rank(gen) -> int:
