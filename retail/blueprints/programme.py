@@ -1,0 +1,21 @@
+"""/programme: the shops of a borough ranked by who to visit or test next, with the reasons and the rules."""
+from flask import Blueprint, render_template, request
+from flask_login import current_user
+
+from .. import programme as prog
+from ..access import STAFF, roles_required
+from ..boroughs import BOROUGH_CHOICES
+from ..extensions import db
+from ..models.authority import Authority
+
+bp = Blueprint("programme", __name__)
+
+
+@bp.route("/programme")
+@roles_required(STAFF)
+def index():
+    own = db.session.get(Authority, current_user.authority_id) if current_user.authority_id else None
+    borough = request.args.get("borough") or (own.borough if own is not None and own.borough else "")
+    rows = prog.ranked_shops(borough) if borough else []
+    return render_template("visits/programme.html", rows=rows, borough=borough, boroughs=BOROUGH_CHOICES,
+                           rules=prog.RULES)
