@@ -91,3 +91,19 @@ def ranked_shops(borough: str, today: date | None = None, limit: int = 100) -> l
         out.append(row)
     out.sort(key=lambda r: (-r.points, r.premises.name))
     return out[:limit]
+
+
+def plan_week(premises_ids: list[int], starts_on: date, per_day: int = 4) -> list[tuple[date, list[Premises]]]:
+    """The chosen shops as a week of visits: grouped by postcode so each day's route stays in one area, Monday to
+    Friday from `starts_on`, `per_day` shops a day."""
+    from datetime import timedelta
+
+    shops = sorted(db.session.scalars(sa.select(Premises).where(Premises.id.in_(premises_ids))).all(),
+                   key=lambda p: (p.postcode_key, p.name))
+    days, day = [], starts_on
+    for start in range(0, len(shops), per_day):
+        while day.weekday() >= 5:
+            day += timedelta(days=1)
+        days.append((day, shops[start:start + per_day]))
+        day += timedelta(days=1)
+    return days

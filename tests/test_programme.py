@@ -54,3 +54,17 @@ def test_a_visit_made_by_another_borough_still_counts(app, client, users):
 def test_only_staff_see_the_programme(app, client, users, role):
     login_as(client, users[role])
     assert client.get("/programme").status_code == 403
+    assert client.get("/programme/week?premises=1").status_code == 403
+
+
+def test_ticked_shops_become_a_week_of_visits_grouped_by_area(app, client, users):
+    shops = [create_business(legal_name=f"Shop {n} Ltd", trading_name=f"Shop {n}", postcode=code)
+             for n, code in enumerate(["N1 1AA", "E8 1AA", "E8 2AA", "E9 5AA", "E8 3AA"])]
+    login_as(client, users[Role.OFFICER])
+    assert "Plan next week" in client.get("/programme?borough=hackney").get_data(as_text=True)
+    days = programme.plan_week([b.premises[0].id for b in shops], date(2026, 12, 11), per_day=4)
+    assert [d.strftime("%a") for d, _ in days] == ["Fri", "Mon"]  # the weekend is skipped
+    assert [p.postcode for p in days[0][1]] == ["E8 1AA", "E8 2AA", "E8 3AA", "E9 5AA"]
+    query = "&".join(f"premises={b.premises[0].id}" for b in shops)
+    page = client.get(f"/programme/week?borough=hackney&{query}").get_data(as_text=True)
+    assert "Planned week of visits" in page and "Shop 0" in page

@@ -19,3 +19,17 @@ def index():
     rows = prog.ranked_shops(borough) if borough else []
     return render_template("visits/programme.html", rows=rows, borough=borough, boroughs=BOROUGH_CHOICES,
                            rules=prog.RULES)
+
+
+@bp.route("/programme/week")
+@roles_required(STAFF)
+def week():
+    """The shops ticked on the programme as a printable week of visits (a route per day)."""
+    from datetime import timedelta
+
+    from ..timeutil import today_london
+
+    today = today_london()
+    monday = today + timedelta(days=(7 - today.weekday()) % 7 or 7)
+    ids = [i for i in request.args.getlist("premises", type=int)][:40]
+    return render_template("visits/week.html", days=prog.plan_week(ids, monday), borough=request.args.get("borough"))
