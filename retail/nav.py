@@ -38,6 +38,7 @@ GROUP_OF = {
     "monitor.index": "Online listings", "monitor.targets": "Online listings",
     "compliance.scores": "Compliance", "compliance.candidates": "Compliance", "naming.index": "Compliance",
     "admin.users": "Administration", "admin.settings": "Administration",
+    "visits.index": "Visits", "programme.index": "Visits",
 }
 
 

@@ -7,8 +7,10 @@ from ..access import STAFF, roles_required
 from ..boroughs import BOROUGH_CHOICES
 from ..extensions import db
 from ..models.authority import Authority
+from ..nav import add_nav
 
 bp = Blueprint("programme", __name__)
+add_nav("Who to visit next", "programme.index", STAFF, 13)
 
 
 @bp.route("/programme")
