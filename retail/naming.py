@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
 
 from . import scoring
-from .access import DECIDERS, Role
+from .access import Role
 from .audit import record_event, set_reason
 from .extensions import db
 from .models.compliance import (CASE_STATUS_LABELS, OPEN_STATUSES, RETAILER_STATUSES, CaseStatus, ComplianceScore,
@@ -26,7 +26,12 @@ ALLOWED_ATTACHMENT_TYPES = {
 }
 MAX_TEXT = 10_000
 MAX_STATEMENT = 2_000
-PROPOSERS = frozenset({Role.OFFICER, Role.SUPERVISOR, Role.ADMIN})
+# Separation of duties (issue 9): administrators manage users and settings only; they never propose, approve,
+# decide or publish, so one person with an admin account cannot get round the two-person rule (brief 5.3 step 4).
+PROPOSERS = frozenset({Role.OFFICER, Role.SUPERVISOR})
+DECIDERS = frozenset({Role.SUPERVISOR})
+# Steps that shape what would be published: whoever took one of them "edited" the case.
+EDIT_ACTIONS = ("opened", "proposed", "statement revised")
 
 
 class NamingError(InvalidValue):
@@ -71,9 +76,16 @@ def _text(value: str | None, what: str, limit: int = MAX_TEXT, required: bool = 
     return value
 
 
+def editor_ids(case: NamingCase) -> set[int]:
+    """Whoever opened, proposed or revised the case: none of them may approve, decide or publish it."""
+    ids = {uid for uid in (case.opened_by_id, case.proposed_by_id) if uid}
+    ids |= {step.user_id for step in case.steps if step.action in EDIT_ACTIONS and step.user_id}
+    return ids
+
+
 def involved_user_ids(case: NamingCase) -> set[int]:
-    """People involved in the proposal: whoever opened, proposed or approved it. None of them may decide."""
-    return {uid for uid in (case.opened_by_id, case.proposed_by_id, case.approved_by_id) if uid}
+    """People involved in the proposal: whoever opened, proposed, revised or approved it. None of them may decide."""
+    return editor_ids(case) | ({case.approved_by_id} if case.approved_by_id else set())
 
 
 def window_open(case: NamingCase, today: date | None = None) -> bool:
@@ -162,8 +174,8 @@ def approve_notice(case: NamingCase, user, reason: str = "") -> NamingCase:
     """A supervisor who is not the proposer approves sending the notice of intent."""
     _require(case, CaseStatus.PROPOSED)
     _require_role(user, DECIDERS, "supervisors")
-    if user.id in (case.proposed_by_id, case.opened_by_id):
-        raise NamingError("You proposed this case: another supervisor must approve it.")
+    if user.id in editor_ids(case):
+        raise NamingError("You proposed or edited this case: another supervisor must approve it.")
     case.approved_by_id = user.id
     case.approved_at = utcnow()
     _step(case, user, "approved for notice", CaseStatus.APPROVED, reason)
@@ -175,8 +187,8 @@ def reject_proposal(case: NamingCase, user, reasons: str) -> NamingCase:
     """A supervisor (not the proposer) stops the case before any notice: decided, no action, with reasons."""
     _require(case, CaseStatus.CANDIDATE, CaseStatus.PROPOSED, CaseStatus.APPROVED)
     _require_role(user, DECIDERS, "supervisors")
-    if user.id in (case.proposed_by_id, case.opened_by_id):
-        raise NamingError("You proposed this case: another supervisor must decide on it.")
+    if user.id in editor_ids(case):
+        raise NamingError("You proposed or edited this case: another supervisor must decide on it.")
     case.decision_reasons = _text(reasons, "reasons")
     case.decided_by_id = user.id
     case.decided_at = utcnow()
@@ -203,6 +215,9 @@ def send_notice(case: NamingCase, user, on: date | None = None, days: int | None
 def submit_representations(case: NamingCase, user, text: str, today: date | None = None) -> NamingCase:
     """The business (or staff on its behalf) makes representations while the window is open."""
     _require(case, CaseStatus.NOTICE_SENT, CaseStatus.REPRESENTATIONS)
+    if user is None or not (user.role in PROPOSERS or (user.role == Role.RETAILER
+                                                       and user.business_id == case.business_id)):
+        raise NamingError("Only the business, or an officer recording what it sent, can make representations.")
     if not window_open(case, today):
         raise NamingError("The deadline for representations has passed.")
     text = _text(text, "representations")
@@ -269,8 +284,8 @@ def can_publish(case: NamingCase, today: date | None = None) -> tuple[bool, str]
 
 def publish(case: NamingCase, user, on: date | None = None) -> NamingCase:
     _require_role(user, DECIDERS, "supervisors")
-    if user.id in (case.proposed_by_id, case.opened_by_id):
-        raise NamingError("You proposed this case: another supervisor must publish it.")
+    if user.id in editor_ids(case):
+        raise NamingError("You proposed or edited this case: another supervisor must publish it.")
     on = on or today_london()
     ok, why = can_publish(case, on)
     if not ok:
@@ -488,13 +503,12 @@ def waiting_for(user, today: date | None = None) -> dict[str, list[NamingCase]]:
     out = {"approve": [], "notice": [], "decide": [], "publish": [], "reply": [], "draft": []}
     for case in cases:
         if user.role in DECIDERS:
-            if case.status == CaseStatus.PROPOSED and user.id not in (case.proposed_by_id, case.opened_by_id):
+            if case.status == CaseStatus.PROPOSED and user.id not in editor_ids(case):
                 out["approve"].append(case)
             elif case.status in (CaseStatus.NOTICE_SENT, CaseStatus.REPRESENTATIONS) and not window_open(case, today) \
                     and user.id not in involved_user_ids(case):
                 out["decide"].append(case)
-            elif case.status == CaseStatus.DECIDED_PUBLISH and user.id not in (case.proposed_by_id,
-                                                                              case.opened_by_id):
+            elif case.status == CaseStatus.DECIDED_PUBLISH and user.id not in editor_ids(case):
                 out["publish"].append(case)
             if case.reply_status == ReplyStatus.PENDING:
                 out["reply"].append(case)

@@ -370,7 +370,9 @@ def test_candidate_rule_is_configurable_in_the_versioned_rules(app):
     make_purchase(business, days_ago(100))
     make_refusal(business, days_ago(50))
     assert not is_candidate(business)
-    scoring.save_rules(dict(scoring.DEFAULT_RULES, candidate_min_sales=1), "supervisor@test.example", "Pilot")
-    db.session.commit()
+    make_purchase(business, days_ago(40))
     assert is_candidate(business)
+    scoring.save_rules(dict(scoring.DEFAULT_RULES, candidate_min_sales=3), "supervisor@test.example", "Stricter")
+    db.session.commit()
+    assert not is_candidate(business)  # raised above the floor: two sales no longer enough
     assert scoring.current_score(business.id).rules_version == 2

@@ -4,7 +4,7 @@ from flask_login import current_user
 from sqlalchemy.orm.exc import StaleDataError
 
 from .. import naming, scoring
-from ..access import DECIDERS, STAFF, Role, roles_required
+from ..access import STAFF, Role, roles_required
 from ..audit import history
 from ..extensions import db
 from ..models.compliance import CASE_STATUS_LABELS, CaseStatus, NamingAttachment, NamingCase
@@ -17,6 +17,7 @@ from ..timeutil import today_london
 bp = Blueprint("naming", __name__)
 
 PROPOSERS = naming.PROPOSERS
+DECIDERS = naming.DECIDERS  # supervisors only: administrators manage users and settings (issue 9)
 add_nav("Naming", "naming.index", STAFF, 42)
 
 
@@ -43,7 +44,8 @@ def _run(case: NamingCase, step, success: str):
 
 def letter_context(case: NamingCase) -> dict:
     business = case.business
-    return {"case": case, "business": business, "settings": all_settings(),
+    # The letter's promises come from the same rules the workflow enforces, so they cannot disagree (issue 9).
+    return {"case": case, "business": business, "settings": all_settings(), "rules": scoring.current_rules(),
             "premises": [p for p in business.premises if p.status.value == "trading"], "today": today_london()}
 
 
@@ -79,6 +81,7 @@ def case_view(case_id: int):
     return render_template(
         "naming/case.html", case=case, today=today, window_open=naming.window_open(case, today),
         can_publish=naming.can_publish(case, today), involved=naming.involved_user_ids(case),
+        editors=naming.editor_ids(case),
         evidence=scoring.candidate_evidence(case.business_id, today), record_url=scoring.record_url,
         history=history("NamingCase", case.id), CaseStatus=CaseStatus, DECIDERS=DECIDERS, PROPOSERS=PROPOSERS)
 
@@ -127,7 +130,7 @@ def letter(case_id: int):
 
 
 @bp.route("/naming/<int:case_id>/representations", methods=["POST"])
-@roles_required(STAFF)
+@roles_required(PROPOSERS)
 def representations(case_id: int):
     case = _case(case_id)
     return _run(case, lambda: naming.submit_representations(case, current_user, request.form.get("text", "")),

@@ -62,13 +62,20 @@ RULE_SPECS: list[RuleSpec] = [
     RuleSpec("improvement_max_worst", "Improvement needed: highest single factor", "Bands", 20, 0, 10000),
     # Naming candidates
     RuleSpec("candidate_min_sales", "Candidate: at least this many underage sales (seller failures)", "Naming", 2,
-             1, 100),
+             2, 100),
     RuleSpec("candidate_window_months", "Candidate: within this many months", "Naming", 24, 1, 120),
     RuleSpec("candidate_min_refusals", "Candidate: at least this many training refusals after the first sale",
-             "Naming", 1, 0, 100),
+             "Naming", 1, 1, 100),
     RuleSpec("representation_days", "Days the business has to make representations", "Naming", 21, 14, 90),
     RuleSpec("publish_months", "Months a published entry stays on the register", "Naming", 12, 1, 36),
 ]
+# The strategy's rule is a floor (brief 5.3, issue 9): repeated sales *and* a refused training offer. Rules may be
+# raised, never lowered below it; older stored versions below it are read at the floor.
+RULE_FLOORS = {"candidate_min_sales": 2, "candidate_min_refusals": 1}
+FLOOR_MESSAGES = {
+    "candidate_min_sales": "at least 2 underage sales in the period",
+    "candidate_min_refusals": "at least 1 refused training offer after the first sale",
+}
 DEFAULT_RULES = {spec.key: spec.default for spec in RULE_SPECS}
 RULE_GROUPS = ["Points", "Windows", "Bands", "Naming"]
 
@@ -106,6 +113,8 @@ class Rules:
 
     def __post_init__(self):
         self._ints = {key: int(self.values.get(key, default)) for key, default in DEFAULT_RULES.items()}
+        for key, floor in RULE_FLOORS.items():
+            self._ints[key] = max(self._ints[key], floor)
 
     def __getitem__(self, key: str) -> int:
         return self._ints[key]
@@ -132,6 +141,9 @@ def save_rules(values: dict, actor: str, note: str = "") -> ScoringRules:
             number = int(raw)
         except (TypeError, ValueError) as exc:
             raise InvalidValue(f"{spec.label}: enter a whole number.") from exc
+        if spec.key in RULE_FLOORS and number < RULE_FLOORS[spec.key]:
+            raise InvalidValue(f"{spec.label}: cannot be lower than {RULE_FLOORS[spec.key]}. The strategy's rule is "
+                               f"a floor: {FLOOR_MESSAGES[spec.key]}. You may raise it, never lower it.")
         if not spec.minimum <= number <= spec.maximum:
             raise InvalidValue(f"{spec.label}: must be between {spec.minimum} and {spec.maximum}.")
         clean[spec.key] = number

@@ -1,0 +1,161 @@
+"""Fair naming (issue 9): separation of duties walked as role × transition × own/other's case, and the strategy's
+rule as a floor that the notice letter states from the same settings."""
+import pytest
+
+from retail import naming, scoring
+from retail.access import Role
+from retail.extensions import db
+from retail.models.compliance import CaseStatus
+from retail.validation import InvalidValue
+from tests.conftest import login_as, make_user
+from tests.test_naming import STATEMENT, candidate_business, noticed_case, proposed_case
+from tests.test_scoring import days_ago
+
+
+@pytest.fixture
+def people(app, users):
+    return {"officer": users[Role.OFFICER], "supervisor": users[Role.SUPERVISOR], "admin": users[Role.ADMIN],
+            "police": users[Role.POLICE], "supervisor2": make_user(Role.SUPERVISOR, "supervisor2@test.example"),
+            "supervisor3": make_user(Role.SUPERVISOR, "supervisor3@test.example"),
+            "retailer": users[Role.RETAILER]}
+
+
+def _at(status, people, proposer):
+    """A case brought to `status`, proposed by `proposer`; approved (when needed) by a supervisor other than them."""
+    names = iter(["Alpha Blades", "Beta Blades", "Gamma Blades", "Delta Blades", "Epsilon Blades"])
+    business = candidate_business(next(names) + f" {proposer.id}-{status}")
+    case = naming.open_case(business, proposer)
+    if status == "candidate":
+        return case
+    naming.propose(case, proposer, STATEMENT)
+    if status == "proposed":
+        return case
+    approver = people["supervisor3"]
+    naming.approve_notice(case, approver)
+    naming.send_notice(case, people["officer"], on=days_ago(60))
+    if status == "notice-sent":
+        return case
+    decider = next(p for p in (people["supervisor2"], people["supervisor"]) if p.id != proposer.id)
+    naming.decide(case, decider, True, "Facts established", today=days_ago(1))
+    return case
+
+
+TRANSITIONS = {
+    # name: (status the case is at, the call)
+    "propose": ("candidate", lambda case, user: naming.propose(case, user, STATEMENT)),
+    "approve": ("proposed", lambda case, user: naming.approve_notice(case, user)),
+    "reject": ("proposed", lambda case, user: naming.reject_proposal(case, user, "Not proportionate")),
+    "decide": ("notice-sent", lambda case, user: naming.decide(case, user, True, "Facts established")),
+    "publish": ("decided", lambda case, user: naming.publish(case, user)),
+}
+# Who may take each step on a case someone else proposed (brief 5.3 step 4, issue 9 part 4).
+ALLOWED_ON_OTHERS = {
+    "propose": {"officer", "supervisor"},
+    "approve": {"supervisor"}, "reject": {"supervisor"}, "decide": {"supervisor"}, "publish": {"supervisor"},
+}
+
+
+@pytest.mark.parametrize("transition", list(TRANSITIONS))
+@pytest.mark.parametrize("role", ["admin", "officer", "supervisor", "police", "retailer"])
+@pytest.mark.parametrize("whose", ["own", "other"])
+def test_every_naming_transition_by_role_on_own_and_others_cases(app, people, transition, role, whose):
+    """Brief 5.3 step 4 (two-person approval), issue 9 part 4: administrators never propose, approve, decide or
+    publish; a supervisor never approves, decides or publishes a case they proposed or edited."""
+    status, step = TRANSITIONS[transition]
+    actor = people[role]
+    if whose == "own":
+        if role not in ("officer", "supervisor"):
+            pytest.skip("only officers and supervisors can own (propose) a case")
+        proposer = actor
+    else:
+        proposer = people["officer"] if role != "officer" else people["supervisor2"]
+    case = _at(status, people, proposer)
+    db.session.commit()
+    allowed = role in ALLOWED_ON_OTHERS[transition] and (whose == "other" or transition == "propose")
+    if allowed:
+        step(case, actor)
+        db.session.commit()
+    else:
+        before = (case.status, case.version)
+        with pytest.raises(naming.NamingError):
+            step(case, actor)
+        db.session.rollback()
+        db.session.refresh(case)
+        assert (case.status, case.version) == before  # refused and nothing changed
+
+
+def test_a_supervisor_who_revised_the_statement_cannot_approve_or_decide(app, people):
+    """Issue 9 part 4: 'proposed or edited' — revising the statement counts as editing."""
+    case = proposed_case(people)  # proposed by the officer
+    naming.propose(case, people["supervisor"], STATEMENT + " Revised.")  # the supervisor edits it
+    with pytest.raises(naming.NamingError, match="edited"):
+        naming.approve_notice(case, people["supervisor"])
+    naming.approve_notice(case, people["supervisor2"])
+    naming.send_notice(case, people["officer"], on=days_ago(60))
+    with pytest.raises(naming.NamingError, match="involved"):
+        naming.decide(case, people["supervisor"], True, "I edited it")
+    naming.decide(case, people["supervisor3"], True, "Not involved")
+    assert case.status == CaseStatus.DECIDED_PUBLISH
+
+
+def test_admin_cannot_use_the_naming_pages_that_change_a_case(app, client, people):
+    case = noticed_case(people)
+    login_as(client, people["admin"])
+    for action, data in (("approve", {}), ("reject", {"reasons": "x"}), ("decide", {"outcome": "publish",
+                                                                                   "reasons": "x"}),
+                         ("publish", {}), ("propose", {"statement": STATEMENT}), ("notice", {}),
+                         ("representations", {"text": "x"}), ("remove", {"reason": "x"})):
+        response = client.post(f"/naming/{case.id}/{action}", data={"version": case.version, **data})
+        assert response.status_code == 403, action
+    assert client.post(f"/naming/open/{case.business_id}").status_code == 403
+    db.session.refresh(case)
+    assert case.status == CaseStatus.NOTICE_SENT
+
+
+def test_thresholds_cannot_go_below_the_strategys_rule(app, client, people):
+    """Brief 5.3 step 1 / issue 9 part 2: at least two sales and one refused training offer is a floor."""
+    for key, low in (("candidate_min_sales", 1), ("candidate_min_refusals", 0)):
+        with pytest.raises(InvalidValue, match="floor"):
+            scoring.save_rules(dict(scoring.DEFAULT_RULES, **{key: low}), "supervisor@test.example")
+        db.session.rollback()
+    assert scoring.current_rules().version == 1
+    # Through the page: a clear refusal, and the rules stay as they were.
+    login_as(client, people["supervisor"])
+    rules = scoring.current_rules()
+    db.session.commit()
+    form = {spec.key: str(rules[spec.key]) for spec in scoring.RULE_SPECS}
+    response = client.post("/compliance/rules/edit", data={**form, "candidate_min_sales": "1",
+                                                           "rules_version": str(rules.version)})
+    assert response.status_code == 422
+    assert "cannot be lower than 2" in response.get_data(as_text=True)
+    assert scoring.current_rules().version == 1
+    # Raising it is allowed.
+    scoring.save_rules(dict(scoring.DEFAULT_RULES, candidate_min_sales=3), "supervisor@test.example")
+    assert scoring.current_rules()["candidate_min_sales"] == 3
+
+
+def test_an_older_rules_version_below_the_floor_is_read_at_the_floor(app):
+    from retail.models.compliance import ScoringRules
+
+    db.session.add(ScoringRules(version=1, values=dict(scoring.DEFAULT_RULES, candidate_min_sales=1,
+                                                       candidate_min_refusals=0), created_by="legacy"))
+    db.session.flush()
+    rules = scoring.current_rules()
+    assert rules["candidate_min_sales"] == 2 and rules["candidate_min_refusals"] == 1
+
+
+def test_the_notice_states_the_settings_the_rules_use(app, client, people):
+    """Issue 9 part 2: the letter's thresholds, deadline and publication period come from the same rules."""
+    scoring.save_rules(dict(scoring.DEFAULT_RULES, candidate_min_sales=3, publish_months=24,
+                            representation_days=28), "supervisor@test.example")
+    db.session.commit()
+    business = candidate_business()
+    from tests.test_scoring import make_purchase
+
+    make_purchase(business, days_ago(90))
+    case = noticed_case(people, business)
+    login_as(client, people["officer"])
+    letter = client.get(f"/naming/{case.id}/letter").get_data(as_text=True)
+    assert "at least 3 occasions" in letter and "register for 24 months" in letter
+    assert "register for 12 months" not in letter
+    assert case.representations_due == case.notice_sent_on + __import__("datetime").timedelta(days=28)
