@@ -88,6 +88,13 @@ def involved_user_ids(case: NamingCase) -> set[int]:
     return editor_ids(case) | ({case.approved_by_id} if case.approved_by_id else set())
 
 
+def lock_case(case_id: int) -> NamingCase | None:
+    """The case, locked for this transaction (PostgreSQL: SELECT ... FOR UPDATE) and read afresh, so simultaneous
+    sends queue behind each other instead of failing on a stale version (issue 14)."""
+    return db.session.scalar(sa.select(NamingCase).where(NamingCase.id == case_id).with_for_update()
+                             .execution_options(populate_existing=True))
+
+
 def window_open(case: NamingCase, today: date | None = None) -> bool:
     today = today or today_london()
     return case.representations_due is not None and today <= case.representations_due

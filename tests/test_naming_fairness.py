@@ -159,3 +159,31 @@ def test_the_notice_states_the_settings_the_rules_use(app, client, people):
     assert "at least 3 occasions" in letter and "register for 24 months" in letter
     assert "register for 12 months" not in letter
     assert case.representations_due == case.notice_sent_on + __import__("datetime").timedelta(days=28)
+
+
+def test_representations_sent_twice_are_recorded_once(app, client, people):
+    """Issue 14: the same form sent twice (a double tap, a resend after a lost signal) makes one entry."""
+    from tests.test_scoring import make_purchase, make_refusal
+
+    own = people["retailer"].business
+    make_purchase(own, days_ago(200))
+    make_purchase(own, days_ago(100))
+    make_refusal(own, days_ago(150))
+    case = noticed_case(people, own, sent=days_ago(3))
+    login_as(client, people["retailer"])
+    page = client.get(f"/my/naming/{case.id}").get_data(as_text=True)
+    import re
+
+    token = re.search(r'name="submission_token" value="([^"]+)"', page).group(1)
+    for _ in range(3):
+        response = client.post(f"/my/naming/{case.id}/representations",
+                               data={"text": "Our staff are now trained.", "submission_token": token})
+        assert response.status_code == 302
+    db.session.refresh(case)
+    assert case.representations_text.count("Our staff are now trained.") == 1
+    assert [s.action for s in case.steps].count("representations received") == 1
+    # A new form (a new token) is a new set of representations.
+    client.post(f"/my/naming/{case.id}/representations", data={"text": "And a second point.",
+                                                                "submission_token": "another-token-123"})
+    db.session.refresh(case)
+    assert "And a second point." in case.representations_text

@@ -7,6 +7,7 @@ from .. import naming, scoring
 from ..access import STAFF, Role, roles_required
 from ..audit import history
 from ..extensions import db
+from ..idempotency import commit_once, new_token, previous_submission, remember_submission
 from ..models.compliance import CASE_STATUS_LABELS, CaseStatus, NamingAttachment, NamingCase
 from ..models.register import Business
 from ..nav import add_nav
@@ -205,7 +206,7 @@ def my_cases():
 def my_case(case_id: int):
     case = _own_case(case_id)
     return render_template("naming/my_case.html", case=case, today=today_london(),
-                           window_open=naming.window_open(case), CaseStatus=CaseStatus)
+                           window_open=naming.window_open(case), CaseStatus=CaseStatus, submission_token=new_token())
 
 
 @bp.route("/my/naming/<int:case_id>/letter")
@@ -218,9 +219,18 @@ def my_letter(case_id: int):
 @bp.route("/my/naming/<int:case_id>/representations", methods=["POST"])
 @roles_required(Role.RETAILER)
 def my_representations(case_id: int):
-    case = _own_case(case_id)
+    _own_case(case_id)
     upload = request.files.get("attachment")
     text = request.form.get("text", "")
+    token = request.form.get("submission_token") or None
+    received = ("Thank you: your representations have been received and will be considered before any decision.")
+    # A double tap or a resend of the same form records the representations once (issue 14); the case row is
+    # locked so simultaneous sends wait for each other rather than fail.
+    case = naming.lock_case(case_id)
+    if previous_submission(token) is not None:
+        db.session.rollback()
+        flash(received, "success")
+        return redirect(url_for("naming.my_case", case_id=case_id))
 
     def step():
         if text.strip():
@@ -232,14 +242,14 @@ def my_representations(case_id: int):
 
     try:
         step()
-        db.session.commit()
+        remember_submission(token, "NamingRepresentations", case.id, current_user.id)
     except naming.NamingError as exc:
         db.session.rollback()
         flash(str(exc), "danger")
     else:
-        flash("Thank you: your representations have been received and will be considered before any decision.",
-              "success")
-    return redirect(url_for("naming.my_case", case_id=case.id))
+        commit_once(token)
+        flash(received, "success")
+    return redirect(url_for("naming.my_case", case_id=case_id))
 
 
 @bp.route("/my/naming/<int:case_id>/reply", methods=["POST"])
