@@ -323,9 +323,10 @@ def remove_early(case: NamingCase, user, reason: str, today: date | None = None)
     return case
 
 
-def expire_published(today: date | None = None) -> int:
-    """Move entries past their expiry date to 'removed' (the public pages already hide them by date)."""
-    today = today or today_london()
+def expire_published(as_of: date | None = None) -> int:
+    """Move entries past their expiry on `as_of` (default today) to 'removed' (the public pages already hide them by
+    date); returns how many were removed. The retention job calls it with its --as-of date."""
+    today = as_of or today_london()
     cases = db.session.scalars(sa.select(NamingCase).where(NamingCase.status == CaseStatus.PUBLISHED,
                                                            NamingCase.expires_on <= today)).all()
     for case in cases:
