@@ -403,6 +403,35 @@ def retailer_case(case_id: int, user) -> NamingCase | None:
     return case
 
 
+def cited_records(case: NamingCase) -> list[dict]:
+    """Every record the case cites, for the retailer (issue 9 part 3: they cannot answer what they cannot see):
+    the sale with the letter they were sent about it, the training refusal with its invitation."""
+    from flask import url_for
+
+    from .models.purchases import NotificationLetter
+
+    sale_ids = [int(e["record"].split(":")[1]) for e in case.evidence if e["record"].startswith("test_purchase:")]
+    letters = {}
+    if sale_ids:
+        for purchase_id, letter_id in db.session.execute(
+                sa.select(NotificationLetter.test_purchase_id, NotificationLetter.id)
+                .where(NotificationLetter.test_purchase_id.in_(sale_ids),
+                       NotificationLetter.business_id == case.business_id,
+                       NotificationLetter.sent_on.is_not(None)).order_by(NotificationLetter.id)):
+            letters.setdefault(purchase_id, letter_id)
+    out = []
+    for e in case.evidence:
+        kind, _, raw_id = e["record"].partition(":")
+        url = None
+        if kind == "test_purchase" and int(raw_id) in letters:
+            url = url_for("purchases.my_letter", letter_id=letters[int(raw_id)])
+        elif kind == "invitation":
+            url = url_for("portal.invitation", invitation_id=int(raw_id))
+        out.append({"kind": e["kind"], "date": date.fromisoformat(e["date"]), "description": e["description"],
+                    "url": url})
+    return out
+
+
 # --- the public register ---------------------------------------------------------------------------------------------
 
 def live_query(today: date | None = None):

@@ -187,3 +187,20 @@ def test_representations_sent_twice_are_recorded_once(app, client, people):
                                                                 "submission_token": "another-token-123"})
     db.session.refresh(case)
     assert "And a second point." in case.representations_text
+
+
+def test_retailer_sees_every_record_the_notice_cites(app, client, people):
+    """Issue 9 part 3: the retailer's notice page lists each sale and refusal the case relies on."""
+    from tests.test_scoring import make_purchase, make_refusal
+
+    own = people["retailer"].business
+    make_purchase(own, days_ago(200))
+    make_purchase(own, days_ago(100))
+    make_refusal(own, days_ago(150))
+    case = noticed_case(people, own, sent=days_ago(3))
+    login_as(client, people["retailer"])
+    page = client.get(f"/my/naming/{case.id}").get_data(as_text=True)
+    assert "The records this notice relies on" in page
+    assert page.count("underage sale (") == 2 and page.count("training refused (") == 1
+    for item in case.evidence:
+        assert __import__("datetime").date.fromisoformat(item["date"]).strftime("%d %b %Y") in page

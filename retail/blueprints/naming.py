@@ -206,7 +206,8 @@ def my_cases():
 def my_case(case_id: int):
     case = _own_case(case_id)
     return render_template("naming/my_case.html", case=case, today=today_london(),
-                           window_open=naming.window_open(case), CaseStatus=CaseStatus, submission_token=new_token())
+                           window_open=naming.window_open(case), CaseStatus=CaseStatus, submission_token=new_token(),
+                           cited=naming.cited_records(case))
 
 
 @bp.route("/my/naming/<int:case_id>/letter")
