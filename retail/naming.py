@@ -13,7 +13,7 @@ from .audit import record_event, set_reason
 from .extensions import db
 from .models.compliance import (CASE_STATUS_LABELS, OPEN_STATUSES, RETAILER_STATUSES, CaseStatus, ComplianceScore,
                                 NamingAttachment, NamingCase, NamingStep, ReplyStatus)
-from .models.register import Business, Premises, PremisesStatus
+from .models.register import Business, Premises
 from .timeutil import today_london, utcnow
 from .timeutil import add_months
 from .validation import InvalidValue
@@ -469,16 +469,29 @@ def public_entries(cases: list[NamingCase]) -> list[dict]:
     businesses = {b.id: b for b in db.session.scalars(sa.select(Business).where(Business.id.in_(business_ids)))}
     from .models.register import OnlineStore
 
-    premises: dict[int, list[Premises]] = {bid: [] for bid in business_ids}
-    websites: dict[int, list[str]] = {bid: [] for bid in business_ids}
-    for business_id, url in db.session.execute(sa.select(OnlineStore.business_id, OnlineStore.base_url)
-                                               .where(OnlineStore.business_id.in_(business_ids))
-                                               .order_by(OnlineStore.id)):
-        websites[business_id].append(url)
-    for p in db.session.scalars(sa.select(Premises).where(Premises.business_id.in_(business_ids),
-                                                          Premises.status == PremisesStatus.TRADING)
-                                .order_by(Premises.name_key, Premises.id)):
-        premises[p.business_id].append(p)
+    from .models.purchases import TestPurchase
+
+    # Only the shops and websites where the cited sales happened, not the whole chain (issue 9 part 3, brief 5.3
+    # step 7): a chain is not shown against all its shops for one shop's sales.
+    sale_ids = {int(e["record"].split(":")[1]) for c in cases for e in c.evidence
+                if e["record"].startswith("test_purchase:")}
+    where = {row.id: row for row in db.session.execute(
+        sa.select(TestPurchase.id, TestPurchase.premises_id, TestPurchase.online_store_id)
+        .where(TestPurchase.id.in_(sale_ids)))} if sale_ids else {}
+    premises_by_id = {p.id: p for p in db.session.scalars(sa.select(Premises).where(
+        Premises.id.in_({r.premises_id for r in where.values() if r.premises_id})))} if where else {}
+    stores_by_id = dict(db.session.execute(sa.select(OnlineStore.id, OnlineStore.base_url).where(
+        OnlineStore.id.in_({r.online_store_id for r in where.values() if r.online_store_id}))).all()) if where else {}
+    premises: dict[int, list[Premises]] = {}
+    websites: dict[int, list[str]] = {}
+    for case in cases:
+        rows = [where[int(e["record"].split(":")[1])] for e in case.evidence
+                if e["record"].startswith("test_purchase:") and int(e["record"].split(":")[1]) in where]
+        shops = {premises_by_id[r.premises_id].id: premises_by_id[r.premises_id] for r in rows
+                 if r.premises_id in premises_by_id}
+        premises[case.id] = sorted(shops.values(), key=lambda p: (p.name_key or "", p.id))
+        websites[case.id] = sorted({stores_by_id[r.online_store_id] for r in rows
+                                    if r.online_store_id in stores_by_id})
     out = []
     for case in cases:
         business = businesses[case.business_id]
@@ -488,8 +501,8 @@ def public_entries(cases: list[NamingCase]) -> list[dict]:
             "legal_name": business.legal_name,
             "premises": [{"name": p.name, "address": ", ".join(x for x in (p.address_line1, p.address_line2, p.town)
                                                                if x),
-                          "postcode": p.postcode, "borough": p.borough_name} for p in premises[case.business_id]],
-            "websites": websites[case.business_id],
+                          "postcode": p.postcode, "borough": p.borough_name} for p in premises[case.id]],
+            "websites": websites[case.id],
             "statement": case.statement,
             "published_on": case.published_on.isoformat(),
             "expires_on": case.expires_on.isoformat(),

@@ -204,3 +204,16 @@ def test_retailer_sees_every_record_the_notice_cites(app, client, people):
     assert page.count("underage sale (") == 2 and page.count("training refused (") == 1
     for item in case.evidence:
         assert __import__("datetime").date.fromisoformat(item["date"]).strftime("%d %b %Y") in page
+
+
+def test_public_entry_lists_only_the_shops_where_the_sales_happened(app, client, people):
+    """Issue 9 part 3 / brief 5.3 step 7: a chain is named against the shop that sold, not all its shops."""
+    from tests.factories import create_premises
+    from tests.test_naming import published_case
+
+    business = candidate_business("Chain Blades", "E8 2AA", "hackney")  # sales at its first shop
+    create_premises(business, name="Chain Blades Islington", postcode="N1 1AA", borough="islington")
+    case = published_case(people, business)
+    entry = client.get(f"/api/v1/named/{case.id}").get_json()
+    assert [p["postcode"] for p in entry["premises"]] == ["E8 2AA"]
+    assert "Chain Blades Islington" not in client.get(f"/named/{case.id}").get_data(as_text=True)
