@@ -460,15 +460,9 @@ def public_query(q: str = "", postcode: str = "", borough: str = "", today: date
     return query.order_by(NamingCase.published_on.desc(), NamingCase.id.desc())
 
 
-def public_entries(cases: list[NamingCase]) -> list[dict]:
-    """The public view of entries: only the business's names, its shops, the approved statement, dates and the
-    approved reply. Built field by field so nothing else (officers, volunteers, evidence) can leak."""
-    if not cases:
-        return []
-    business_ids = {c.business_id for c in cases}
-    businesses = {b.id: b for b in db.session.scalars(sa.select(Business).where(Business.id.in_(business_ids)))}
+def sale_places(cases: list[NamingCase]) -> tuple[dict[int, list[Premises]], dict[int, list[str]]]:
+    """By case id: the shops and websites where the case's cited sales happened (for the notice and the entry)."""
     from .models.register import OnlineStore
-
     from .models.purchases import TestPurchase
 
     # Only the shops and websites where the cited sales happened, not the whole chain (issue 9 part 3, brief 5.3
@@ -492,6 +486,18 @@ def public_entries(cases: list[NamingCase]) -> list[dict]:
         premises[case.id] = sorted(shops.values(), key=lambda p: (p.name_key or "", p.id))
         websites[case.id] = sorted({stores_by_id[r.online_store_id] for r in rows
                                     if r.online_store_id in stores_by_id})
+    return premises, websites
+
+
+def public_entries(cases: list[NamingCase]) -> list[dict]:
+    """The public view of entries: only the business's names, its shops, the approved statement, dates and the
+    approved reply. Built field by field so nothing else (officers, volunteers, evidence) can leak."""
+    if not cases:
+        return []
+    business_ids = {c.business_id for c in cases}
+    businesses = {b.id: b for b in db.session.scalars(sa.select(Business).where(Business.id.in_(business_ids)))}
+
+    premises, websites = sale_places(cases)
     out = []
     for case in cases:
         business = businesses[case.business_id]

@@ -217,3 +217,6 @@ def test_public_entry_lists_only_the_shops_where_the_sales_happened(app, client,
     entry = client.get(f"/api/v1/named/{case.id}").get_json()
     assert [p["postcode"] for p in entry["premises"]] == ["E8 2AA"]
     assert "Chain Blades Islington" not in client.get(f"/named/{case.id}").get_data(as_text=True)
+    login_as(client, people["officer"])
+    letter = client.get(f"/naming/{case.id}/letter").get_data(as_text=True)
+    assert "E8 2AA" in letter and "Chain Blades Islington" not in letter  # the notice names what the entry will

@@ -47,7 +47,8 @@ def letter_context(case: NamingCase) -> dict:
     business = case.business
     # The letter's promises come from the same rules the workflow enforces, so they cannot disagree (issue 9).
     return {"case": case, "business": business, "settings": all_settings(), "rules": scoring.current_rules(),
-            "premises": [p for p in business.premises if p.status.value == "trading"], "today": today_london()}
+            # the shops the public entry would name: where the cited sales happened (issue 9 part 3)
+            "premises": naming.sale_places([case])[0][case.id], "today": today_london()}
 
 
 # --- staff ----------------------------------------------------------------------------------------------------------
