@@ -75,6 +75,8 @@ def _sqlite_pragmas(dbapi_connection, connection_record) -> None:
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=NORMAL")  # safe with WAL, and commits get much cheaper
         cursor.execute("PRAGMA busy_timeout=10000")
+        # Deleted rows are overwritten, not left in free pages: an erased child's details must not be recoverable.
+        cursor.execute("PRAGMA secure_delete=ON")
         cursor.close()
 
 

@@ -104,6 +104,31 @@ def _changes_for(obj, action: str) -> dict:
     return changes
 
 
+# What the append-only log shows in place of a personal value: the change is recorded, the value is held apart.
+PERSONAL_MARK = "(personal, held apart)"
+
+
+def personal_fields_by_type() -> dict[str, frozenset]:
+    """Every audited model's declared personal fields, by record type (the class name the log uses)."""
+    return {mapper.class_.__name__: mapper.class_.__audit_personal__ for mapper in db.Model.registry.mappers
+            if getattr(mapper.class_, "__audited__", False) and getattr(mapper.class_, "__audit_personal__", None)}
+
+
+def split_personal(fields, changes: dict) -> tuple[dict, dict]:
+    """(changes for the append-only log with personal values masked, the personal values to hold apart)."""
+    if not fields:
+        return changes, {}
+    public, personal = {}, {}
+    for key, (before, after) in changes.items():
+        if key in fields:
+            personal[key] = [before, after]
+            public[key] = [None if before in (None, "") else PERSONAL_MARK,
+                           None if after in (None, "") else PERSONAL_MARK]
+        else:
+            public[key] = [before, after]
+    return public, personal
+
+
 def record_event(record_type: str, record_id: int, description: str, changes: dict | None = None) -> None:
     """Write an explicit event (e.g. 'letter sent', 'status changed') to the audit log."""
     user_id, actor = current_actor()
@@ -119,7 +144,9 @@ def _collect(session: Session, flush_context, instances) -> None:
     pending = session.info.setdefault("audit_deleted", [])
     for obj in session.deleted:
         if getattr(obj, "__audited__", False):
-            pending.append((type(obj).__name__, obj.id, _changes_for(obj, "delete")))
+            # A deleted record's personal values are not copied anywhere: it is going, and so should they.
+            changes, _personal = split_personal(obj.__audit_personal__, _changes_for(obj, "delete"))
+            pending.append((type(obj).__name__, obj.id, changes))
     # Created/updated objects are captured after the flush, when new ones have their ids.
 
 
@@ -129,23 +156,39 @@ def _write(session: Session, flush_context) -> None:
     user_id, actor = current_actor()
     reason = _reason(session)
     now = utcnow()
+    personal = []  # (index in rows, owner, values)
     for obj in session.new:
         if getattr(obj, "__audited__", False):
-            rows.append(("create", type(obj).__name__, obj.id, _changes_for(obj, "create")))
+            changes, held = split_personal(obj.__audit_personal__, _changes_for(obj, "create"))
+            if held:
+                personal.append((len(rows), getattr(obj, "authority_id", None), held))
+            rows.append(("create", type(obj).__name__, obj.id, changes))
     for obj in session.dirty:
         if getattr(obj, "__audited__", False) and session.is_modified(obj, include_collections=True):
-            changes = _changes_for(obj, "update")
+            changes, held = split_personal(obj.__audit_personal__, _changes_for(obj, "update"))
             if changes:
+                if held:
+                    personal.append((len(rows), getattr(obj, "authority_id", None), held))
                 rows.append(("update", type(obj).__name__, obj.id, changes))
     for record_type, record_id, changes in session.info.pop("audit_deleted", []):
         rows.append(("delete", record_type, record_id, changes))
     if rows:
-        session.connection().execute(
-            sa.insert(AuditEntry.__table__),
+        insert = sa.insert(AuditEntry.__table__)
+        if personal:
+            insert = insert.returning(AuditEntry.__table__.c.id, sort_by_parameter_order=True)
+        result = session.connection().execute(
+            insert,
             [dict(at=now, user_id=user_id, actor=actor, action=action, record_type=record_type,
                   record_id=record_id, changes=changes, reason=reason)
              for action, record_type, record_id, changes in rows],
         )
+        if personal:
+            from .models.retention import AuditPersonal
+
+            ids = result.scalars().all()
+            session.connection().execute(sa.insert(AuditPersonal.__table__), [
+                dict(audit_entry_id=ids[i], authority_id=owner, record_type=rows[i][1], record_id=rows[i][2],
+                     changes=held) for i, owner, held in personal])
 
 
 def history(record_type: str, record_id: int) -> list[AuditEntry]:

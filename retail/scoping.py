@@ -370,6 +370,11 @@ RLS_RULES: dict[str, tuple[str, str, str]] = {
     "naming_case": (f"authority_id = {_A}", f"business_id = {_B}",
                     "status IN (" + ", ".join(f"'{s.value}'" for s in PUBLIC_NAMING_STATUSES) + ")"),
     "advice_visit": (f"authority_id = {_A}", f"business_id = {_B}", "false"),
+    # Personal values held apart from the audit log, and who viewed a volunteer's details (issue 9, parts 5-6).
+    # A retailer's own representations on a naming case write their email here, so the business may add those.
+    "audit_personal": (f"authority_id = {_A}",
+                       "record_type = 'NamingCase' AND record_id IN (SELECT id FROM naming_case)", "false"),
+    "personal_data_view": (f"authority_id = {_A}", "false", "false"),
 }
 # Children follow their parent's policy: the subquery on the parent is itself filtered by the parent's policy.
 RLS_CHILD_RULES = {"naming_step": "case_id IN (SELECT id FROM naming_case)",

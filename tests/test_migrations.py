@@ -98,3 +98,32 @@ def test_upgrade_to_0004_keeps_every_record_and_records_unknowns_as_unknown(empt
             assert partners == {1: westminster, 2: None}
         downgrade(revision="base")
         db.engine.dispose()
+
+
+def test_upgrade_to_0007_moves_personal_values_out_of_the_append_only_log(empty_database_url, monkeypatch):
+    """Issue 9 part 6: dates of birth already copied into the audit log move to the erasable side table; the log
+    keeps that the field changed and stays append-only."""
+    monkeypatch.setenv("DATABASE_URL", empty_database_url)
+    app = create_app({"TESTING": True, "ENV_NAME": "testing"})
+    with app.app_context():
+        upgrade(revision="0005")
+        with db.engine.begin() as conn:
+            hackney = conn.scalar(sa.text("SELECT id FROM authority WHERE code = 'hackney'"))
+            _insert(conn, "volunteer", id=1, code_name="OWL", date_of_birth=sa.func.current_date(),
+                    authority_id=hackney)
+            conn.execute(sa.text(
+                "INSERT INTO audit_entry (at, actor, action, record_type, record_id, changes) VALUES "
+                "(CURRENT_TIMESTAMP, 'test', 'create', 'Volunteer', 1, "
+                "'{\"code_name\": [null, \"OWL\"], \"date_of_birth\": [null, \"2012-03-17\"]}')"))
+        upgrade()
+        with db.engine.connect() as conn:
+            changes = conn.scalar(sa.text("SELECT changes FROM audit_entry WHERE record_type = 'Volunteer'"))
+            changes = changes if isinstance(changes, dict) else __import__("json").loads(changes)
+            assert changes == {"code_name": [None, "OWL"], "date_of_birth": [None, "(personal, held apart)"]}
+            held = conn.execute(sa.text("SELECT authority_id, record_id, changes FROM audit_personal")).one()
+            assert held[0] == hackney and held[1] == 1 and "2012-03-17" in str(held[2])
+        with pytest.raises(sa.exc.DatabaseError, match="append-only"):
+            with db.engine.begin() as conn:
+                conn.execute(sa.text("UPDATE audit_entry SET actor = 'someone else'"))
+        downgrade(revision="base")
+        db.engine.dispose()

@@ -11,7 +11,7 @@ from alembic import op
 import retail.timeutil
 
 revision = "0011_advice_visits"
-down_revision = "0005"
+down_revision = "0007_retention"
 branch_labels = None
 depends_on = None
 

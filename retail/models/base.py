@@ -32,6 +32,9 @@ class Audited:
     __audited__ = True
     # Columns that are noise in an audit history.
     __audit_exclude__ = frozenset({"created_at", "updated_at", "version"})
+    # Personal fields (a child's date of birth, a person's name): the audit log records that they changed, and their
+    # values go to the erasable `audit_personal` table; the retention job and the migrations read this declaration.
+    __audit_personal__ = frozenset()
 
 
 def enum_column(enum_cls, **kwargs):

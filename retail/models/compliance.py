@@ -123,6 +123,7 @@ class NamingCase(OwnedByAuthority, Audited, Versioned, Timestamps, db.Model):
 
     __tablename__ = "naming_case"
     __audit_exclude__ = frozenset({"created_at", "updated_at", "version"})
+    __audit_personal__ = frozenset({"representations_by"})  # a person's email (retention: brief 5.2)
     __table_args__ = (
         sa.Index("ix_naming_case_business", "business_id", "status"),
         sa.Index("ix_naming_case_published", "status", "published_on", "expires_on"),

@@ -264,6 +264,7 @@ class Volunteer(OwnedByAuthority, Audited, Versioned, Timestamps, db.Model):
     __tablename__ = "volunteer"
     # Code names are the authority's own: two councils may both have a "Blue".
     __table_args__ = (sa.UniqueConstraint("authority_id", "code_name", name="uq_volunteer_authority_code_name"),)
+    __audit_personal__ = frozenset({"date_of_birth", "areas_to_avoid", "welfare_notes"})
 
     id: Mapped[int] = mapped_column(primary_key=True)
     code_name: Mapped[str] = mapped_column(sa.String(40), nullable=False)
@@ -286,6 +287,8 @@ class VolunteerConsent(OwnedByAuthority, Audited, Versioned, Timestamps, db.Mode
     __tablename__ = "volunteer_consent"
     __table_args__ = (sa.UniqueConstraint("volunteer_id", "operation_id", name="uq_volunteer_consent_pair"),
                       sa.Index("ix_volunteer_consent_operation", "operation_id"))
+    # The parent's name, who saw the birth certificate, the photo of the child on the day.
+    __audit_personal__ = frozenset({"given_by", "birth_certificate_checked_by", "photo_ref"})
 
     id: Mapped[int] = mapped_column(primary_key=True)
     volunteer_id: Mapped[int] = mapped_column(sa.ForeignKey("volunteer.id"), nullable=False)

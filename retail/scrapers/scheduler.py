@@ -35,7 +35,7 @@ import sqlalchemy as sa
 from flask import current_app
 from sqlalchemy.exc import IntegrityError
 
-from .. import naming, scoring
+from .. import naming, retention, scoring
 from ..audit import acting_as
 from ..extensions import db
 from ..models.listings import SchedulerJob, StoreMonitor
@@ -49,7 +49,8 @@ log = logging.getLogger(__name__)
 # The once-a-day jobs of the areas below the scheduler (which import nothing from here). Each runs once a day in one
 # scheduler process, inside an app context, after NIGHTLY_AT London time. A failing job is logged and does not stop
 # the others.
-NIGHTLY_JOBS: list[Callable[[], None]] = [scoring.nightly_rescore, naming.nightly_expire]
+NIGHTLY_JOBS: list[Callable[[], None]] = [scoring.nightly_rescore, naming.nightly_expire,
+                                          retention.nightly_retention]
 NIGHTLY_AT = dtime(2, 30)
 
 LEASE_SECONDS = 300  # renewed during a check; a dead process's stores come back after this long
