@@ -5,12 +5,12 @@ Volunteer pages show children's dates of birth and consent: staff only (officer,
 from datetime import timedelta
 
 import sqlalchemy as sa
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy.orm import selectinload
 
 from .. import purchases as P
-from ..access import STAFF, roles_required
+from ..access import STAFF, Role, roles_required
 from ..audit import history
 from ..extensions import db
 from ..forms.purchases import (ConsentForm, OperationCreateForm, OperationEditForm, VolunteerCreateForm,
@@ -23,6 +23,7 @@ from ..nav import add_nav
 from ._helpers import field_error, get_for_change, get_or_404, save_edit
 from ..timeutil import today_london
 from ..validation import InvalidValue
+from .. import volunteer_privacy as privacy
 
 bp = Blueprint("operations", __name__)
 
@@ -124,16 +125,19 @@ def view(operation_id: int):
     consent_form.given_on.data = today_london()
     letters_missing = sum(1 for tp in purchases if tp.stage.value == "concluded" and tp.outcome
                           and tp.outcome.value != "INCONCLUSIVE" and not tp.letters)
+    visible = privacy.visible_volunteer_ids(current_user, [c.volunteer_id for c in op.consents])
+    privacy.log_views([c.volunteer for c in op.consents if c.volunteer_id in visible])
     return render_template("operations/view.html", operation=op, officers=officers, purchases=purchases,
                            consent_form=consent_form, history=history("Operation", op.id),
-                           letters_missing=letters_missing)
+                           letters_missing=letters_missing, visible=visible, age_band=privacy.age_band)
 
 
 def _volunteer_choices(op: Operation):
     taken = {c.volunteer_id for c in op.consents}
     volunteers = db.session.scalars(sa.select(Volunteer).where(Volunteer.active.is_(True))
                                     .order_by(Volunteer.code_name)).all()
-    return [(0, "Choose…")] + [(v.id, f"{v.code_name} (age {v.age_on(op.starts_on)} at the start)")
+    return [(0, "Choose…")] + [(v.id, f"{v.code_name} (aged {privacy.age_band(v.date_of_birth, op.starts_on)} "
+                                      "at the start)")
                                for v in volunteers if v.id not in taken]
 
 
@@ -196,7 +200,8 @@ def withdraw_consent(consent_id: int):
 @roles_required(STAFF)
 def volunteers():
     rows = db.session.scalars(sa.select(Volunteer).order_by(Volunteer.active.desc(), Volunteer.code_name)).all()
-    return render_template("operations/volunteers.html", volunteers=rows, today=today_london())
+    return render_template("operations/volunteers.html", volunteers=rows, today=today_london(),
+                           age_band=privacy.age_band)
 
 
 @bp.route("/volunteers/new", methods=["GET", "POST"])
@@ -223,14 +228,29 @@ def volunteer_view(volunteer_id: int):
     volunteer = get_or_404(Volunteer, volunteer_id)
     purchases = db.session.scalars(sa.select(TestPurchase).where(TestPurchase.volunteer_id == volunteer.id)
                                    .order_by(TestPurchase.purchase_date.desc()).limit(100)).all()
+    personal = bool(privacy.visible_volunteer_ids(current_user, [volunteer.id]))
+    if personal:
+        privacy.log_views([volunteer])
     return render_template("operations/volunteer.html", volunteer=volunteer, purchases=purchases,
-                           today=today_london(), history=history("Volunteer", volunteer.id))
+                           today=today_london(), history=history("Volunteer", volunteer.id), personal=personal,
+                           age_band=privacy.age_band)
+
+
+@bp.route("/volunteers/access-log")
+@roles_required(Role.SUPERVISOR)
+def volunteer_access_log():
+    """Who was shown which volunteer's personal details, and where (issue 9 part 5)."""
+    return render_template("operations/access_log.html", views=privacy.access_log(current_user.authority_id))
 
 
 @bp.route("/volunteers/<int:volunteer_id>/edit", methods=["GET", "POST"])
 @roles_required(STAFF)
 def volunteer_edit(volunteer_id: int):
     volunteer = get_for_change(Volunteer, volunteer_id)
+    if not privacy.visible_volunteer_ids(current_user, [volunteer.id]):
+        abort(403)  # the form shows the date of birth and notes
+    if request.method == "GET":
+        privacy.log_views([volunteer])
     form = VolunteerEditForm(obj=volunteer)
     if request.method == "GET":
         form.version.data = volunteer.version
