@@ -25,6 +25,7 @@ NAV: list[NavItem] = [
     NavItem("Register", "register.index", STAFF, 10),
     NavItem("Users", "admin.users", frozenset({Role.ADMIN}), 90),
     NavItem("Settings", "admin.settings", frozenset({Role.ADMIN}), 91),
+    NavItem("Retention", "admin.retention_schedule", frozenset({Role.ADMIN}), 92),
 ]
 
 
@@ -39,6 +40,7 @@ GROUP_OF = {
     "compliance.scores": "Compliance", "compliance.candidates": "Compliance", "naming.index": "Compliance",
     "admin.users": "Administration", "admin.settings": "Administration",
     "visits.index": "Visits", "programme.index": "Visits",
+    "admin.retention_schedule": "Administration",
 }
 
 

@@ -9,13 +9,14 @@ import sqlalchemy as sa
 
 from retail import purchases as P
 from retail import retention
+from retail.access import Role
 from retail.audit import PERSONAL_MARK
 from retail.models.audit import AuditEntry
 from retail.models.purchases import TestPurchase, Volunteer
 from retail.models.retention import AuditPersonal, RetentionRun
 from retail.settings import save_settings
 from retail.timeutil import add_months
-from tests.conftest import authority_id
+from tests.conftest import authority_id, csrf_token_from, login_as
 from tests.test_purchases import TODAY, give_consent, in_store_data, make_operation
 
 DOB = date(TODAY.year - 14, 3, 17)
@@ -161,3 +162,30 @@ def test_schedule_out_of_bounds_is_refused(app):
     problems = retention.validate_schedule({"retention_volunteer_months": "0", "retention_enforcement_months": "x",
                                             "retention_naming_months": "24"})
     assert set(problems) == {"retention_volunteer_months", "retention_enforcement_months"}
+
+
+def test_admin_sets_the_schedule_and_sees_the_last_run(client, users, db):
+    """Issue 9 part 6: the authority sets the schedule; bad input is refused next to the field, nothing saved."""
+
+    login_as(client, users[Role.ADMIN])
+    page = client.get("/admin/retention").get_data(as_text=True)
+    assert "has not run yet" in page
+    data = {"csrf_token": csrf_token_from(page), "retention_volunteer_months": "0",
+            "retention_enforcement_months": "24", "retention_naming_months": "24"}
+    bad = client.post("/admin/retention", data=data)
+    assert bad.status_code == 422 and "from 1 to 36" in bad.get_data(as_text=True)
+    assert retention.schedule(authority_id("hackney"))["retention_volunteer_months"] == 12
+    assert client.post("/admin/retention", data={**data, "retention_volunteer_months": "6"}).status_code == 302
+    assert retention.schedule(authority_id("hackney"))["retention_volunteer_months"] == 6
+    retention.apply_retention(dry_run=True, actor="cli:apply-retention")
+    _commit()
+    page = client.get("/admin/retention").get_data(as_text=True)
+    assert "dry run" in page and "Volunteers that would be erased: 0" in page
+
+
+def test_only_admins_set_the_schedule(client, users):
+
+    for role in (Role.SUPERVISOR, Role.OFFICER, Role.POLICE, Role.RETAILER, Role.CITY_HALL):
+        login_as(client, users[role])
+        assert client.get("/admin/retention").status_code == 403, role
+        client.post("/logout")

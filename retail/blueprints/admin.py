@@ -1,7 +1,7 @@
 """Administration inside the admin's own organisation: its users (create, disable, re-role; never deleted) and its
 settings. An admin of one authority neither sees nor changes another's."""
 import sqlalchemy as sa
-from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from .. import throttle
@@ -100,3 +100,28 @@ def settings():
         flash("Settings saved.", "success")
         return redirect(url_for("admin.settings"))
     return render_template("admin/settings.html", form=form, organisation=current_user.authority)
+
+
+@bp.route("/retention", methods=["GET", "POST"])
+@roles_required(Role.ADMIN)
+def retention_schedule():
+    """The authority's retention schedule and what the last run removed (issue 9 part 6)."""
+    from .. import retention
+
+    authority_id = current_user.authority_id
+    values = {k: str(v) for k, v in retention.schedule(authority_id).items()}
+    problems = {}
+    status = 200
+    if request.method == "POST":
+        submitted = {p.key: request.form.get(p.key, "").strip() for p in retention.PERIODS}
+        problems = retention.validate_schedule(submitted)
+        if not problems:
+            save_settings(submitted, authority_id=authority_id)
+            db.session.commit()
+            flash("Retention schedule saved.", "success")
+            return redirect(url_for("admin.retention_schedule"))
+        values, status = submitted, 422
+    run = retention.last_run(dry_run=None)
+    report = run.report.get(str(authority_id)) if run else None
+    return render_template("admin/retention.html", periods=retention.PERIODS, values=values, problems=problems,
+                           run=run, report=report, organisation=current_user.authority), status
