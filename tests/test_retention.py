@@ -189,3 +189,16 @@ def test_only_admins_set_the_schedule(client, users):
         login_as(client, users[role])
         assert client.get("/admin/retention").status_code == 403, role
         client.post("/logout")
+
+
+def test_nightly_job_is_scheduled_and_keeps_its_report(app, db):
+    from retail.scrapers.scheduler import NIGHTLY_JOBS
+
+    assert retention.nightly_retention in NIGHTLY_JOBS
+    volunteer = _child()
+    save_settings({"retention_volunteer_months": "1"}, authority_id=authority_id("hackney"))
+    _commit()
+    retention.nightly_retention()  # as of today: a volunteer added today is not yet due
+    run = retention.last_run()
+    assert run.actor == "scheduler:retention" and run.report[str(authority_id("hackney"))]["volunteers_erased"] == 0
+    assert db.session.get(Volunteer, volunteer.id) is not None
