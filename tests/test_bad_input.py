@@ -67,3 +67,27 @@ def test_seed_demo_on_a_fresh_database_leaves_every_id_sequence_past_its_rows(ap
 
     monkeypatch.setitem(app.config, "RETAIL_UNSCOPED_OWNER", "hackney")
     assert create_business(legal_name="After The Demo Ltd", trading_name="After The Demo").id
+
+
+def test_measures_date_range_is_bounded_to_ten_years_with_a_message(client, users):
+    login_as(client, users[Role.OFFICER])
+    response = client.get("/measures?from=0001-01-01&to=9999-12-31")
+    assert response.status_code == 200
+    assert "at most ten years" in response.get_data(as_text=True)
+    assert len(response.get_data()) < 2_000_000
+
+
+def test_scoring_rules_form_refuses_a_non_integer_with_a_message_and_saves_nothing(client, users, db):
+    from retail.models.compliance import ScoringRules
+    from retail.scoring import RULE_SPECS
+    from tests.conftest import csrf_token_from
+
+    login_as(client, users[Role.SUPERVISOR])
+    page = client.get("/compliance/rules/edit")
+    version = db.session.scalar(sa.select(sa.func.max(ScoringRules.version)))
+    data = {spec.key: "2.5" for spec in RULE_SPECS}
+    data.update(rules_version=str(version), csrf_token=csrf_token_from(page.get_data(as_text=True)))
+    response = client.post("/compliance/rules/edit", data=data)
+    assert response.status_code == 422
+    assert "enter a whole number" in response.get_data(as_text=True)
+    assert db.session.scalar(sa.select(sa.func.max(ScoringRules.version))) == version

@@ -106,13 +106,21 @@ BAND_LABELS = {GOOD: "Good", IMPROVEMENT: "Improvement needed", SERIOUS: "Seriou
 BAND_TONES = {GOOD: "success", IMPROVEMENT: "warning", SERIOUS: "danger"}
 
 
+def _whole(value, default: int) -> int:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return default
+
+
 @dataclass
 class Rules:
     version: int
     values: dict
 
     def __post_init__(self):
-        self._ints = {key: int(self.values.get(key, default)) for key, default in DEFAULT_RULES.items()}
+        # A refused form is shown again with what was typed ("2.5", "ten"): those read as the default here.
+        self._ints = {key: _whole(self.values.get(key, default), default) for key, default in DEFAULT_RULES.items()}
         for key, floor in RULE_FLOORS.items():
             self._ints[key] = max(self._ints[key], floor)
 
