@@ -244,7 +244,7 @@ def volunteer_access_log():
 
 
 @bp.route("/volunteers/<int:volunteer_id>/edit", methods=["GET", "POST"])
-@roles_required(STAFF)
+@roles_required(frozenset({Role.SUPERVISOR, Role.OFFICER, Role.POLICE}))  # never admins: it shows the DOB (issue 9)
 def volunteer_edit(volunteer_id: int):
     volunteer = get_for_change(Volunteer, volunteer_id)
     if not privacy.visible_volunteer_ids(current_user, [volunteer.id]):

@@ -284,10 +284,13 @@ def generate_purchases(ctx: DemoContext) -> None:
                 plan[op["id"]].append({"premises": shop, "force": None, "kind": kind, "channel": "in-store"})
     this_week = [op for op in ops if op["this_week"]]
     if stores and this_week:  # online tests in progress this week: ordered, waiting for dispatch or delivery
-        for n, store in enumerate(rng.sample(stores, k=min(3, len(stores)))):
-            op = this_week[n % len(this_week)]
+        # Each organisation's operation this week has one order waiting for dispatch and one for delivery, so
+        # every team's officers have both stages to record, whatever the day.
+        picked = rng.sample(stores, k=min(2 * len(this_week), len(stores)))
+        for n, store in enumerate(picked):
+            op = this_week[(n // 2) % len(this_week)]
             plan[op["id"]].append({"store": store, "channel": "online", "kind": "underage", "in_progress": True,
-                                   "owner": op["owner"]})
+                                   "stage": ("ordered", "dispatched")[n % 2], "owner": op["owner"]})
 
     # --- generate attempts chronologically, so retests and repeat failures follow earlier results --------------
     tp_id = next_id(TestPurchase.__table__)
@@ -413,7 +416,8 @@ def generate_purchases(ctx: DemoContext) -> None:
                         _judge_online_fields(fields, verdict.kind.value, item["kind"], couriers)
                         failed = fields["failed"]
                     if in_progress:
-                        fields.update(stage=rng.choice(["ordered", "dispatched"]), outcome=None, failed=False,
+                        fields.update(stage=item.get("stage") or rng.choice(["ordered", "dispatched"]),
+                                      outcome=None, failed=False,
                                       checkout_failed=False, dispatch_failed=False, courier_failed=False,
                                       delivered_on=None, delivered_to=None, concluded_on=None)
                         if fields["stage"] == "ordered":

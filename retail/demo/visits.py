@@ -28,15 +28,23 @@ def generate_visits(ctx: DemoContext) -> None:
     import sqlalchemy as sa
 
     for user_id, name, authority_id in db.session.execute(
-            sa.select(User.id, User.name, User.authority_id).where(User.role == "officer")).all():
+            sa.select(User.id, User.name, User.authority_id).where(User.role.in_(("officer", "police")))
+            .order_by(User.role, User.id)).all():
         officers.setdefault(authority_id, (user_id, name))
+    met = authorities.get("met")
+    # Every demo retailer login has a visit to read in its portal.
+    portal_businesses = set(db.session.scalars(sa.select(User.business_id).where(User.role == "retailer")))
     rows, visit_id = [], next_id(AdviceVisit.__table__)
     for p in ctx.premises:
-        if p["status"] != "trading" or not p.get("authority") or rng.random() > SHARE[ctx.scale]:
+        if p["status"] != "trading" or not p.get("authority"):
+            continue
+        if rng.random() > SHARE[ctx.scale] and p["business_id"] not in portal_businesses:
             continue
         authority_id = authorities.get(p["authority"])
         if authority_id is None:
             continue
+        if met in officers and len(rows) % 7 == 6:
+            authority_id = met  # the Met's knife crime team visits some shops itself (police engagement visits)
         officer_id, officer_name = officers.get(authority_id, (None, "Trading Standards officer"))
         for _ in range(rng.choice((1, 1, 2))):
             visited = today - timedelta(days=rng.randint(10, 540))

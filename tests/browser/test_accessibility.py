@@ -132,6 +132,25 @@ def _preview_an_import(page, base: str) -> None:
     expect(page).to_have_url(re.compile(r"/register/import/\d+$"))
 
 
+def _own_purchase_with_a_sent_letter(app, email: str, base: str) -> list[str]:
+    """The user's own authority's latest in-store attempt whose letter has gone (its page links to Amend): a shared
+    operation's attempts, read only, may fill the first page of the list."""
+    import sqlalchemy as sa
+
+    from retail.extensions import db
+    from retail.models.accounts import User
+    from retail.models.purchases import Channel, NotificationLetter, TestPurchase
+
+    with app.app_context():
+        authority_id = db.session.scalar(sa.select(User.authority_id).where(User.email == email))
+        purchase_id = db.session.scalar(
+            sa.select(TestPurchase.id).join(NotificationLetter, NotificationLetter.test_purchase_id == TestPurchase.id)
+            .where(TestPurchase.authority_id == authority_id, TestPurchase.channel == Channel.IN_STORE,
+                   NotificationLetter.sent_on.is_not(None)).order_by(TestPurchase.id.desc()).limit(1))
+        db.session.remove()
+    return [f"{base}/purchases/{purchase_id}"] if purchase_id else []
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("role", list(ROLES), ids=lambda r: r.value if r else "public")
 def test_every_page_each_role_reaches_has_no_axe_violations(page, demo_world, _live_server_url, role):
@@ -153,7 +172,9 @@ def test_every_page_each_role_reaches_has_no_axe_violations(page, demo_world, _l
     # An in-store attempt from two months ago has had its letter sent, so its record links to Amend.
     sent = (date.today() - timedelta(days=60)).isoformat()
     staff = [f"{base}/purchases?channel=online&stage={stage}" for stage in ("ordered", "dispatched", "delivered")] + \
-        [f"{base}/purchases?channel=in-store&to={sent}", f"{base}/letters"] if role in STAFF else []
+        [f"{base}/purchases?channel=in-store&to={sent}", f"{base}/letters",
+         *_own_purchase_with_a_sent_letter(demo_world, email, base),
+         f"{base}/programme/week?premises=1&premises=2&premises=3"] if role in STAFF else []
     starts = [f"{base}/", f"{base}/named", f"{base}/account/password", *staff] if email else \
         [f"{base}/named", f"{base}/login", f"{base}/no-such-page"]
     queue, seen, checked, read, problems = deque(starts), set(starts), {}, Counter(), []
