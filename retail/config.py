@@ -83,6 +83,18 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         "RETAIL_CONTACT_URL": os.environ.get("RETAIL_CONTACT_URL", "https://example.invalid/knife-retail-tracker"),
         "RETAIL_FETCH_MIN_HOST_DELAY": float(os.environ.get("RETAIL_FETCH_MIN_HOST_DELAY", "5")),
         "TIMEZONE": "Europe/London",
+        # Email (issue 12): the scheduler sends the outbox through RETAIL_MAIL_BACKEND: "smtp", "notify" (GOV.UK
+        # Notify) or "none" (messages wait in the outbox, shown on /outbox). See README "Letters and notifications".
+        "RETAIL_MAIL_BACKEND": os.environ.get("RETAIL_MAIL_BACKEND", "none").strip().lower(),
+        "RETAIL_MAIL_FROM": os.environ.get("RETAIL_MAIL_FROM", "trading.standards@example.gov.uk"),
+        "RETAIL_SMTP_HOST": os.environ.get("RETAIL_SMTP_HOST", "127.0.0.1"),
+        "RETAIL_SMTP_PORT": int(os.environ.get("RETAIL_SMTP_PORT", "25") or 25),
+        "RETAIL_SMTP_USERNAME": os.environ.get("RETAIL_SMTP_USERNAME", ""),
+        "RETAIL_SMTP_PASSWORD": os.environ.get("RETAIL_SMTP_PASSWORD", ""),
+        "RETAIL_SMTP_STARTTLS": env_flag("RETAIL_SMTP_STARTTLS"),
+        "RETAIL_NOTIFY_API_KEY": os.environ.get("RETAIL_NOTIFY_API_KEY", ""),
+        # A Notify email template whose subject is ((subject)) and body ((body)), plus ((link_to_file)) for the PDF.
+        "RETAIL_NOTIFY_TEMPLATE_ID": os.environ.get("RETAIL_NOTIFY_TEMPLATE_ID", ""),
     }
     if "RETAIL_ALLOW_PRIVATE_FETCH" in os.environ:
         # Its replacement allows loopback only; say so rather than let a deployment think private ranges work.

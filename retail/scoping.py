@@ -34,6 +34,7 @@ from .models.accounts import User
 from .models.authority import Authority, operation_authority
 from .models.base import OwnedByAuthority
 from .models.compliance import CaseStatus, NamingAttachment, NamingCase, NamingStep
+from .models.letters import LetterDispatch, OutboxMessage
 from .models.purchases import (FollowUpAction, NotificationLetter, Operation, TestPurchase, Volunteer,
                                VolunteerConsent)
 from .models.register import Premises
@@ -167,7 +168,8 @@ def _criteria(scope: Scope) -> list[tuple[type, sa.ColumnElement]]:
 def _owned_criteria(scope: Scope) -> list[tuple[type, sa.ColumnElement]]:
     if scope.kind == ALL:
         return [(Volunteer, sa.false()), (VolunteerConsent, sa.false()), (AdviceVisit, sa.false()),
-                (NamingCase, NamingCase.status.in_(PUBLIC_NAMING_STATUSES))]
+                (NamingCase, NamingCase.status.in_(PUBLIC_NAMING_STATUSES)),
+                (LetterDispatch, sa.false()), (OutboxMessage, sa.false())]
     if scope.kind == BUSINESS:
         b = scope.business_id
         return [(Operation, sa.false()), (Volunteer, sa.false()), (VolunteerConsent, sa.false()),
@@ -175,7 +177,8 @@ def _owned_criteria(scope: Scope) -> list[tuple[type, sa.ColumnElement]]:
                 (NotificationLetter, NotificationLetter.business_id == b),
                 (FollowUpAction, FollowUpAction.business_id == b), (NamingCase, NamingCase.business_id == b),
                 (TrainingSession, TrainingSession.id.in_(_business_sessions(b))),
-                (AdviceVisit, AdviceVisit.business_id == b)]
+                (AdviceVisit, AdviceVisit.business_id == b),
+                (LetterDispatch, LetterDispatch.business_id == b), (OutboxMessage, sa.false())]
     a = scope.authority_id
     return [
         (Operation, sa.or_(Operation.authority_id == a, Operation.id.in_(_shared_operation_ids(a)))),
@@ -189,6 +192,8 @@ def _owned_criteria(scope: Scope) -> list[tuple[type, sa.ColumnElement]]:
         (TrainingSession, TrainingSession.authority_id == a),
         (NamingCase, NamingCase.authority_id == a),
         (AdviceVisit, AdviceVisit.authority_id == a),  # an officer's notes stay with their authority
+        (LetterDispatch, LetterDispatch.authority_id == a),
+        (OutboxMessage, OutboxMessage.authority_id == a),
     ]
 
 
@@ -375,6 +380,9 @@ RLS_RULES: dict[str, tuple[str, str, str]] = {
     "audit_personal": (f"authority_id = {_A}",
                        "record_type = 'NamingCase' AND record_id IN (SELECT id FROM naming_case)", "false"),
     "personal_data_view": (f"authority_id = {_A}", "false", "false"),
+    # Letters sent (issue 12): the sender's authority and the business they went to; email copies staff only.
+    "letter_dispatch": (f"authority_id = {_A}", f"business_id = {_B}", "false"),
+    "outbox_message": (f"authority_id = {_A}", "false", "false"),
 }
 # Children follow their parent's policy: the subquery on the parent is itself filtered by the parent's policy.
 RLS_CHILD_RULES = {"naming_step": "case_id IN (SELECT id FROM naming_case)",

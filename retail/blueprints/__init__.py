@@ -9,7 +9,7 @@ from . import admin, auth, main, register
 BLUEPRINTS = [auth.bp, main.bp, admin.bp, register.bp]
 
 AREA_MODULES = ("purchases", "operations", "training", "portal", "monitor", "compliance", "naming", "public", "api",
-                "dashboard", "visits", "programme")
+                "dashboard", "visits", "programme", "letters")
 
 for _name in AREA_MODULES:
     try:

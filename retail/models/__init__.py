@@ -11,7 +11,7 @@ from .register import (Business, BusinessType, ImportBatch, OnlineStore, Platfor
                        PremisesStatus, RraScheme, RraSignature, RraStatus, RraStatusEvent, SellsCategory)
 from .settings import Setting
 
-AREA_MODULES = ("purchases", "training", "listings", "compliance", "visits", "retention")
+AREA_MODULES = ("purchases", "training", "listings", "compliance", "visits", "retention", "letters")
 
 for _name in AREA_MODULES:
     try:

@@ -172,6 +172,9 @@ class Business(Audited, Versioned, Timestamps, db.Model):
     contact_name: Mapped[str] = mapped_column(sa.String(120), nullable=False, default="")
     contact_email: Mapped[str] = mapped_column(sa.String(254), nullable=False, default="")
     contact_phone: Mapped[str] = mapped_column(sa.String(40), nullable=False, default="")
+    # How the business wants its letters (post, email with the PDF, or both): retail.models.letters.LetterPreference
+    letter_preference: Mapped[str] = mapped_column(sa.String(8), nullable=False, default="post",
+                                                   server_default="post")
     primary_authority: Mapped[str] = mapped_column(sa.String(120), nullable=False, default="")  # as recorded
     # The Primary Authority partner from the authority register (formal action is notified to it first).
     primary_authority_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("authority.id"))

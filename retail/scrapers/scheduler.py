@@ -36,6 +36,7 @@ from flask import current_app
 from sqlalchemy.exc import IntegrityError
 
 from .. import naming, retention, scoring
+from ..letters import outbox
 from ..audit import acting_as
 from ..extensions import db
 from ..models.listings import SchedulerJob, StoreMonitor
@@ -52,6 +53,10 @@ log = logging.getLogger(__name__)
 NIGHTLY_JOBS: list[Callable[[], None]] = [scoring.nightly_rescore, naming.nightly_expire,
                                           retention.nightly_retention]
 NIGHTLY_AT = dtime(2, 30)
+
+# Jobs every scheduler process runs each minute. Each claims its own rows (the outbox claims messages with a
+# conditional update), so several processes share the work without sending anything twice (issue 12).
+FREQUENT_JOBS: list[Callable[[], None]] = [outbox.deliver_outbox]
 
 LEASE_SECONDS = 300  # renewed during a check; a dead process's stores come back after this long
 RENEW_EVERY = 30.0  # seconds between lease renewals during a check
@@ -426,6 +431,18 @@ class MonitorScheduler:
             finally:
                 db.session.remove()
 
+    def frequent(self) -> None:
+        with self.app.app_context():
+            try:
+                for job in list(FREQUENT_JOBS):
+                    try:
+                        job()
+                    except Exception:  # one failing job (a mail server down) must not stop the others
+                        log.exception("scheduled job %s failed", job.__name__)
+                        db.session.rollback()
+            finally:
+                db.session.remove()
+
     def busy(self) -> int:
         with self._lock:
             return len(self._running)
@@ -476,6 +493,8 @@ def run_forever(app, *, workers: int = 4, tick_seconds: float = 15.0, classify_p
                       next_run_time=datetime.now(LONDON) + timedelta(seconds=min(FIRST_TICK_DELAY, tick_seconds)))
     scheduler.add_job(monitor.nightly, "interval", minutes=5, id="nightly-check", max_instances=1, coalesce=True,
                       next_run_time=datetime.now(LONDON) + timedelta(seconds=5))
+    scheduler.add_job(monitor.frequent, "interval", minutes=1, id="frequent", max_instances=1, coalesce=True,
+                      next_run_time=datetime.now(LONDON) + timedelta(seconds=10))
 
     def stop(signum, frame):
         log.info("scheduler %s stopping (signal %s)", monitor.owner, signum)
