@@ -120,9 +120,9 @@ def candidates(today: date | None = None) -> list[dict]:
         for case in db.session.scalars(sa.select(NamingCase).where(NamingCase.business_id.in_(ids))
                                        .order_by(NamingCase.id)):
             cases[case.business_id] = case
-    rules = scoring.current_rules()
+    evidence = scoring.candidate_evidence_for(ids, today, scoring.current_rules())  # one query each, not per row
     return [{"score": score, "business": business, "case": cases.get(business.id),
-             "evidence": scoring.candidate_evidence(business.id, today, rules)} for score, business in rows]
+             "evidence": evidence[business.id]} for score, business in rows]
 
 
 def held_candidates() -> list[tuple[ComplianceScore, Business]]:

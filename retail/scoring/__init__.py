@@ -16,8 +16,8 @@ bulk inserts. The modules, lowest first:
 Areas above scoring tell it of their events through the functions it owns (`scoring_paused`, `listings_checked`,
 `nightly_rescore`, which the scheduler runs); scoring imports none of them. This package re-exports the public names.
 """
-from .candidates import (candidate_evidence, candidate_ids, candidate_query, early_removal_evidence,
-                         enforcement_pending, enforcement_pending_ids)
+from .candidates import (candidate_evidence, candidate_evidence_for, candidate_ids, candidate_query,
+                         early_removal_evidence, enforcement_pending, enforcement_pending_ids)
 from .compute import (BusinessScore, compute_scores, rescore_all, rescore_business, rescore_businesses, store_scores,
                       summarise)
 from .factors import FACTOR_SOURCES, Factor, collect_factors
@@ -31,7 +31,8 @@ __all__ = [
     "BAND_LABELS", "BAND_TONES", "BULK_THRESHOLD", "DEFAULT_RULES", "FACTOR_LABELS", "FACTOR_SOURCES", "GOOD",
     "IMPROVEMENT", "PASS_OUTCOMES", "RULE_GROUPS", "RULE_SPECS", "SERIOUS", "WATCHED",
     "BusinessScore", "Factor", "RuleSpec", "Rules",
-    "band_for", "candidate_evidence", "candidate_ids", "candidate_query", "collect_factors", "compute_scores",
+    "band_for", "candidate_evidence", "candidate_evidence_for", "candidate_ids", "candidate_query", "collect_factors",
+    "compute_scores",
     "current_rules", "current_score", "early_removal_evidence", "enforcement_pending", "enforcement_pending_ids",
     "listings_checked", "months_before", "nightly_rescore", "record_url", "rescore_all", "rescore_business",
     "rescore_businesses", "rules_history", "save_rules", "score_factors", "score_history", "score_json",

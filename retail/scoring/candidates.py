@@ -71,46 +71,63 @@ def candidate_ids(rules: Rules, today: date, business_ids=None, session: Session
 @london_wide
 def candidate_evidence(business_id: int, today: date | None = None, rules: Rules | None = None) -> dict:
     """What the candidate rule sees for one business: the sales, the refusals after the first, pending enforcement."""
+    return candidate_evidence_for([business_id], today, rules)[business_id]
+
+
+@london_wide
+def candidate_evidence_for(business_ids, today: date | None = None, rules: Rules | None = None) -> dict[int, dict]:
+    """candidate_evidence for many businesses in three statements, whatever their number (the candidates page)."""
     today = today or today_london()
     rules = rules or current_rules()
-    result = {"sales": [], "refusals": [], "pending": [], "meets_rule": False, "held": False}
+    ids = list(dict.fromkeys(business_ids))
+    results = {i: {"sales": [], "refusals": [], "pending": [], "meets_rule": False, "held": False} for i in ids}
+    if not ids:
+        return results
     since = months_before(today, rules["candidate_window_months"])
     sales = db.session.execute(
-        sa.select(TestPurchase.id, TestPurchase.purchase_date, TestPurchase.channel, TestPurchase.outcome,
-                  TestPurchase.premises_id, TestPurchase.online_store_id)
-        .where(TestPurchase.id.in_(sa.select(underage_sales_query([business_id], since, today).subquery().c.id)),
+        sa.select(TestPurchase.business_id, TestPurchase.id, TestPurchase.purchase_date, TestPurchase.channel,
+                  TestPurchase.outcome)
+        .where(TestPurchase.id.in_(sa.select(underage_sales_query(ids, since, today).subquery().c.id)),
                TestPurchase.purchase_date <= today)
-        .order_by(TestPurchase.purchase_date)).all()
-    result["sales"] = [{"record": f"test_purchase:{row.id}", "record_type": "test_purchase", "record_id": row.id,
-                        "date": row.purchase_date, "channel": row.channel.value,
-                        "description": f"{'In store' if row.channel == Channel.IN_STORE else 'Online'}: "
-                                       f"{OUTCOME_LABELS[row.outcome].lower() if row.outcome else 'failed'}"}
-                       for row in sales]
-    if sales:
-        first = sales[0].purchase_date
+        .order_by(TestPurchase.business_id, TestPurchase.purchase_date, TestPurchase.id)).all()
+    first_sale: dict[int, date] = {}
+    for row in sales:
+        first_sale.setdefault(row.business_id, row.purchase_date)
+        results[row.business_id]["sales"].append({
+            "record": f"test_purchase:{row.id}", "record_type": "test_purchase", "record_id": row.id,
+            "date": row.purchase_date, "channel": row.channel.value,
+            "description": f"{'In store' if row.channel == Channel.IN_STORE else 'Online'}: "
+                           f"{OUTCOME_LABELS[row.outcome].lower() if row.outcome else 'failed'}"})
+    if first_sale:
         refusals = db.session.execute(
-            sa.select(TrainingRefusal.id, TrainingRefusal.refused_on, TrainingRefusal.kind,
-                      TrainingRefusal.invitation_id)
-            .where(TrainingRefusal.business_id == business_id, TrainingRefusal.refused_on > first,
-                   TrainingRefusal.refused_on <= today).order_by(TrainingRefusal.refused_on)).all()
-        result["refusals"] = [{
-            "record": f"invitation:{r.invitation_id}" if r.invitation_id else f"training_refusal:{r.id}",
-            "record_type": "invitation" if r.invitation_id else "training_refusal",
-            "record_id": r.invitation_id or r.id, "date": r.refused_on,
-            "description": "Training invitation declined" if r.kind == RefusalKind.DECLINED
-            else "Did not attend booked training"} for r in refusals]
+            sa.select(TrainingRefusal.business_id, TrainingRefusal.id, TrainingRefusal.refused_on,
+                      TrainingRefusal.kind, TrainingRefusal.invitation_id)
+            .where(TrainingRefusal.business_id.in_(list(first_sale)), TrainingRefusal.refused_on <= today)
+            .order_by(TrainingRefusal.business_id, TrainingRefusal.refused_on, TrainingRefusal.id)).all()
+        for r in refusals:
+            if r.refused_on <= first_sale[r.business_id]:
+                continue  # only refusals after the first sale count
+            results[r.business_id]["refusals"].append({
+                "record": f"invitation:{r.invitation_id}" if r.invitation_id else f"training_refusal:{r.id}",
+                "record_type": "invitation" if r.invitation_id else "training_refusal",
+                "record_id": r.invitation_id or r.id, "date": r.refused_on,
+                "description": "Training invitation declined" if r.kind == RefusalKind.DECLINED
+                else "Did not attend booked training"})
     pending = db.session.execute(
-        sa.select(FollowUpAction.id, FollowUpAction.action_type, FollowUpAction.decided_on)
-        .where(FollowUpAction.business_id == business_id,
+        sa.select(FollowUpAction.business_id, FollowUpAction.id, FollowUpAction.action_type, FollowUpAction.decided_on)
+        .where(FollowUpAction.business_id.in_(ids),
                FollowUpAction.action_type.in_((ActionType.SIMPLE_CAUTION, ActionType.PROSECUTION)),
-               FollowUpAction.status == ActionStatus.PENDING)).all()
-    result["pending"] = [{"record": f"follow_up_action:{p.id}", "type": p.action_type.value, "date": p.decided_on}
-                         for p in pending]
-    meets = (len(result["sales"]) >= rules["candidate_min_sales"]
-             and len(result["refusals"]) >= rules["candidate_min_refusals"])
-    result["meets_rule"] = meets and not pending
-    result["held"] = meets and bool(pending)
-    return result
+               FollowUpAction.status == ActionStatus.PENDING)
+        .order_by(FollowUpAction.business_id, FollowUpAction.id)).all()
+    for p in pending:
+        results[p.business_id]["pending"].append(
+            {"record": f"follow_up_action:{p.id}", "type": p.action_type.value, "date": p.decided_on})
+    for result in results.values():
+        meets = (len(result["sales"]) >= rules["candidate_min_sales"]
+                 and len(result["refusals"]) >= rules["candidate_min_refusals"])
+        result["meets_rule"] = meets and not result["pending"]
+        result["held"] = meets and bool(result["pending"])
+    return results
 
 
 @london_wide
