@@ -36,7 +36,7 @@ def add_nav(label: str, endpoint: str, roles, order: int = 50, match: str | None
 # Entries that share a menu, so the bar fits a laptop (shown from 992 px): the group opens as a dropdown.
 GROUP_OF = {
     "purchases.index": "Test purchases", "operations.index": "Test purchases", "purchases.letters": "Test purchases",
-    "letters.week": "Test purchases", "letters.outbox_page": "Administration",
+    "letters.week": "Test purchases", "letters.outbox_page": "Test purchases",
     "monitor.index": "Online listings", "monitor.targets": "Online listings",
     "compliance.scores": "Compliance", "compliance.candidates": "Compliance", "naming.index": "Compliance",
     "admin.users": "Administration", "admin.settings": "Administration",

@@ -88,7 +88,7 @@ def parse_id(value) -> int | None:
     return number if 0 < number <= MAX_ID else None
 
 
-MAX_PAGE = 100_000
+MAX_PAGE = 1_000_000  # the open data API publishes this bound (retail/openapi/named.json)
 
 
 class BoundedArgs(ImmutableMultiDict):

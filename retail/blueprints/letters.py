@@ -15,7 +15,8 @@ from ..timeutil import today_london
 
 bp = Blueprint("letters", __name__)
 add_nav("The week's letters", "letters.week", STAFF, 23)
-add_nav("Outbox", "letters.outbox_page", STAFF, 95)
+add_nav("Outbox (emails)", "letters.outbox_page", STAFF, 24)
+add_nav("Letters", "letters.my_letters", {Role.RETAILER}, 6)
 
 
 def _pdf(data: bytes, filename: str) -> Response:
