@@ -108,21 +108,28 @@ def open_case_for(business_id: int) -> NamingCase | None:
 
 # --- candidates -----------------------------------------------------------------------------------------------------
 
-def candidates(today: date | None = None) -> list[dict]:
-    """Businesses whose current score says they meet the candidate rule, with their evidence and any open case."""
-    rows = db.session.execute(
-        sa.select(ComplianceScore, Business).join(Business, Business.id == ComplianceScore.business_id)
-        .where(ComplianceScore.current.is_(True), ComplianceScore.candidate.is_(True))
-        .order_by(ComplianceScore.total.desc(), Business.trading_name_key)).all()
-    ids = [b.id for _, b in rows]
+CANDIDATES_PER_PAGE = 50
+
+
+def candidates(today: date | None = None, page: int = 1, per_page: int = CANDIDATES_PER_PAGE):
+    """Businesses whose current score says they meet the candidate rule, highest score first, a page at a time:
+    (entries with their evidence and any open case, the paginator). A fixed number of statements per page."""
+    query = (sa.select(ComplianceScore).join(Business, Business.id == ComplianceScore.business_id)
+             .options(sa.orm.contains_eager(ComplianceScore.business))
+             .where(ComplianceScore.current.is_(True), ComplianceScore.candidate.is_(True))
+             .order_by(ComplianceScore.total.desc(), Business.trading_name_key, Business.id))
+    pager = db.paginate(query, page=page, per_page=per_page, error_out=False, max_per_page=per_page)
+    scores = list(pager.items)
+    ids = [score.business_id for score in scores]
     cases = {}
     if ids:
         for case in db.session.scalars(sa.select(NamingCase).where(NamingCase.business_id.in_(ids))
                                        .order_by(NamingCase.id)):
             cases[case.business_id] = case
     evidence = scoring.candidate_evidence_for(ids, today, scoring.current_rules())  # one query each, not per row
-    return [{"score": score, "business": business, "case": cases.get(business.id),
-             "evidence": evidence[business.id]} for score, business in rows]
+    entries = [{"score": score, "business": score.business, "case": cases.get(score.business_id),
+                "evidence": evidence[score.business_id]} for score in scores]
+    return entries, pager
 
 
 def held_candidates() -> list[tuple[ComplianceScore, Business]]:

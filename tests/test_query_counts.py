@@ -71,3 +71,19 @@ def test_a_list_page_runs_as_many_queries_for_thirty_rows_as_for_one(client, use
     if row_text:
         assert row_text.format(n=29) in html or row_text.format(n=1) in html, "the page shows the new rows"
     assert thirty == one, f"{url}: {one} statements for one row, {thirty} for thirty"
+
+
+def test_naming_candidates_come_a_page_at_a_time_highest_score_first(client, users):
+    """Issue 15: at UK scale thousands of businesses meet the rule; the page lists fifty with their evidence."""
+    from retail import naming
+
+    add_units(0, 3)
+    first, pager = naming.candidates(per_page=2)
+    second, _ = naming.candidates(page=2, per_page=2)
+    assert pager.total == 3 and pager.pages == 2
+    assert len(first) == 2 and len(second) == 1
+    assert {e["business"].trading_name for e in first + second} == {"Unit 0", "Unit 1", "Unit 2"}
+    assert all(len(e["evidence"]["sales"]) == 2 and e["evidence"]["refusals"] for e in first + second)
+    login_as(client, users[Role.SUPERVISOR])
+    html = client.get("/compliance/candidates").get_data(as_text=True)
+    assert "3 businesses meet the rule" in html

@@ -116,7 +116,8 @@ def rescore(business_id: int):
 @roles_required(STAFF)
 def candidates():
     rules = scoring.current_rules()
-    return render_template("compliance/candidates.html", candidates=naming.candidates(),
+    entries, page = naming.candidates(page=request.args.get("page", 1, type=int))
+    return render_template("compliance/candidates.html", candidates=entries, page=page,
                            held=naming.held_candidates(), rules=rules, record_url=scoring.record_url)
 
 
