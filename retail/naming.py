@@ -111,6 +111,11 @@ def open_case_for(business_id: int) -> NamingCase | None:
 CANDIDATES_PER_PAGE = 50
 
 
+def published_legal_name(business: Business) -> str:
+    """The legal name the public may see: a registered company's own, never a person's (brief 5.3)."""
+    return business.legal_name if (business.company_number or "").strip() else business.display_name
+
+
 def candidates(today: date | None = None, page: int = 1, per_page: int = CANDIDATES_PER_PAGE):
     """Businesses whose current score says they meet the candidate rule, highest score first, a page at a time:
     (entries with their evidence and any open case, the paginator). A fixed number of statements per page."""
@@ -511,7 +516,9 @@ def public_entries(cases: list[NamingCase]) -> list[dict]:
         out.append({
             "id": case.id,
             "business_name": business.display_name,
-            "legal_name": business.legal_name,
+            # A sole trader's or partnership's legal name is a person's name: published only for a company on the
+            # Companies House register (already public); otherwise the trading name stands in (issue 9 part 3).
+            "legal_name": published_legal_name(business),
             "premises": [{"name": p.name, "address": ", ".join(x for x in (p.address_line1, p.address_line2, p.town)
                                                                if x),
                           "postcode": p.postcode, "borough": p.borough_name} for p in premises[case.id]],

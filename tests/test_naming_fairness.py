@@ -220,3 +220,30 @@ def test_public_entry_lists_only_the_shops_where_the_sales_happened(app, client,
     login_as(client, people["officer"])
     letter = client.get(f"/naming/{case.id}/letter").get_data(as_text=True)
     assert "E8 2AA" in letter and "Chain Blades Islington" not in letter  # the notice names what the entry will
+
+
+def test_a_sole_traders_own_name_is_never_published_a_companys_registered_name_is(app, client, people):
+    """Issue 9 part 3 / brief 5.3: naming publishes the business, never a person. A sole trader's legal name is the
+    trader's own name: the public page, the API and the open data CSV show the trading name instead."""
+    from tests.factories import create_business
+    from tests.test_naming import published_case
+    from tests.test_scoring import make_purchase, make_refusal
+
+    trader = create_business(legal_name="Jonathan Q Example", trading_name="Sharp Corner", postcode="E8 2AA")
+    make_purchase(trader, days_ago(200))
+    make_purchase(trader, days_ago(100))
+    make_refusal(trader, days_ago(150), "declined")
+    sole = published_case(people, trader)
+    company = published_case(people, candidate_business("Edge Ltd Shop", "E5 0AA", "hackney"))
+    company.business.company_number = "01234567"
+    db.session.commit()
+
+    public = client.get(f"/named/{sole.id}").get_data(as_text=True)
+    api = client.get(f"/api/v1/named/{sole.id}").get_json()
+    csv_response = client.get("/api/v1/named.csv")
+    csv_text = csv_response.get_data(as_text=True)
+    assert csv_response.status_code == 200 and "Sharp Corner" in csv_text
+    for text in (public, str(api), csv_text):
+        assert "Jonathan Q Example" not in text
+    assert api["legal_name"] == "Sharp Corner" and "Sharp Corner" in public
+    assert client.get(f"/api/v1/named/{company.id}").get_json()["legal_name"] == "Edge Ltd Shop Ltd"
