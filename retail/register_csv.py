@@ -125,12 +125,38 @@ def read_rows(content: bytes) -> tuple[list[str], list[tuple[int, dict]], list[s
         raise ImportFileError("The file is empty.")
     delimiter = max([",", ";", "\t"], key=first_line.count)
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    try:
+        return _read_rows(reader)
+    except csv.Error as exc:  # a cell past the csv module's limit (128 kB), an unclosed quote at the end...
+        raise ImportFileError(f"Line {reader.line_num} cannot be read ({exc}). Check that cell in the spreadsheet: "
+                              "a cell longer than 131,072 characters, or a stray quote mark.") from None
+
+
+def _column_letter(index: int) -> str:
+    letters = ""
+    index += 1
+    while index:
+        index, rest = divmod(index - 1, 26)
+        letters = chr(65 + rest) + letters
+    return letters
+
+
+def _read_rows(reader) -> tuple[list[str], list[tuple[int, dict]], list[str]]:
     headings = next(reader)
     mapping: dict[int, str] = {}
     ignored = []
+    seen: dict[str, int] = {}
     for index, heading in enumerate(headings):
         column = _HEADING_LOOKUP.get(_heading_key(heading))
-        if column and column not in mapping.values():
+        if column and column in seen:
+            # Two headings for one column: reading either silently would import the wrong values (issue 14).
+            first = seen[column]
+            raise ImportFileError(
+                f"Two columns are both read as '{column}': '{headings[first].strip()}' (column "
+                f"{_column_letter(first)}) and '{heading.strip()}' (column {_column_letter(index)}). Remove or "
+                "rename one of them, then upload the file again.")
+        if column:
+            seen[column] = index
             mapping[index] = column
         elif heading.strip():
             ignored.append(heading.strip())

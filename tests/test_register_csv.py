@@ -131,8 +131,8 @@ def test_upload_with_errors_shows_rows_and_no_import_button(client, users):
     assert "Import all" not in page
 
 
-def test_oversized_upload_is_refused_clearly(app, client, users):
-    app.config["MAX_CONTENT_LENGTH"] = 1024 * 1024
+def test_oversized_upload_is_refused_clearly(app, client, users, monkeypatch):
+    monkeypatch.setitem(app.config, "MAX_CONTENT_LENGTH", 1024 * 1024)  # restored after: the app is shared
     login_as(client, users[Role.OFFICER])
     big = b"Name,Postcode\n" + b"x" * (2 * 1024 * 1024)
     response = client.post("/register/import", data={"file": (io.BytesIO(big), "big.csv")},
@@ -239,3 +239,28 @@ def test_export_runs_the_same_queries_for_one_business_or_forty(client, users, d
     # One statement reads the register: no query per batch for shops, products or RRA status.
     reads = [s for s in forty if "rra_signature" in s or "premises_sells" in s or "FROM business" in s]
     assert len(reads) == 1, reads
+
+
+def test_two_headings_for_one_column_are_refused_not_read_silently(db):
+    """Issue 14: 'Postcode' and 'Post Code' in one file used the first and dropped the second without a word."""
+    plan = plan_import(b"Business Name,Postcode,Town,Post Code\nA Ltd,E8 1AA,London,N1 1AA\n")
+    assert plan.file_errors == ["Two columns are both read as 'postcode': 'Postcode' (column B) and 'Post Code' "
+                                "(column D). Remove or rename one of them, then upload the file again."]
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Business)) == 0
+
+
+def test_a_four_megabyte_cell_is_a_clear_file_error_and_imports_nothing(client, users, db):
+    """Issue 14: a 4 MB cell (under the upload limit) was a server error."""
+    content = b"Business Name,Postcode\nBig Ltd,E8 1AA\n\"" + b"x" * (4 * 1024 * 1024) + b"\",E8 2AA\n"
+    plan = plan_import(content)
+    assert plan.file_errors and "Line" in plan.file_errors[0] and "cannot be read" in plan.file_errors[0]
+    login_as(client, users[Role.OFFICER])
+    from tests.conftest import csrf_token_from
+
+    page = client.get("/register/import")
+    response = client.post("/register/import", data={
+        "csrf_token": csrf_token_from(page.get_data(as_text=True)),
+        "file": (io.BytesIO(content), "big.csv")}, content_type="multipart/form-data", follow_redirects=True)
+    assert response.status_code == 200
+    assert "cannot be read" in response.get_data(as_text=True)
+    assert db.session.scalar(sa.select(sa.func.count()).where(Business.legal_name == "Big Ltd")) == 0
