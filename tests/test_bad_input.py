@@ -91,3 +91,24 @@ def test_scoring_rules_form_refuses_a_non_integer_with_a_message_and_saves_nothi
     assert response.status_code == 422
     assert "enter a whole number" in response.get_data(as_text=True)
     assert db.session.scalar(sa.select(sa.func.max(ScoringRules.version))) == version
+
+
+def test_an_authority_name_with_a_line_break_is_refused_and_never_reaches_the_monitors_header(app, client, users):
+    """Issue 14: a line break in the authority name (sent by hand; a browser's text box cannot) split the listing
+    monitor's User-Agent header and broke every fetch."""
+    from retail.scrapers.monitor import fetch_settings
+    from retail.settings import get_setting, save_settings
+    from tests.conftest import csrf_token_from
+
+    login_as(client, users[Role.ADMIN])
+    page = client.get("/admin/settings")
+    form = {"csrf_token": csrf_token_from(page.get_data(as_text=True)), "authority_name": "Hackney\r\nX-Evil: 1",
+            "contact_url": "https://example.gov.uk/contact", "volunteer_min_age": "13", "volunteer_max_age": "16"}
+    response = client.post("/admin/settings", data=form)
+    assert "Write this on one line" in response.get_data(as_text=True)
+    assert get_setting("authority_name", authority_id=users[Role.ADMIN].authority_id) != "Hackney\r\nX-Evil: 1"
+
+    save_settings({"authority_name": "Hackney\nTrading Standards", "contact_url": "https://a.example/\r\n"})
+    with app.test_request_context():
+        agent = fetch_settings(app).user_agent
+    assert "\n" not in agent and "\r" not in agent and "Hackney Trading Standards" in agent

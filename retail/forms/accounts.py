@@ -1,7 +1,8 @@
 """Sign-in, password and user administration forms."""
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, IntegerField, PasswordField, SelectField, StringField, SubmitField
-from wtforms.validators import DataRequired, Email, EqualTo, InputRequired, Length, NumberRange, Optional
+from wtforms.validators import (DataRequired, Email, EqualTo, InputRequired, Length, NumberRange, Optional,
+                                ValidationError)
 
 from ..access import ROLE_LABELS, Role
 from ..models.authority import AuthorityKind
@@ -68,14 +69,23 @@ _LOW, _HIGH = VOLUNTEER_AGE_BOUNDS
 _AGE_MESSAGE = f"Give a whole number of years from {_LOW} to {_HIGH}."
 
 
+def one_line(form, field) -> None:
+    """A value that goes into a header or one line of a letter: a line break (sent by hand, a browser's text box
+    cannot) would split the monitor's User-Agent header and break every fetch (issue 14)."""
+    if field.data and any(ch in field.data for ch in "\r\n\x0b\x0c\x85\u2028\u2029"):
+        raise ValidationError("Write this on one line (no line breaks).")
+
+
 class SettingsForm(FlaskForm):
     """One authority's own settings; the field names are the setting keys."""
 
-    authority_name = StringField("Authority name (on letters)", validators=[DataRequired(), Length(max=200)])
+    authority_name = StringField("Authority name (on letters)", validators=[DataRequired(), Length(max=200),
+                                                                             one_line])
     letterhead_address = StringField("Letterhead address", validators=[Length(max=400)])
-    letterhead_phone = StringField("Letterhead telephone", validators=[Length(max=60)])
-    letterhead_email = StringField("Letterhead email", validators=[Length(max=200)])
-    contact_url = StringField("Contact URL (shown to shops our monitor visits)", validators=[Length(max=300)])
+    letterhead_phone = StringField("Letterhead telephone", validators=[Length(max=60), one_line])
+    letterhead_email = StringField("Letterhead email", validators=[Length(max=200), one_line])
+    contact_url = StringField("Contact URL (shown to shops our monitor visits)", validators=[Length(max=300),
+                                                                                            one_line])
     letter_signatory = StringField("Letters are signed by", validators=[Length(max=200)],
                                    description="The name or post that signs letters to businesses.")
     volunteer_min_age = IntegerField("Youngest volunteer age", validators=[

@@ -63,8 +63,9 @@ def fetch_settings(app=None, **overrides) -> FetchSettings:
     from ..settings import get_setting
 
     app = app or current_app
-    contact = get_setting("contact_url") or app.config.get("RETAIL_CONTACT_URL", "")
-    authority = get_setting("authority_name")
+    # Whitespace collapsed: a line break saved before the form refused them must not split the header (issue 14).
+    contact = " ".join((get_setting("contact_url") or app.config.get("RETAIL_CONTACT_URL", "")).split())
+    authority = " ".join((get_setting("authority_name") or "").split())
     values = dict(
         user_agent=f"KnifeRetailComplianceTracker/1.0 ({authority}; +{{contact_url}})",
         contact_url=contact,
