@@ -197,6 +197,9 @@ def approve_notice(case: NamingCase, user, reason: str = "") -> NamingCase:
         raise NamingError("You proposed or edited this case: another supervisor must approve it.")
     case.approved_by_id = user.id
     case.approved_at = utcnow()
+    # What the supervisor approves is what will be published, whatever the register says later.
+    case.published_name = case.business.display_name[:200]
+    case.published_legal_name = published_legal_name(case.business)[:200]
     _step(case, user, "approved for notice", CaseStatus.APPROVED, reason)
     db.session.flush()
     return case
@@ -515,10 +518,10 @@ def public_entries(cases: list[NamingCase]) -> list[dict]:
         business = businesses[case.business_id]
         out.append({
             "id": case.id,
-            "business_name": business.display_name,
+            "business_name": case.published_name or business.display_name,
             # A sole trader's or partnership's legal name is a person's name: published only for a company on the
             # Companies House register (already public); otherwise the trading name stands in (issue 9 part 3).
-            "legal_name": published_legal_name(business),
+            "legal_name": case.published_legal_name or published_legal_name(business),
             "premises": [{"name": p.name, "address": ", ".join(x for x in (p.address_line1, p.address_line2, p.town)
                                                                if x),
                           "postcode": p.postcode, "borough": p.borough_name} for p in premises[case.id]],

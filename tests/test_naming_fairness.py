@@ -234,9 +234,10 @@ def test_a_sole_traders_own_name_is_never_published_a_companys_registered_name_i
     make_purchase(trader, days_ago(100))
     make_refusal(trader, days_ago(150), "declined")
     sole = published_case(people, trader)
-    company = published_case(people, candidate_business("Edge Ltd Shop", "E5 0AA", "hackney"))
-    company.business.company_number = "01234567"
+    registered = candidate_business("Edge Ltd Shop", "E5 0AA", "hackney")
+    registered.company_number = "01234567"
     db.session.commit()
+    company = published_case(people, registered)
 
     public = client.get(f"/named/{sole.id}").get_data(as_text=True)
     api = client.get(f"/api/v1/named/{sole.id}").get_json()
@@ -247,3 +248,19 @@ def test_a_sole_traders_own_name_is_never_published_a_companys_registered_name_i
         assert "Jonathan Q Example" not in text
     assert api["legal_name"] == "Sharp Corner" and "Sharp Corner" in public
     assert client.get(f"/api/v1/named/{company.id}").get_json()["legal_name"] == "Edge Ltd Shop Ltd"
+
+
+def test_the_public_entry_keeps_the_name_the_supervisor_approved_when_the_register_changes(app, client, people):
+    """Issue 14 / issue 9 part 3: an officer's later edit of the business name changed a published entry at once,
+    outside the two-person approval. The entry shows what was approved with the notice."""
+    from retail import register
+    from tests.test_naming import published_case
+
+    case = published_case(people, candidate_business("Approved Blades", "E8 2AA", "hackney"))
+    register.update_business(case.business, {"trading_name": "Renamed Since"})
+    db.session.commit()
+    assert case.business.display_name == "Renamed Since"
+    entry = client.get(f"/api/v1/named/{case.id}").get_json()
+    assert entry["business_name"] == "Approved Blades"
+    public = client.get(f"/named/{case.id}").get_data(as_text=True)
+    assert "Approved Blades" in public and "Renamed Since" not in public

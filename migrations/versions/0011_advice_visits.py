@@ -3,7 +3,7 @@
 Owned by the visiting officer's authority, with its row-level security rule (see retail.scoping.RLS_RULES).
 
 Revision ID: 0011_advice_visits
-Revises: 0005
+Revises: 0007_retention
 """
 import sqlalchemy as sa
 from alembic import op

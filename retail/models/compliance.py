@@ -137,6 +137,10 @@ class NamingCase(OwnedByAuthority, Audited, Versioned, Timestamps, db.Model):
     # The evidence the candidate rule found when the case was opened: [{kind, date, record, description}]
     evidence: Mapped[list] = mapped_column(sa.JSON, nullable=False, default=list)
     statement: Mapped[str] = mapped_column(sa.Text, nullable=False, default="")  # public statement of facts only
+    # The names as the supervisor approved them with the notice: a later edit of the register cannot change what the
+    # public is shown outside the two-person approval (issue 9 part 3, issue 14). Empty until approved.
+    published_name: Mapped[str] = mapped_column(sa.String(200), nullable=False, default="")
+    published_legal_name: Mapped[str] = mapped_column(sa.String(200), nullable=False, default="")
     proposed_by_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("user_account.id"))
     proposed_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime())
     approved_by_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("user_account.id"))
