@@ -338,6 +338,44 @@ def remove_early(case: NamingCase, user, reason: str, today: date | None = None)
     return case
 
 
+def request_withdrawal(case: NamingCase, user, reason: str) -> NamingCase:
+    """A supervisor asks for a published entry to come off the register at once (published in error, facts
+    wrong, conviction quashed...), with a reason; another supervisor confirms (issue 9 part 1)."""
+    _require(case, CaseStatus.PUBLISHED)
+    _require_role(user, DECIDERS, "supervisors")
+    if case.withdrawal_requested_by_id:
+        raise NamingError("A withdrawal has already been asked for: another supervisor must confirm it.")
+    case.withdrawal_reason = _text(reason, "reason for the withdrawal")
+    case.withdrawal_requested_by_id = user.id
+    case.withdrawal_requested_at = utcnow()
+    _step(case, user, "withdrawal asked for", None, case.withdrawal_reason)
+    db.session.flush()
+    return case
+
+
+def confirm_withdrawal(case: NamingCase, user, today: date | None = None) -> NamingCase:
+    """A second supervisor confirms: the entry leaves the public page and open data at once, and the API lists it
+    as withdrawn with the date."""
+    _require(case, CaseStatus.PUBLISHED)
+    _require_role(user, DECIDERS, "supervisors")
+    if not case.withdrawal_requested_by_id:
+        raise NamingError("No withdrawal has been asked for.")
+    if user.id == case.withdrawal_requested_by_id:
+        raise NamingError("You asked for this withdrawal: another supervisor must confirm it.")
+    case.withdrawn_on = case.removed_on = today or today_london()
+    case.removed_reason = f"Withdrawn: {case.withdrawal_reason}"
+    _step(case, user, "withdrawn", CaseStatus.REMOVED, case.withdrawal_reason)
+    db.session.flush()
+    return case
+
+
+def withdrawn_query():
+    """Entries withdrawn after publication, newest first: open-data re-users remove them from their copies."""
+    return (sa.select(NamingCase.id, NamingCase.withdrawn_on)
+            .where(NamingCase.status == CaseStatus.REMOVED, NamingCase.withdrawn_on.is_not(None))
+            .order_by(NamingCase.withdrawn_on.desc(), NamingCase.id.desc()))
+
+
 def expire_published(as_of: date | None = None) -> int:
     """Move entries past their expiry on `as_of` (default today) to 'removed' (the public pages already hide them by
     date); returns how many were removed. The retention job calls it with its --as-of date."""

@@ -264,3 +264,43 @@ def test_the_public_entry_keeps_the_name_the_supervisor_approved_when_the_regist
     assert entry["business_name"] == "Approved Blades"
     public = client.get(f"/named/{case.id}").get_data(as_text=True)
     assert "Approved Blades" in public and "Renamed Since" not in public
+
+
+def test_a_published_entry_is_withdrawn_at_once_by_two_supervisors_and_the_api_lists_it(app, client, people):
+    """Issue 9 part 1: an entry published in error comes off the public page and open data at once when a second
+    supervisor confirms a first one's request with a reason; the API keeps a withdrawn record with its date."""
+    from tests.conftest import csrf_token_from
+    from tests.test_naming import published_case
+
+    case = published_case(people, candidate_business("Wrongly Named", "E8 2AA", "hackney"))
+    assert client.get(f"/named/{case.id}").status_code == 200
+    assert client.get("/api/v1/named/withdrawn").get_json()["items"] == []
+
+    login_as(client, people["officer"])
+    assert client.post(f"/naming/{case.id}/withdraw", data={"reason": "x"}).status_code == 403  # supervisors only
+
+    client.post("/logout")
+    login_as(client, people["supervisor"])
+    page = client.get(f"/naming/{case.id}").get_data(as_text=True)
+    client.post(f"/naming/{case.id}/withdraw", data={"csrf_token": csrf_token_from(page), "version": case.version,
+                                                     "reason": "The sale was by the shop next door"})
+    db.session.refresh(case)
+    assert case.status == CaseStatus.PUBLISHED and case.withdrawal_reason == "The sale was by the shop next door"
+    assert client.get(f"/naming/{case.id}").get_data(as_text=True).count("Another supervisor must confirm") == 1
+    with pytest.raises(naming.NamingError, match="another supervisor"):
+        naming.confirm_withdrawal(case, people["supervisor"])  # not the one who asked
+    db.session.rollback()
+
+    client.post("/logout")
+    login_as(client, people["supervisor2"])
+    page = client.get(f"/naming/{case.id}").get_data(as_text=True)
+    assert "Confirm the withdrawal" in page
+    client.post(f"/naming/{case.id}/withdraw", data={"csrf_token": csrf_token_from(page), "version": case.version})
+    db.session.refresh(case)
+    assert case.status == CaseStatus.REMOVED and case.withdrawn_on is not None
+    client.post("/logout")
+    assert client.get(f"/named/{case.id}").status_code == 404
+    assert client.get(f"/api/v1/named/{case.id}").status_code == 404
+    assert "Wrongly Named" not in client.get("/api/v1/named.csv").get_data(as_text=True)
+    assert client.get("/api/v1/named/withdrawn").get_json()["items"] == [
+        {"id": case.id, "withdrawn_on": case.withdrawn_on.isoformat()}]

@@ -87,6 +87,15 @@ def named_list():
                     "links": links, "items": items})
 
 
+@bp.route("/named/withdrawn")
+@public
+@london_wide  # the public register is the same for everyone, signed in or not
+def named_withdrawn():
+    rows = db.session.execute(naming.withdrawn_query().limit(10_000)).all()
+    return jsonify({"meta": {"extract_date": today_london().isoformat(), "total_count": len(rows)},
+                    "items": [{"id": row.id, "withdrawn_on": row.withdrawn_on.isoformat()} for row in rows]})
+
+
 @bp.route("/named/<int:entry_id>")
 @public
 @london_wide  # the public register is the same for everyone, signed in or not

@@ -163,6 +163,17 @@ def remove(case_id: int):
                 "Removed from the public register.")
 
 
+@bp.route("/naming/<int:case_id>/withdraw", methods=["POST"])
+@roles_required(DECIDERS)
+def withdraw(case_id: int):
+    case = _case(case_id)
+    if case.withdrawal_requested_by_id:
+        return _run(case, lambda: naming.confirm_withdrawal(case, current_user),
+                    "Withdrawn: the entry is off the public register and listed as withdrawn in the open data.")
+    return _run(case, lambda: naming.request_withdrawal(case, current_user, request.form.get("reason", "")),
+                "Withdrawal asked for: another supervisor must confirm it.")
+
+
 @bp.route("/naming/<int:case_id>/reply-check", methods=["POST"])
 @roles_required(DECIDERS)
 def reply_check(case_id: int):

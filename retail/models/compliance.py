@@ -159,6 +159,12 @@ class NamingCase(OwnedByAuthority, Audited, Versioned, Timestamps, db.Model):
     expires_on: Mapped[Optional[date]] = mapped_column(sa.Date)
     removed_on: Mapped[Optional[date]] = mapped_column(sa.Date)
     removed_reason: Mapped[str] = mapped_column(sa.Text, nullable=False, default="")
+    # Withdrawal of a published entry (an error, a quashed conviction...): asked for by one supervisor with a reason,
+    # confirmed by another; withdrawn_on is what open-data re-users follow (issue 9 part 1).
+    withdrawal_requested_by_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("user_account.id"))
+    withdrawal_requested_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime())
+    withdrawal_reason: Mapped[str] = mapped_column(sa.Text, nullable=False, default="")
+    withdrawn_on: Mapped[Optional[date]] = mapped_column(sa.Date)
     reply_text: Mapped[str] = mapped_column(sa.Text, nullable=False, default="")
     reply_status: Mapped[ReplyStatus] = mapped_column(enum_column(ReplyStatus, name="naming_reply_status"),
                                                       nullable=False, default=ReplyStatus.NONE)
@@ -171,6 +177,7 @@ class NamingCase(OwnedByAuthority, Audited, Versioned, Timestamps, db.Model):
     proposed_by = relationship("User", foreign_keys=[proposed_by_id])
     approved_by = relationship("User", foreign_keys=[approved_by_id])
     decided_by = relationship("User", foreign_keys=[decided_by_id])
+    withdrawal_requested_by = relationship("User", foreign_keys=[withdrawal_requested_by_id])
     steps: Mapped[list["NamingStep"]] = relationship(back_populates="case", order_by="NamingStep.id",
                                                      cascade="all, delete-orphan")
     attachments: Mapped[list["NamingAttachment"]] = relationship(back_populates="case",
