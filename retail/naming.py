@@ -369,6 +369,16 @@ def confirm_withdrawal(case: NamingCase, user, today: date | None = None) -> Nam
     return case
 
 
+def withdraw(case: NamingCase, user, reason: str = "") -> str:
+    """The case page's one withdrawal button: asks for the withdrawal, or confirms another supervisor's request.
+    Returns what happened, for the message."""
+    if case.withdrawal_requested_by_id:
+        confirm_withdrawal(case, user)
+        return "Withdrawn: the entry is off the public register and listed as withdrawn in the open data."
+    request_withdrawal(case, user, reason)
+    return "Withdrawal asked for: another supervisor must confirm it."
+
+
 def withdrawn_query():
     """Entries withdrawn after publication, newest first: open-data re-users remove them from their copies."""
     return (sa.select(NamingCase.id, NamingCase.withdrawn_on)

@@ -26,11 +26,12 @@ def _case(case_id: int) -> NamingCase:
     return db.session.get(NamingCase, case_id) or abort(404)
 
 
-def _run(case: NamingCase, step, success: str):
-    """Apply one workflow step with the version the form was opened at; refusals are shown, never half-applied."""
+def _run(case: NamingCase, step, success: str | None = None):
+    """Apply one workflow step with the version the form was opened at; refusals are shown, never half-applied.
+    Without `success`, the step's own return value is the message."""
     try:
         check_version(case, request.form.get("version"))
-        step()
+        done = step()
         db.session.commit()
     except (naming.NamingError, StaleRecord) as exc:
         db.session.rollback()
@@ -39,7 +40,7 @@ def _run(case: NamingCase, step, success: str):
         db.session.rollback()
         flash("Someone else moved this case on at the same moment. Reload to see what they did.", "danger")
     else:
-        flash(success, "success")
+        flash(success or done, "success")
     return redirect(url_for("naming.case_view", case_id=case.id))
 
 
@@ -167,11 +168,7 @@ def remove(case_id: int):
 @roles_required(DECIDERS)
 def withdraw(case_id: int):
     case = _case(case_id)
-    if case.withdrawal_requested_by_id:
-        return _run(case, lambda: naming.confirm_withdrawal(case, current_user),
-                    "Withdrawn: the entry is off the public register and listed as withdrawn in the open data.")
-    return _run(case, lambda: naming.request_withdrawal(case, current_user, request.form.get("reason", "")),
-                "Withdrawal asked for: another supervisor must confirm it.")
+    return _run(case, lambda: naming.withdraw(case, current_user, request.form.get("reason", "")))
 
 
 @bp.route("/naming/<int:case_id>/reply-check", methods=["POST"])
