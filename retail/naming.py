@@ -1,5 +1,6 @@
 """The naming workflow: candidate → proposed → approved for notice → notice sent → representations → decided →
-published → removed. Every step records who, when and why; the fairness rules are checked here, not in the views."""
+(appeal: naming_appeal) → published → removed. Every step records who, when and why; the fairness rules are checked
+here, not in the views."""
 from __future__ import annotations
 
 from datetime import date, timedelta
@@ -288,17 +289,27 @@ def decide(case: NamingCase, user, publish: bool, reasons: str, today: date | No
     case.decided_by_id = user.id
     case.decided_at = utcnow()
     case.decision_reasons = reasons
+    if publish:  # the business's appeal window runs from the decision (issue 9 part 1)
+        case.appeal_due = (today or today_london()) + timedelta(days=scoring.current_rules()["appeal_days"])
     _step(case, user, "decided: publish" if publish else "decided: no action",
-          CaseStatus.DECIDED_PUBLISH if publish else CaseStatus.NO_ACTION, reasons)
+          CaseStatus.DECIDED_PUBLISH if publish else CaseStatus.NO_ACTION,
+          reasons + (f" (appeal open until {case.appeal_due:%d %b %Y})" if publish else ""))
     db.session.flush()
     return case
 
 
 def can_publish(case: NamingCase, today: date | None = None) -> tuple[bool, str]:
+    if case.status == CaseStatus.APPEALED:
+        return False, "The business has appealed: nothing is published until the appeal is decided."
     if case.status != CaseStatus.DECIDED_PUBLISH:
         return False, "Only a case decided for publication can be published."
     if case.representations_due is None or window_open(case, today):
         return False, "The representations window is still open."
+    if case.appeal_outcome != "refused":  # an appeal refused: published without waiting out the window
+        if case.appeal_due is None:
+            return False, "No appeal window was set when this case was decided."
+        if (today or today_london()) <= case.appeal_due:
+            return False, f"The business can appeal until {case.appeal_due:%d %b %Y}; publish after that."
     if scoring.enforcement_pending(case.business_id):
         return False, "A caution or prosecution decision is pending."
     return True, ""
@@ -403,7 +414,7 @@ def expire_published(as_of: date | None = None) -> int:
 def submit_reply(case: NamingCase, user, text: str) -> NamingCase:
     """The business's right to reply, published next to the entry once a supervisor has checked it."""
     if case.status not in (CaseStatus.NOTICE_SENT, CaseStatus.REPRESENTATIONS, CaseStatus.DECIDED_PUBLISH,
-                           CaseStatus.PUBLISHED):
+                           CaseStatus.APPEALED, CaseStatus.PUBLISHED):
         raise NamingError("A reply can be given once the notice has been sent and while the entry is live.")
     case.reply_text = _text(text, "reply", 3000)
     case.reply_status = ReplyStatus.PENDING
@@ -621,7 +632,7 @@ def waiting_for(user, today: date | None = None) -> dict[str, list[NamingCase]]:
     cases = db.session.scalars(sa.select(NamingCase).options(selectinload(NamingCase.business))
                                .where(NamingCase.status.in_(OPEN_STATUSES))
                                .order_by(NamingCase.id)).all()
-    out = {"approve": [], "notice": [], "decide": [], "publish": [], "reply": [], "draft": []}
+    out = {"approve": [], "notice": [], "decide": [], "appeal": [], "publish": [], "reply": [], "draft": []}
     for case in cases:
         if user.role in DECIDERS:
             if case.status == CaseStatus.PROPOSED and user.id not in editor_ids(case):
@@ -629,8 +640,12 @@ def waiting_for(user, today: date | None = None) -> dict[str, list[NamingCase]]:
             elif case.status in (CaseStatus.NOTICE_SENT, CaseStatus.REPRESENTATIONS) and not window_open(case, today) \
                     and user.id not in involved_user_ids(case):
                 out["decide"].append(case)
-            elif case.status == CaseStatus.DECIDED_PUBLISH and user.id not in editor_ids(case):
+            elif case.status == CaseStatus.DECIDED_PUBLISH and user.id not in editor_ids(case) \
+                    and can_publish(case, today)[0]:
                 out["publish"].append(case)
+            elif case.status == CaseStatus.APPEALED and user.id not in involved_user_ids(case) \
+                    and user.id != case.decided_by_id:
+                out["appeal"].append(case)
             if case.reply_status == ReplyStatus.PENDING:
                 out["reply"].append(case)
         if user.role in PROPOSERS:

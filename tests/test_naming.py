@@ -132,8 +132,9 @@ def noticed_case(people, business=None, sent=None):
 
 
 def published_case(people, business=None):
-    case = noticed_case(people, business)
-    naming.decide(case, people["supervisor2"], True, "Facts established; no representations")
+    """Published five days ago, after the business's 21-day appeal window closed with no appeal."""
+    case = noticed_case(people, business, sent=days_ago(60))
+    naming.decide(case, people["supervisor2"], True, "Facts established; no representations", today=days_ago(38))
     naming.publish(case, people["supervisor2"], on=days_ago(5))
     db.session.commit()
     return case
@@ -180,8 +181,8 @@ def test_nothing_is_decided_or_published_while_the_window_is_open(app, people):
 
 
 def test_nothing_is_published_while_enforcement_is_pending(app, people):
-    case = noticed_case(people)
-    naming.decide(case, people["supervisor2"], True, "Decided")
+    case = noticed_case(people, sent=days_ago(60))
+    naming.decide(case, people["supervisor2"], True, "Decided", today=days_ago(38))  # appeal window closed
     db.session.commit()
     purchase = db.session.scalars(sa.select(TestPurchase)
                                   .where(TestPurchase.business_id == case.business_id)).first()

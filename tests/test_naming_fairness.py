@@ -2,7 +2,7 @@
 rule as a floor that the notice letter states from the same settings."""
 import pytest
 
-from retail import naming, scoring
+from retail import naming, naming_appeal, scoring
 from retail.access import Role
 from retail.extensions import db
 from retail.models.compliance import CaseStatus
@@ -36,7 +36,12 @@ def _at(status, people, proposer):
     if status == "notice-sent":
         return case
     decider = next(p for p in (people["supervisor2"], people["supervisor"]) if p.id != proposer.id)
-    naming.decide(case, decider, True, "Facts established", today=days_ago(1))
+    if status == "decided":  # decided long enough ago for the 21-day appeal window to have closed
+        naming.decide(case, decider, True, "Facts established", today=days_ago(30))
+        return case
+    naming.decide(case, decider, True, "Facts established", today=days_ago(1))  # its appeal window is open
+    if status == "appealed":
+        naming_appeal.lodge_appeal(case, people["officer"], "The owner's letter of appeal")
     return case
 
 
@@ -47,12 +52,19 @@ TRANSITIONS = {
     "reject": ("proposed", lambda case, user: naming.reject_proposal(case, user, "Not proportionate")),
     "decide": ("notice-sent", lambda case, user: naming.decide(case, user, True, "Facts established")),
     "publish": ("decided", lambda case, user: naming.publish(case, user)),
+    # Issue 9 part 1: an appeal is lodged by the business (its own case only) or recorded by an officer; it is
+    # decided by a supervisor involved neither in the proposal nor in the decision.
+    "appeal": ("decided-open", lambda case, user: naming_appeal.lodge_appeal(case, user, "Grounds")),
+    "decide-appeal": ("appealed", lambda case, user: naming_appeal.decide_appeal(case, user, False, "Refused")),
 }
 # Who may take each step on a case someone else proposed (brief 5.3 step 4, issue 9 part 4).
 ALLOWED_ON_OTHERS = {
     "propose": {"officer", "supervisor"},
     "approve": {"supervisor"}, "reject": {"supervisor"}, "decide": {"supervisor"}, "publish": {"supervisor"},
+    "appeal": {"officer", "supervisor"}, "decide-appeal": {"supervisor"},
 }
+# Steps a person may also take on a case they proposed: proposing it, and recording the business's written appeal.
+ALLOWED_ON_OWN = {"propose", "appeal"}
 
 
 @pytest.mark.parametrize("transition", list(TRANSITIONS))
@@ -71,7 +83,7 @@ def test_every_naming_transition_by_role_on_own_and_others_cases(app, people, tr
         proposer = people["officer"] if role != "officer" else people["supervisor2"]
     case = _at(status, people, proposer)
     db.session.commit()
-    allowed = role in ALLOWED_ON_OTHERS[transition] and (whose == "other" or transition == "propose")
+    allowed = role in ALLOWED_ON_OTHERS[transition] and (whose == "other" or transition in ALLOWED_ON_OWN)
     if allowed:
         step(case, actor)
         db.session.commit()

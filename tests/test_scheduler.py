@@ -290,7 +290,9 @@ def test_sigterm_stops_a_scheduler_within_10_seconds_and_releases_its_leases(app
         proc = subprocess.Popen([sys.executable, "-m", "flask", "--app", "wsgi", "scheduler", "--tick", "0.5"],
                                 cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         try:
-            assert site.wait_for("/", 60), "the scheduler never fetched the store"
+            if not site.wait_for("/", 60):
+                proc.kill()
+                pytest.fail("the scheduler never fetched the store:\n" + proc.communicate()[1][-4000:])
             time.sleep(0.5)
             db.session.expire_all()
             assert mon.monitor_for(store.id).lease_owner is not None

@@ -3,7 +3,7 @@ from flask import Blueprint, Response, abort, flash, redirect, render_template, 
 from flask_login import current_user
 from sqlalchemy.orm.exc import StaleDataError
 
-from .. import naming, scoring
+from .. import naming, naming_appeal, scoring
 from ..access import STAFF, Role, roles_required
 from ..audit import history
 from ..extensions import db
@@ -84,7 +84,8 @@ def case_view(case_id: int):
     return render_template(
         "naming/case.html", case=case, today=today, window_open=naming.window_open(case, today),
         can_publish=naming.can_publish(case, today), involved=naming.involved_user_ids(case),
-        editors=naming.editor_ids(case),
+        editors=naming.editor_ids(case), appeal_open=naming_appeal.appeal_open(case, today),
+        appeal_excluded=naming_appeal.appeal_deciders_excluded(case),
         evidence=scoring.candidate_evidence(case.business_id, today), record_url=scoring.record_url,
         history=history("NamingCase", case.id), CaseStatus=CaseStatus, DECIDERS=DECIDERS, PROPOSERS=PROPOSERS)
 
@@ -147,6 +148,25 @@ def decide(case_id: int):
     publish = request.form.get("outcome") == "publish"
     return _run(case, lambda: naming.decide(case, current_user, publish, request.form.get("reasons", "")),
                 "Decision recorded.")
+
+
+@bp.route("/naming/<int:case_id>/appeal", methods=["POST"])
+@roles_required(PROPOSERS)
+def appeal(case_id: int):
+    """An officer records an appeal the business sent in writing (issue 9 part 1)."""
+    case = _case(case_id)
+    return _run(case, lambda: naming_appeal.lodge_appeal(case, current_user, request.form.get("grounds", "")),
+                "Appeal recorded: nothing can be published until a supervisor not involved in the case decides it.")
+
+
+@bp.route("/naming/<int:case_id>/appeal-decision", methods=["POST"])
+@roles_required(DECIDERS)
+def appeal_decision(case_id: int):
+    case = _case(case_id)
+    allow = request.form.get("outcome") == "allow"
+    return _run(case, lambda: naming_appeal.decide_appeal(case, current_user, allow, request.form.get("reasons", "")),
+                "Appeal allowed: the case is closed with no action." if allow
+                else "Appeal refused: the case can now be published.")
 
 
 @bp.route("/naming/<int:case_id>/publish", methods=["POST"])
@@ -215,7 +235,8 @@ def my_cases():
 def my_case(case_id: int):
     case = _own_case(case_id)
     return render_template("naming/my_case.html", case=case, today=today_london(),
-                           window_open=naming.window_open(case), CaseStatus=CaseStatus, submission_token=new_token(),
+                           window_open=naming.window_open(case), appeal_open=naming_appeal.appeal_open(case),
+                           CaseStatus=CaseStatus, submission_token=new_token(),
                            cited=naming.cited_records(case))
 
 
@@ -259,6 +280,23 @@ def my_representations(case_id: int):
     else:
         commit_once(token)
         flash(received, "success")
+    return redirect(url_for("naming.my_case", case_id=case_id))
+
+
+@bp.route("/my/naming/<int:case_id>/appeal", methods=["POST"])
+@roles_required(Role.RETAILER)
+def my_appeal(case_id: int):
+    """The business appeals against a decision to publish, within the window (issue 9 part 1)."""
+    case = naming.lock_case(_own_case(case_id).id)
+    try:
+        naming_appeal.lodge_appeal(case, current_user, request.form.get("grounds", ""))
+        db.session.commit()
+    except naming.NamingError as exc:
+        db.session.rollback()
+        flash(str(exc), "danger")
+    else:
+        flash("Your appeal has been received. A senior officer who was not involved will decide it; nothing is "
+              "published meanwhile.", "success")
     return redirect(url_for("naming.my_case", case_id=case_id))
 
 

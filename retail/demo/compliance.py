@@ -6,7 +6,7 @@ from datetime import timedelta
 import click
 import sqlalchemy as sa
 
-from .. import naming, scoring
+from .. import naming, naming_appeal, scoring
 from ..extensions import db
 from ..models.accounts import User
 from ..models.compliance import CaseStatus
@@ -17,7 +17,7 @@ from .organisations import DEMO_BOROUGHS, authority_ids, login_email
 
 # The order open stages are filled in when there are fewer candidates than stages: the most telling first.
 OPEN_STAGES = [CaseStatus.PUBLISHED, CaseStatus.NOTICE_SENT, CaseStatus.REPRESENTATIONS, CaseStatus.PROPOSED,
-               CaseStatus.APPROVED, CaseStatus.DECIDED_PUBLISH, CaseStatus.CANDIDATE]
+               CaseStatus.APPROVED, CaseStatus.DECIDED_PUBLISH, CaseStatus.APPEALED, CaseStatus.CANDIDATE]
 # Closed cases can sit in a business's past next to an open one, so they double up when candidates are few.
 CLOSED_STAGES = [CaseStatus.REMOVED, CaseStatus.NO_ACTION]
 
@@ -48,7 +48,9 @@ def _walk(case, stage: CaseStatus, people: dict, today, business, evidence) -> N
     if stage == CaseStatus.APPROVED:
         return
     sent = {CaseStatus.NOTICE_SENT: today - timedelta(days=3), CaseStatus.REPRESENTATIONS: today - timedelta(days=9),
-            CaseStatus.REMOVED: today - timedelta(days=440)}.get(stage, today - timedelta(days=40))
+            CaseStatus.REMOVED: today - timedelta(days=440),
+            # published after the appeal window (21 days from the decision) closed with no appeal
+            CaseStatus.PUBLISHED: today - timedelta(days=70)}.get(stage, today - timedelta(days=40))
     naming.send_notice(case, officer, on=sent)
     if stage == CaseStatus.NOTICE_SENT:
         return
@@ -60,9 +62,14 @@ def _walk(case, stage: CaseStatus, people: dict, today, business, evidence) -> N
     decided = case.representations_due + timedelta(days=1)
     naming.decide(case, sup2, True, "No representations received in time; the facts are established by the records.",
                   today=decided)
-    if stage == CaseStatus.DECIDED_PUBLISH:
+    if stage == CaseStatus.DECIDED_PUBLISH:  # its appeal window is still open
         return
-    naming.publish(case, sup2, on=decided + timedelta(days=2))
+    if stage == CaseStatus.APPEALED:
+        naming_appeal.lodge_appeal(case, officer, "Letter from the owner (received by post): the second sale was "
+                                   "to a young-looking adult, not a child; we ask for the decision to be "
+                                   "reconsidered.", today=decided + timedelta(days=5))
+        return
+    naming.publish(case, sup2, on=case.appeal_due + timedelta(days=1))
     if stage == CaseStatus.PUBLISHED:
         naming.submit_reply(case, None, "We have since trained every member of staff and operate Challenge 25 on "
                                         "all bladed items. We regret these sales.")
@@ -135,7 +142,9 @@ def generate_compliance(ctx: DemoContext) -> None:
             candidates.remove(demo)
             made += _case(demo, CaseStatus.NOTICE_SENT, owners[demo], teams, today)
         # Past cases first (a business can have an expired entry and a new case), then one open stage each.
-        spare = candidates[len(OPEN_STAGES):] or list(reversed(candidates))
+        spare = candidates[len(OPEN_STAGES):]
+        if len(spare) < len(CLOSED_STAGES):
+            spare = list(reversed(candidates))
         for business_id, stage in zip(spare, CLOSED_STAGES, strict=False):
             made += _case(business_id, stage, owners[business_id], teams, today)
         for business_id, stage in zip(candidates, OPEN_STAGES, strict=False):

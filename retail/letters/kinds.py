@@ -246,37 +246,48 @@ register(LetterKind(
 DECIDED = (CaseStatus.DECIDED_PUBLISH, CaseStatus.NO_ACTION)
 
 
-def _decision_unsent() -> list[LetterItem]:
-    sent = sa.select(LetterDispatch.record_id).where(LetterDispatch.kind == "naming-decision")
-    cases = db.session.scalars(sa.select(NamingCase).where(NamingCase.status.in_(DECIDED),
-                                                           NamingCase.id.not_in(sent))
+def _case_letters_unsent(kind: str, due) -> list[LetterItem]:
+    sent = sa.select(LetterDispatch.record_id).where(LetterDispatch.kind == kind)
+    cases = db.session.scalars(sa.select(NamingCase).where(due, NamingCase.id.not_in(sent))
                                .order_by(NamingCase.id)).all()
-    return [_case_item("naming-decision", case) for case in cases]
+    return [_case_item(kind, case) for case in cases]
 
 
-def _decision_sent_for_business(business_id: int) -> list[LetterItem]:
-    rows = db.session.scalars(sa.select(LetterDispatch).where(LetterDispatch.kind == "naming-decision",
+def _case_letters_sent_for_business(kind: str, business_id: int) -> list[LetterItem]:
+    rows = db.session.scalars(sa.select(LetterDispatch).where(LetterDispatch.kind == kind,
                                                               LetterDispatch.business_id == business_id)).all()
     items = []
     for row in rows:
         case = db.session.get(NamingCase, row.record_id)
         if case is not None:
-            items.append(_case_item("naming-decision", case, row.sent_on, PREFERENCE_LABEL[row.channel]))
+            items.append(_case_item(kind, case, row.sent_on, PREFERENCE_LABEL[row.channel]))
     return items
 
 
-def _decision_render(case: NamingCase, settings: dict) -> str:
-    sent = db.session.scalar(sa.select(LetterDispatch.sent_on).where(LetterDispatch.kind == "naming-decision",
+def _case_letter_render(kind: str, case: NamingCase, settings: dict) -> str:
+    sent = db.session.scalar(sa.select(LetterDispatch.sent_on).where(LetterDispatch.kind == kind,
                                                                      LetterDispatch.record_id == case.id))
     return render_template("naming/_decision.html", **_case_context(case, settings, sent))
 
 
 register(LetterKind(
-    name="naming-decision", label="Naming decision", order=4, unsent=_decision_unsent, render=_decision_render,
+    name="naming-decision", label="Naming decision", order=4,
+    unsent=lambda: _case_letters_unsent("naming-decision", NamingCase.status.in_(DECIDED)),
+    render=lambda case, settings: _case_letter_render("naming-decision", case, settings),
     record_sent=lambda case, on, channel, user: None,  # the dispatch row is the decision letter's record
-    sent_for_business=_decision_sent_for_business,
+    sent_for_business=lambda business_id: _case_letters_sent_for_business("naming-decision", business_id),
     get=lambda record_id: db.session.get(NamingCase, record_id),
     reference=lambda case: f"NAMING-{case.id}", subject="Our decision on the notice of intended naming"))
+
+# The outcome of an appeal against a decision to publish (issue 9 part 1): allowed (nothing is published) or refused.
+register(LetterKind(
+    name="naming-appeal", label="Naming appeal outcome", order=5,
+    unsent=lambda: _case_letters_unsent("naming-appeal", NamingCase.appeal_outcome != ""),
+    render=lambda case, settings: _case_letter_render("naming-appeal", case, settings),
+    record_sent=lambda case, on, channel, user: None,
+    sent_for_business=lambda business_id: _case_letters_sent_for_business("naming-appeal", business_id),
+    get=lambda record_id: db.session.get(NamingCase, record_id),
+    reference=lambda case: f"NAMING-{case.id}", subject="Our decision on your appeal against naming"))
 
 
 PREFERENCE_LABEL = {LetterPreference.POST: "Post", LetterPreference.EMAIL: "Email",

@@ -88,6 +88,7 @@ class CaseStatus(StrEnum):
     NOTICE_SENT = "notice-sent"
     REPRESENTATIONS = "representations-received"
     DECIDED_PUBLISH = "decided-publish"
+    APPEALED = "appealed"
     NO_ACTION = "no-action"
     PUBLISHED = "published"
     REMOVED = "removed"
@@ -100,15 +101,17 @@ CASE_STATUS_LABELS = {
     CaseStatus.NOTICE_SENT: "Notice sent",
     CaseStatus.REPRESENTATIONS: "Representations received",
     CaseStatus.DECIDED_PUBLISH: "Decided: publish",
+    CaseStatus.APPEALED: "Appeal lodged",
     CaseStatus.NO_ACTION: "Decided: no action",
     CaseStatus.PUBLISHED: "Published",
     CaseStatus.REMOVED: "Removed",
 }
 OPEN_STATUSES = (CaseStatus.CANDIDATE, CaseStatus.PROPOSED, CaseStatus.APPROVED, CaseStatus.NOTICE_SENT,
-                 CaseStatus.REPRESENTATIONS, CaseStatus.DECIDED_PUBLISH, CaseStatus.PUBLISHED)
+                 CaseStatus.REPRESENTATIONS, CaseStatus.DECIDED_PUBLISH, CaseStatus.APPEALED,
+                 CaseStatus.PUBLISHED)
 # Stages the retailer may see (the proposal and internal approval are not shared before the notice).
 RETAILER_STATUSES = (CaseStatus.NOTICE_SENT, CaseStatus.REPRESENTATIONS, CaseStatus.DECIDED_PUBLISH,
-                     CaseStatus.NO_ACTION, CaseStatus.PUBLISHED, CaseStatus.REMOVED)
+                     CaseStatus.APPEALED, CaseStatus.NO_ACTION, CaseStatus.PUBLISHED, CaseStatus.REMOVED)
 
 
 class ReplyStatus(StrEnum):
@@ -123,7 +126,8 @@ class NamingCase(OwnedByAuthority, Audited, Versioned, Timestamps, db.Model):
 
     __tablename__ = "naming_case"
     __audit_exclude__ = frozenset({"created_at", "updated_at", "version"})
-    __audit_personal__ = frozenset({"representations_by"})  # a person's email (retention: brief 5.2)
+    # a person's email (retention: brief 5.2)
+    __audit_personal__ = frozenset({"representations_by", "appeal_lodged_by"})
     __table_args__ = (
         sa.Index("ix_naming_case_business", "business_id", "status"),
         sa.Index("ix_naming_case_published", "status", "published_on", "expires_on"),
@@ -154,6 +158,16 @@ class NamingCase(OwnedByAuthority, Audited, Versioned, Timestamps, db.Model):
     decided_by_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("user_account.id"))
     decided_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime())
     decision_reasons: Mapped[str] = mapped_column(sa.Text, nullable=False, default="")
+    # The appeal after a decision to publish (issue 9 part 1): nothing is published until appeal_due has passed
+    # with no appeal, or a supervisor not involved in the case has refused the appeal.
+    appeal_due: Mapped[Optional[date]] = mapped_column(sa.Date)
+    appeal_text: Mapped[str] = mapped_column(sa.Text, nullable=False, default="")
+    appeal_lodged_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime())
+    appeal_lodged_by: Mapped[str] = mapped_column(sa.String(254), nullable=False, default="")
+    appeal_decided_by_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("user_account.id"))
+    appeal_decided_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime())
+    appeal_outcome: Mapped[str] = mapped_column(sa.String(16), nullable=False, default="")  # allowed / refused
+    appeal_reasons: Mapped[str] = mapped_column(sa.Text, nullable=False, default="")
     published_by_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("user_account.id"))
     published_on: Mapped[Optional[date]] = mapped_column(sa.Date)
     expires_on: Mapped[Optional[date]] = mapped_column(sa.Date)
@@ -177,6 +191,7 @@ class NamingCase(OwnedByAuthority, Audited, Versioned, Timestamps, db.Model):
     proposed_by = relationship("User", foreign_keys=[proposed_by_id])
     approved_by = relationship("User", foreign_keys=[approved_by_id])
     decided_by = relationship("User", foreign_keys=[decided_by_id])
+    appeal_decided_by = relationship("User", foreign_keys=[appeal_decided_by_id])
     withdrawal_requested_by = relationship("User", foreign_keys=[withdrawal_requested_by_id])
     steps: Mapped[list["NamingStep"]] = relationship(back_populates="case", order_by="NamingStep.id",
                                                      cascade="all, delete-orphan")

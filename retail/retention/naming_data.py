@@ -17,7 +17,8 @@ def closed_on(case: NamingCase) -> date | None:
     if case.status == CaseStatus.REMOVED:
         return case.removed_on or case.expires_on
     if case.status == CaseStatus.NO_ACTION:
-        return case.decided_at.date() if case.decided_at else case.updated_at.date()
+        decided = case.appeal_decided_at or case.decided_at  # an appeal allowed closes the case when decided
+        return decided.date() if decided else case.updated_at.date()
     return None
 
 

@@ -67,6 +67,8 @@ RULE_SPECS: list[RuleSpec] = [
     RuleSpec("candidate_min_refusals", "Candidate: at least this many training refusals after the first sale",
              "Naming", 1, 1, 100),
     RuleSpec("representation_days", "Days the business has to make representations", "Naming", 21, 14, 90),
+    # Issue 9 part 1: the business may appeal a decision to publish; nothing is published before this has run.
+    RuleSpec("appeal_days", "Days the business has to appeal a decision to publish", "Naming", 21, 14, 90),
     RuleSpec("publish_months", "Months a published entry stays on the register", "Naming", 12, 1, 36),
 ]
 # The strategy's rule is a floor (brief 5.3, issue 9): repeated sales *and* a refused training offer. Rules may be
