@@ -175,13 +175,22 @@ def open_case(business: Business, user, reason: str = "", today: date | None = N
     return case
 
 
-def propose(case: NamingCase, user, statement: str, reason: str = "") -> NamingCase:
-    """An officer proposes naming, with a draft public statement of facts (only facts with evidence)."""
+def propose(case: NamingCase, user, statement: str, reason: str = "", published_name: str | None = None,
+            name_confirmed: bool = True) -> NamingCase:
+    """An officer proposes naming, with a draft public statement of facts (only facts with evidence) and the name to
+    publish: the trading name, which the officer confirms is not a sole trader's personal name, or edits (issue 9
+    part 3, brief 5.2: a sole trader named with alleged offences is criminal-offence data)."""
     _require(case, CaseStatus.CANDIDATE, CaseStatus.PROPOSED)
     _require_role(user, PROPOSERS, "officers and supervisors")
     if scoring.enforcement_pending(case.business_id):
         raise NamingError("A caution or prosecution decision is pending: the business cannot be named meanwhile.")
+    name = _text(published_name if published_name is not None else case.business.display_name,
+                 "name to publish", 200)
+    if not name_confirmed:
+        raise NamingError("Confirm that the name to publish is not a sole trader's personal name, or change it to "
+                          "one that is not (for example the shop's name).")
     case.statement = _text(statement, "public statement of facts", MAX_STATEMENT)
+    case.published_name = name
     first = case.status == CaseStatus.CANDIDATE
     case.proposed_by_id = user.id
     case.proposed_at = utcnow()
@@ -199,8 +208,9 @@ def approve_notice(case: NamingCase, user, reason: str = "") -> NamingCase:
     case.approved_by_id = user.id
     case.approved_at = utcnow()
     # What the supervisor approves is what will be published, whatever the register says later.
-    case.published_name = case.business.display_name[:200]
-    case.published_legal_name = published_legal_name(case.business)[:200]
+    case.published_name = (case.published_name or case.business.display_name)[:200]
+    case.published_legal_name = (case.business.legal_name if (case.business.company_number or "").strip()
+                                 else case.published_name)[:200]
     _step(case, user, "approved for notice", CaseStatus.APPROVED, reason)
     db.session.flush()
     return case
@@ -521,7 +531,13 @@ def public_query(q: str = "", postcode: str = "", borough: str = "", today: date
 
     query = live_query(today)
     if q.strip():
-        query = query.where(NamingCase.business_id.in_(matching_business_ids(q.strip())))
+        # The published names only: a search for a sole trader's own name must not find an entry published under
+        # another name (issue 9 part 3). Entries approved before names were frozen fall back to the register.
+        words = q.strip().lower()
+        query = query.where(sa.or_(
+            sa.func.lower(NamingCase.published_name).contains(words, autoescape=True),
+            sa.func.lower(NamingCase.published_legal_name).contains(words, autoescape=True),
+            sa.and_(NamingCase.published_name == "", NamingCase.business_id.in_(matching_business_ids(q.strip())))))
     if postcode.strip():
         key = postcode_key(postcode)
         if key:
@@ -591,6 +607,7 @@ def public_entries(cases: list[NamingCase]) -> list[dict]:
             "reply": case.public_reply,
             "reply_date": case.reply_checked_at.date().isoformat() if case.public_reply and case.reply_checked_at
             else None,
+            "corrected_on": case.corrected_on.isoformat() if case.corrected_on else None,
         })
     return out
 

@@ -331,7 +331,8 @@ def test_staff_workflow_through_the_pages(app, client, people):
     response = client.post(f"/naming/open/{business.id}")
     case = db.session.scalar(sa.select(NamingCase).where(NamingCase.business_id == business.id))
     assert response.status_code == 302 and case.status == CaseStatus.CANDIDATE
-    client.post(f"/naming/{case.id}/propose", data={"statement": STATEMENT, "version": case.version})
+    client.post(f"/naming/{case.id}/propose", data={"statement": STATEMENT, "version": case.version,
+                                                    "published_name": "Blade Corner", "name_confirmed": "yes"})
     db.session.refresh(case)
     assert case.status == CaseStatus.PROPOSED
     assert client.post(f"/naming/{case.id}/approve", data={"version": case.version}).status_code == 403

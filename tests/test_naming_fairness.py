@@ -262,6 +262,51 @@ def test_a_sole_traders_own_name_is_never_published_a_companys_registered_name_i
     assert client.get(f"/api/v1/named/{company.id}").get_json()["legal_name"] == "Edge Ltd Shop Ltd"
 
 
+def test_the_officer_confirms_the_name_is_not_a_persons_or_changes_it_and_search_finds_only_that(app, client,
+                                                                                                   people):
+    """Issue 9 part 3 / brief 5.2 (a sole trader named with alleged offences is criminal-offence data): the proposer
+    confirms the trading name is not a sole trader's own name, or edits it; what is approved is what is published,
+    and a public search for the person's name does not find the entry."""
+    from tests.factories import create_business
+    from tests.test_scoring import make_purchase, make_refusal
+
+    trader = create_business(legal_name="Jonathan Q Example", trading_name="Jonathan Example", postcode="E8 2AA")
+    make_purchase(trader, days_ago(200))
+    make_purchase(trader, days_ago(100))
+    make_refusal(trader, days_ago(150), "declined")
+    case = naming.open_case(trader, people["officer"])
+    db.session.commit()
+    login_as(client, people["officer"])
+    page = client.get(f"/naming/{case.id}").get_data(as_text=True)
+    assert 'value="Jonathan Example"' in page and "not a sole trader" in page
+    # Not confirmed: refused, nothing changes.
+    html = client.post(f"/naming/{case.id}/propose", data={"statement": STATEMENT, "version": case.version,
+                                                           "published_name": "Jonathan Example"},
+                       follow_redirects=True).get_data(as_text=True)
+    assert "Confirm that the name to publish is not a sole trader" in html
+    db.session.refresh(case)
+    assert case.status == CaseStatus.CANDIDATE and case.statement == ""
+    # The officer changes it to the shop's name and confirms.
+    client.post(f"/naming/{case.id}/propose", data={"statement": STATEMENT, "version": case.version,
+                                                    "published_name": "The knife shop at 1 Mare Street",
+                                                    "name_confirmed": "yes"})
+    db.session.refresh(case)
+    assert case.status == CaseStatus.PROPOSED and case.published_name == "The knife shop at 1 Mare Street"
+    naming.approve_notice(case, people["supervisor"])
+    naming.send_notice(case, people["officer"], on=days_ago(60))
+    naming.decide(case, people["supervisor2"], True, "Established", today=days_ago(38))
+    naming.publish(case, people["supervisor2"], on=days_ago(5))
+    db.session.commit()
+    client.post("/logout")
+    entry = client.get(f"/api/v1/named/{case.id}").get_json()
+    assert entry["business_name"] == entry["legal_name"] == "The knife shop at 1 Mare Street"
+    for words in ("Jonathan", "Example"):
+        found = client.get("/api/v1/named", query_string={"name": words}).get_json()["meta"]["total_count"]
+        assert found == 0, words
+        assert "Mare Street" not in client.get("/named", query_string={"q": words}).get_data(as_text=True)
+    assert client.get("/api/v1/named", query_string={"name": "knife shop"}).get_json()["meta"]["total_count"] == 1
+
+
 def test_the_public_entry_keeps_the_name_the_supervisor_approved_when_the_register_changes(app, client, people):
     """Issue 14 / issue 9 part 3: an officer's later edit of the business name changed a published entry at once,
     outside the two-person approval. The entry shows what was approved with the notice."""
@@ -316,3 +361,50 @@ def test_a_published_entry_is_withdrawn_at_once_by_two_supervisors_and_the_api_l
     assert "Wrongly Named" not in client.get("/api/v1/named.csv").get_data(as_text=True)
     assert client.get("/api/v1/named/withdrawn").get_json()["items"] == [
         {"id": case.id, "withdrawn_on": case.withdrawn_on.isoformat()}]
+
+
+def test_a_published_entry_is_corrected_by_two_supervisors_and_the_open_data_follows(app, client, people):
+    """Issue 9 part 1: 'withdrawn or corrected by two supervisors with a reason; the public page and open data ...
+    amend it at once'. A correction without a reason is refused and changes nothing."""
+    from retail import naming_correction
+    from tests.test_naming import published_case
+
+    case = published_case(people, candidate_business("Mispelt Blades", "E8 2AA", "hackney"))
+    corrected = STATEMENT.replace("two occasions", "two occasions (March and June)")
+    login_as(client, people["supervisor"])
+    form = {"version": case.version, "statement": corrected, "published_name": "Misspelt Blades"}
+    html = client.post(f"/naming/{case.id}/correct", data=form, follow_redirects=True).get_data(as_text=True)
+    assert "Enter the reason for the correction" in html
+    db.session.refresh(case)
+    assert case.correction_requested_by_id is None and case.published_name == "Mispelt Blades"
+    client.post(f"/naming/{case.id}/correct", data={**form, "reason": "The name was misspelt"})
+    db.session.refresh(case)
+    assert case.correction_name == "Misspelt Blades"
+    # Proposed, not yet applied: the public entry is unchanged, and the proposer cannot confirm it.
+    assert client.get(f"/api/v1/named/{case.id}").get_json()["business_name"] == "Mispelt Blades"
+    with pytest.raises(naming.NamingError, match="another supervisor"):
+        naming_correction.confirm_correction(case, people["supervisor"])
+    db.session.rollback()
+    client.post("/logout")
+    login_as(client, people["officer"])
+    assert client.post(f"/naming/{case.id}/correct", data={"version": case.version}).status_code == 403
+    client.post("/logout")
+    login_as(client, people["supervisor2"])
+    assert "Confirm the correction" in client.get(f"/naming/{case.id}").get_data(as_text=True)
+    client.post(f"/naming/{case.id}/correct", data={"version": case.version})
+    db.session.refresh(case)
+    assert case.corrected_on is not None and case.status == CaseStatus.PUBLISHED
+    client.post("/logout")
+    entry = client.get(f"/api/v1/named/{case.id}").get_json()
+    assert (entry["business_name"], entry["legal_name"], entry["statement"], entry["corrected_on"]) == (
+        "Misspelt Blades", "Misspelt Blades", corrected, case.corrected_on.isoformat())
+    import csv
+    import io
+
+    (row,) = csv.DictReader(io.StringIO(client.get("/api/v1/named.csv").get_data(as_text=True)))
+    assert (row["business_name"], row["statement"], row["corrected_on"]) == (
+        "Misspelt Blades", corrected, case.corrected_on.isoformat())
+    public = client.get(f"/named/{case.id}").get_data(as_text=True)
+    assert "(March and June)" in public and "corrected" in public
+    # The log keeps what the entry said before.
+    assert any(step.action == "corrected" and "Mispelt Blades" in step.reason for step in case.steps)

@@ -149,7 +149,7 @@ def test_public_outputs_never_show_volunteers_or_officers(client, three_entries,
             assert secret not in text, secret
     item = client.get(f"/api/v1/named/{three_entries[0].id}").get_json()
     assert set(item) == {"id", "business_name", "legal_name", "premises", "websites", "statement", "published_on",
-                         "expires_on", "reply", "reply_date", "links"}
+                         "expires_on", "reply", "reply_date", "corrected_on", "links"}
 
 
 def test_the_public_register_is_the_same_signed_in_as_signed_out(app, three_entries):

@@ -1,4 +1,4 @@
-"""The appeal after a decision to publish a naming entry (issue 9 part 1).
+"""The appeal after a decision to publish a naming entry, and the correction of a published one (issue 9 part 1).
 
 Cases already decided for publication get an appeal window from their decision date (21 days, the default), so no
 entry decided before this release can be published without the business having had the chance to appeal.
@@ -41,6 +41,15 @@ def upgrade():
         batch_op.add_column(sa.Column("appeal_reasons", sa.Text(), nullable=False, server_default=""))
         batch_op.create_foreign_key(batch_op.f("fk_naming_case_appeal_decided_by_id_user_account"),
                                     "user_account", ["appeal_decided_by_id"], ["id"])
+        batch_op.add_column(sa.Column("correction_statement", sa.Text(), nullable=False, server_default=""))
+        batch_op.add_column(sa.Column("correction_name", sa.String(length=200), nullable=False, server_default=""))
+        batch_op.add_column(sa.Column("correction_reason", sa.Text(), nullable=False, server_default=""))
+        batch_op.add_column(sa.Column("correction_requested_by_id", sa.Integer(), nullable=True))
+        batch_op.add_column(sa.Column("correction_requested_at", retail.timeutil.UTCDateTime(timezone=True),
+                                      nullable=True))
+        batch_op.add_column(sa.Column("corrected_on", sa.Date(), nullable=True))
+        batch_op.create_foreign_key(batch_op.f("fk_naming_case_correction_requested_by_id_user_account"),
+                                    "user_account", ["correction_requested_by_id"], ["id"])
         batch_op.drop_constraint(batch_op.f("ck_naming_case_naming_case_status"), type_="check")
         batch_op.create_check_constraint("naming_case_status", _statuses(STATUSES_AFTER))
 
@@ -64,6 +73,10 @@ def downgrade():
         batch_op.create_check_constraint("naming_case_status", _statuses(STATUSES_BEFORE))
         batch_op.drop_constraint(batch_op.f("fk_naming_case_appeal_decided_by_id_user_account"),
                                  type_="foreignkey")
-        for column in ("appeal_reasons", "appeal_outcome", "appeal_decided_at", "appeal_decided_by_id",
+        batch_op.drop_constraint(batch_op.f("fk_naming_case_correction_requested_by_id_user_account"),
+                                 type_="foreignkey")
+        for column in ("corrected_on", "correction_requested_at", "correction_requested_by_id", "correction_reason",
+                       "correction_name", "correction_statement",
+                       "appeal_reasons", "appeal_outcome", "appeal_decided_at", "appeal_decided_by_id",
                        "appeal_lodged_by", "appeal_lodged_at", "appeal_text", "appeal_due"):
             batch_op.drop_column(column)

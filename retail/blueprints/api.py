@@ -23,7 +23,7 @@ OPENAPI_FILE = Path(__file__).resolve().parents[1] / "openapi" / "named.json"
 DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 500
 CSV_COLUMNS = ["id", "business_name", "legal_name", "premises", "websites", "statement", "published_on", "expires_on",
-               "reply", "reply_date"]
+               "reply", "reply_date", "corrected_on"]
 
 
 MAX_PAGE = 1_000_000
@@ -126,7 +126,7 @@ def named_csv():
         premises = "; ".join(f"{p['name']}, {p['address']}, {p['postcode']} ({p['borough']})" for p in item["premises"])
         writer.writerow([today.isoformat(), item["id"], item["business_name"], item["legal_name"], premises,
                          " ".join(item["websites"]), item["statement"], item["published_on"], item["expires_on"],
-                         item["reply"], item["reply_date"] or ""])
+                         item["reply"], item["reply_date"] or "", item["corrected_on"] or ""])
     return Response(out.getvalue(), mimetype="text/csv",
                     headers={"Content-Disposition": f"attachment; filename=named-businesses-{today.isoformat()}.csv"})
 

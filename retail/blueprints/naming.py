@@ -3,7 +3,7 @@ from flask import Blueprint, Response, abort, flash, redirect, render_template, 
 from flask_login import current_user
 from sqlalchemy.orm.exc import StaleDataError
 
-from .. import naming, naming_appeal, scoring
+from .. import naming, naming_appeal, naming_correction, scoring
 from ..access import STAFF, Role, roles_required
 from ..audit import history
 from ..extensions import db
@@ -95,7 +95,8 @@ def case_view(case_id: int):
 def propose(case_id: int):
     case = _case(case_id)
     return _run(case, lambda: naming.propose(case, current_user, request.form.get("statement", ""),
-                                             request.form.get("reason", "")),
+                                             request.form.get("reason", ""), request.form.get("published_name", ""),
+                                             request.form.get("name_confirmed") == "yes"),
                 "Proposed. A supervisor other than you must approve the notice.")
 
 
@@ -189,6 +190,15 @@ def remove(case_id: int):
 def withdraw(case_id: int):
     case = _case(case_id)
     return _run(case, lambda: naming.withdraw(case, current_user, request.form.get("reason", "")))
+
+
+@bp.route("/naming/<int:case_id>/correct", methods=["POST"])
+@roles_required(DECIDERS)
+def correct(case_id: int):
+    case = _case(case_id)
+    form = request.form
+    return _run(case, lambda: naming_correction.correct(case, current_user, form.get("statement", ""),
+                                                        form.get("published_name", ""), form.get("reason", "")))
 
 
 @bp.route("/naming/<int:case_id>/reply-check", methods=["POST"])

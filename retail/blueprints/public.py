@@ -20,7 +20,7 @@ def _for_page(entries: list[dict]) -> list[dict]:
         return date.fromisoformat(iso).strftime("%d %B %Y").lstrip("0") if iso else ""
 
     return [dict(e, published_label=label(e["published_on"]), expires_label=label(e["expires_on"]),
-                 reply_label=label(e["reply_date"])) for e in entries]
+                 reply_label=label(e["reply_date"]), corrected_label=label(e["corrected_on"])) for e in entries]
 
 
 @bp.route("/named")

@@ -179,6 +179,14 @@ class NamingCase(OwnedByAuthority, Audited, Versioned, Timestamps, db.Model):
     withdrawal_requested_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime())
     withdrawal_reason: Mapped[str] = mapped_column(sa.Text, nullable=False, default="")
     withdrawn_on: Mapped[Optional[date]] = mapped_column(sa.Date)
+    # Correction of a published entry (a wrong date, a misspelt name): one supervisor proposes the corrected statement
+    # and name with a reason, another confirms; the entry changes at once and carries corrected_on (issue 9 part 1).
+    correction_statement: Mapped[str] = mapped_column(sa.Text, nullable=False, default="")
+    correction_name: Mapped[str] = mapped_column(sa.String(200), nullable=False, default="")
+    correction_reason: Mapped[str] = mapped_column(sa.Text, nullable=False, default="")
+    correction_requested_by_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("user_account.id"))
+    correction_requested_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime())
+    corrected_on: Mapped[Optional[date]] = mapped_column(sa.Date)
     reply_text: Mapped[str] = mapped_column(sa.Text, nullable=False, default="")
     reply_status: Mapped[ReplyStatus] = mapped_column(enum_column(ReplyStatus, name="naming_reply_status"),
                                                       nullable=False, default=ReplyStatus.NONE)
@@ -193,6 +201,7 @@ class NamingCase(OwnedByAuthority, Audited, Versioned, Timestamps, db.Model):
     decided_by = relationship("User", foreign_keys=[decided_by_id])
     appeal_decided_by = relationship("User", foreign_keys=[appeal_decided_by_id])
     withdrawal_requested_by = relationship("User", foreign_keys=[withdrawal_requested_by_id])
+    correction_requested_by = relationship("User", foreign_keys=[correction_requested_by_id])
     steps: Mapped[list["NamingStep"]] = relationship(back_populates="case", order_by="NamingStep.id",
                                                      cascade="all, delete-orphan")
     attachments: Mapped[list["NamingAttachment"]] = relationship(back_populates="case",
