@@ -62,6 +62,9 @@
     });
   });
 
+  // Signed out: the pages kept for logging with no signal (static/sw.js) belong to the last person, so they go.
+  if (window.location.pathname === "/login" && window.caches) { caches.delete("retail-pages-v1").catch(function () {}); }
+
   // <div class="progress-bar" data-percent="40">: the bar's width (set through the DOM, which the policy allows).
   document.querySelectorAll("[data-percent]").forEach(function (bar) {
     var percent = Math.max(0, Math.min(100, parseFloat(bar.getAttribute("data-percent")) || 0));
