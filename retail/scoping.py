@@ -386,7 +386,8 @@ RLS_RULES: dict[str, tuple[str, str, str]] = {
 }
 # Children follow their parent's policy: the subquery on the parent is itself filtered by the parent's policy.
 RLS_CHILD_RULES = {"naming_step": "case_id IN (SELECT id FROM naming_case)",
-                   "naming_attachment": "case_id IN (SELECT id FROM naming_case)"}
+                   "naming_attachment": "case_id IN (SELECT id FROM naming_case)",
+                   "operation_target": "operation_id IN (SELECT id FROM operation)"}
 
 
 def row_level_security_sql(existing_tables: set[str] | None = None) -> list[str]:

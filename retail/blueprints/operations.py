@@ -9,6 +9,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_login import current_user
 from sqlalchemy.orm import selectinload
 
+from .. import programme
 from .. import purchases as P
 from ..access import STAFF, Role, roles_required
 from ..audit import history
@@ -129,7 +130,8 @@ def view(operation_id: int):
     privacy.log_views([c.volunteer for c in op.consents if c.volunteer_id in visible])
     return render_template("operations/view.html", operation=op, officers=officers, purchases=purchases,
                            consent_form=consent_form, history=history("Operation", op.id),
-                           letters_missing=letters_missing, visible=visible, age_band=privacy.age_band)
+                           letters_missing=letters_missing, visible=visible, age_band=privacy.age_band,
+                           progress=programme.target_progress(op))
 
 
 def _volunteer_choices(op: Operation):

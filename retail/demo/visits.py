@@ -62,3 +62,24 @@ def generate_visits(ctx: DemoContext) -> None:
                 officer_notes="", version=1, created_at=now, updated_at=now))
             visit_id += 1
     bulk_insert(AdviceVisit.__table__, rows)
+    _target_lists(ctx)
+
+
+def _target_lists(ctx: DemoContext, per_operation: int = 8) -> None:
+    """The operations running today get a target list: the top of the programme in their first borough, as a team
+    would pick it (issue 11 part 2)."""
+    import sqlalchemy as sa
+
+    from .. import programme
+    from ..extensions import db
+    from ..models.purchases import Operation, OperationTarget
+
+    running = db.session.scalars(sa.select(Operation).where(Operation.starts_on <= ctx.today,
+                                                            Operation.ends_on >= ctx.today)
+                                 .order_by(Operation.id).limit(6)).all()
+    for operation in running:
+        if not operation.boroughs:
+            continue
+        for row in programme.ranked_shops(operation.boroughs[0], ctx.today, limit=per_operation):
+            db.session.add(OperationTarget(operation_id=operation.id, premises_id=row.premises.id, points=row.points,
+                                           reasons=list(row.reasons)))

@@ -4,7 +4,7 @@ letters and follow-up actions.
 Volunteers are children: their date of birth, consent and photo references live only in `volunteer` and
 `volunteer_consent`, which only staff pages read. Every other table refers to a volunteer by id alone.
 """
-from datetime import date, time
+from datetime import date, datetime, time
 from decimal import Decimal
 from enum import StrEnum
 from typing import Optional
@@ -13,6 +13,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
+from ..timeutil import UTCDateTime, utcnow
 from .base import Audited, OwnedByAuthority, Timestamps, Versioned, enum_column
 
 
@@ -224,6 +225,8 @@ class Operation(OwnedByAuthority, Audited, Versioned, Timestamps, db.Model):
     # operation works in.
     shared_with = relationship("Authority", secondary="operation_authority", lazy="selectin",
                                order_by="Authority.name")
+    targets: Mapped[list["OperationTarget"]] = relationship(
+        order_by="(OperationTarget.points.desc(), OperationTarget.id)", cascade="all, delete-orphan")
 
     @property
     def officer_ids(self) -> list[int]:
@@ -244,6 +247,25 @@ class Operation(OwnedByAuthority, Audited, Versioned, Timestamps, db.Model):
         if self.starts_on == self.ends_on:
             return self.starts_on.strftime("%d %b %Y")
         return f"{self.starts_on:%d %b %Y} – {self.ends_on:%d %b %Y}"
+
+
+class OperationTarget(db.Model):
+    """A shop on an operation's target list, chosen from the risk-based programme with its points and reasons as
+    they stood when it was added (issue 11 part 2). Read through its operation, whose scope it follows."""
+
+    __tablename__ = "operation_target"
+    __table_args__ = (sa.UniqueConstraint("operation_id", "premises_id", name="uq_operation_target_pair"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    operation_id: Mapped[int] = mapped_column(sa.ForeignKey("operation.id", ondelete="CASCADE"), nullable=False)
+    premises_id: Mapped[int] = mapped_column(sa.ForeignKey("premises.id"), nullable=False, index=True)
+    points: Mapped[int] = mapped_column(sa.Integer, nullable=False, default=0)
+    reasons: Mapped[list] = mapped_column(sa.JSON, nullable=False, default=list)
+    added_by_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("user_account.id"))
+    added_at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False, default=utcnow)
+
+    premises = relationship("Premises")
+    added_by = relationship("User")
 
 
 operation_officer = sa.Table(
