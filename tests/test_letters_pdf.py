@@ -2,6 +2,7 @@
 come as one PDF in the post round's order and are marked sent only on the officer's confirmation; retailers list
 every letter sent to them with its date and channel. Brief 2.1: the business is notified in writing of the outcome,
 with a period, not the exact time; brief 2.2 and 5.3: nothing about a volunteer ever reaches a retailer."""
+import email
 import io
 from datetime import timedelta
 
@@ -11,7 +12,7 @@ from pypdf import PdfReader
 
 from retail import letters as L
 from retail import naming
-from retail.access import Role
+from retail.access import STAFF, Role
 from retail.models.compliance import CaseStatus
 from retail.models.letters import LetterDispatch, OutboxMessage
 from retail.models.purchases import NotificationLetter
@@ -220,8 +221,6 @@ def test_the_scheduler_emails_the_letter_with_its_pdf_and_retries_when_the_serve
         app, client, every_kind, db, smtp_server, monkeypatch):
     """Issue 12: the business that chose email receives the letter as a PDF from the scheduler's every-minute job;
     a mail server that refuses is retried later with the reason kept on /outbox (nothing lost)."""
-    import email
-
     from retail.letters import outbox
     from retail.scrapers.scheduler import FREQUENT_JOBS, MonitorScheduler
 
@@ -258,3 +257,42 @@ def test_the_scheduler_emails_the_letter_with_its_pdf_and_retries_when_the_serve
     text = "\n".join(pdf_pages(attachment.get_payload(decode=True)))
     assert_no_volunteer_data(text, every_kind["volunteer"])
     assert every_kind["business"].legal_name in text or every_kind["business"].display_name in text
+
+
+def test_staff_get_one_morning_digest_a_day_from_the_scheduler_with_counts_and_no_volunteer(
+        app, every_kind, db, smtp_server, monkeypatch):
+    """Issue 12 part 3: 'staff receive a daily digest of their home page'. The scheduler's morning run (07:00 London)
+    queues one digest per member of staff, once a day whichever process gets there, and the outbox job sends it;
+    counts only, so no volunteer and no business detail leaves by email."""
+    from datetime import datetime
+
+    from retail.scrapers import scheduler as sched
+    from retail.timeutil import LONDON
+
+    controller, inbox = smtp_server
+    monkeypatch.setitem(app.config, "RETAIL_MAIL_BACKEND", "smtp")
+    monkeypatch.setitem(app.config, "RETAIL_SMTP_HOST", "127.0.0.1")
+    monkeypatch.setitem(app.config, "RETAIL_SMTP_PORT", controller.port)
+    today = today_london()
+    early = datetime(today.year, today.month, today.day, 6, 30, tzinfo=LONDON)
+    assert sched.run_daily_if_due("morning", "a", now=early) is False  # not before 07:00
+    later = early.replace(hour=7, minute=5)
+    assert sched.run_daily_if_due("morning", "a", now=later) is True
+    assert sched.run_daily_if_due("morning", "b", now=later) is False  # once a day, across processes
+    from retail.models.accounts import User
+
+    staff = [u for u in db.session.scalars(sa.select(User)) if u.role in STAFF and u.active and u.email]
+    assert len(staff) >= 4
+    messages = db.session.scalars(sa.select(OutboxMessage).where(OutboxMessage.event_key.like("digest:%"))).all()
+    assert sorted(m.to_address for m in messages) == sorted(u.email for u in staff)
+    scheduler = sched.MonitorScheduler(app, workers=1)
+    try:
+        scheduler.frequent()
+    finally:
+        scheduler.shutdown()
+    officer = every_kind["users"][Role.OFFICER]
+    [envelope] = [e for e in inbox.envelopes if e.rcpt_tos == [officer.email]]
+    body = email.message_from_bytes(envelope.content).get_payload(decode=True).decode()
+    assert "Letters waiting to be sent: " in body and "Open the tracker" in body
+    assert_no_volunteer_data(body, every_kind["volunteer"])
+    assert every_kind["business"].display_name not in body

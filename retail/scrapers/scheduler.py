@@ -36,7 +36,7 @@ from flask import current_app
 from sqlalchemy.exc import IntegrityError
 
 from .. import naming, retention, scoring
-from ..letters import outbox
+from ..letters import digest, outbox
 from ..audit import acting_as
 from ..extensions import db
 from ..models.listings import SchedulerJob, StoreMonitor
@@ -53,6 +53,14 @@ log = logging.getLogger(__name__)
 NIGHTLY_JOBS: list[Callable[[], None]] = [scoring.nightly_rescore, naming.nightly_expire,
                                           retention.nightly_retention]
 NIGHTLY_AT = dtime(2, 30)
+
+# The morning run: each member of staff's digest of their home page, queued once a day and sent by the outbox job
+# (issue 12 part 3), early enough to read before the day starts.
+MORNING_JOBS: list[Callable[[], None]] = [digest.queue_staff_digests]
+MORNING_AT = dtime(7, 0)
+# Each daily run's time and jobs, read when it runs (so the lists above can be changed, as the tests do).
+DAILY_RUNS: dict[str, Callable[[], tuple[dtime, list]]] = {"nightly": lambda: (NIGHTLY_AT, NIGHTLY_JOBS),
+                                                           "morning": lambda: (MORNING_AT, MORNING_JOBS)}
 
 # Jobs every scheduler process runs each minute. Each claims its own rows (the outbox claims messages with a
 # conditional update), so several processes share the work without sending anything twice (issue 12).
@@ -307,22 +315,29 @@ def _claim_nightly(name: str, owner: str, today: str) -> bool:
 
 def run_nightly_if_due(owner: str, now: datetime | None = None, *, force: bool = False) -> bool:
     """Run NIGHTLY_JOBS if today's run (London time, after NIGHTLY_AT) has not happened in any process."""
+    return run_daily_if_due("nightly", owner, now, force=force)
+
+
+def run_daily_if_due(name: str, owner: str, now: datetime | None = None, *, force: bool = False) -> bool:
+    """Run the jobs of the daily run `name` (DAILY_RUNS) if today's run, after its London time, has not happened in
+    any process."""
+    at, jobs = DAILY_RUNS[name]()
     local = (now or utcnow()).astimezone(LONDON)
-    if not force and local.time() < NIGHTLY_AT:
+    if not force and local.time() < at:
         return False
-    if not _claim_nightly("nightly", owner, local.date().isoformat()):
+    if not _claim_nightly(name, owner, local.date().isoformat()):
         return False
     errors = []
-    for job in list(NIGHTLY_JOBS):
+    for job in list(jobs):
         try:
-            with acting_as(f"scheduler:nightly:{getattr(job, '__name__', 'job')}"):
+            with acting_as(f"scheduler:{name}:{getattr(job, '__name__', 'job')}"):
                 job()
             db.session.commit()
         except Exception as exc:  # one failing job must not stop the others
             db.session.rollback()
-            log.exception("nightly job %r failed", job)
+            log.exception("%s job %r failed", name, job)
             errors.append(f"{getattr(job, '__name__', job)}: {exc}")
-    db.session.execute(sa.update(SchedulerJob.__table__).where(SchedulerJob.name == "nightly").values(
+    db.session.execute(sa.update(SchedulerJob.__table__).where(SchedulerJob.name == name).values(
         last_finished_at=utcnow(), last_error="\n".join(errors)[:4000]))
     db.session.commit()
     return True
@@ -425,9 +440,11 @@ class MonitorScheduler:
             self._tick_lock.release()
 
     def nightly(self) -> None:
+        """Every few minutes: start each daily run (the nightly jobs, the morning digests) once its time has come."""
         with self.app.app_context():
             try:
-                run_nightly_if_due(self.owner)
+                for name in DAILY_RUNS:
+                    run_daily_if_due(name, self.owner)
             finally:
                 db.session.remove()
 
