@@ -16,6 +16,7 @@ from .validation import InvalidValue
 MIN_LENGTH = 10
 MIN_SCORE = 3
 HASH_METHOD = "scrypt"
+ZXCVBN_MAX = 72
 
 
 class WeakPassword(InvalidValue):
@@ -26,9 +27,10 @@ def password_problem(password: str, user_inputs: tuple[str, ...] = ()) -> str | 
     """Why `password` may not be used, or None. `user_inputs`: the user's email, name… (not to be built from)."""
     if len(password) < MIN_LENGTH:
         return f"Use at least {MIN_LENGTH} characters."
-    # zxcvbn's cost grows with length; past 100 characters a password is not guessable anyway.
+    # zxcvbn refuses more than 72 characters (its cost grows with length); past that a password is not guessable
+    # from a list anyway, so the first 72 are what it judges.
     words = [part for value in user_inputs if value for part in _parts(value)]
-    result = zxcvbn(password[:100], user_inputs=words)
+    result = zxcvbn(password[:ZXCVBN_MAX], user_inputs=[w[:ZXCVBN_MAX] for w in words])
     if result["score"] >= MIN_SCORE:
         return None
     warning = result["feedback"].get("warning") or "This password is too easy to guess."

@@ -31,6 +31,14 @@ class VisitProblem(PurchaseError):
     """A rule the visit entry breaks, shown next to `field`."""
 
 
+def _choice(enum, value, field: str, what: str):
+    """One of the form's own answers; anything else (a tampered or garbled post) is refused next to the field."""
+    try:
+        return enum(value)
+    except ValueError:
+        raise VisitProblem(f"Choose one of the answers for {what}.", field) from None
+
+
 def _clean(data: dict) -> dict:
     out = {}
     for name in VISIT_FIELDS:
@@ -40,9 +48,9 @@ def _clean(data: dict) -> dict:
         if isinstance(value, str):
             value = value.strip()
         if name in CHECKS:
-            value = CheckResult(value or CheckResult.NOT_CHECKED)
+            value = _choice(CheckResult, value or CheckResult.NOT_CHECKED, name, f"what you found: {CHECKS[name]}")
         elif name == "rra":
-            value = RraOnVisit(value or RraOnVisit.NOT_OFFERED)
+            value = _choice(RraOnVisit, value or RraOnVisit.NOT_OFFERED, name, "what happened about the agreement")
         elif value is None and name not in ("visited_on", "staff_trained_on", "next_visit_due"):
             value = ""
         out[name] = value

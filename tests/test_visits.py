@@ -71,6 +71,16 @@ def test_every_problem_comes_back_in_one_round_trip_and_nothing_is_saved(app, cl
     assert db.session.scalar(sa.select(sa.func.count()).select_from(AdviceVisit)) == 0
 
 
+def test_an_answer_that_is_not_one_of_the_forms_is_refused_next_to_it_not_a_server_error(app, client, users, shop):
+    """Issue 14 (no input crashes a page; found by tests/test_fuzz.py): a tampered or garbled radio value."""
+    login_as(client, users[Role.OFFICER])
+    response = record(client, shop.premises[0], display_check="\ud7ff", rra="9" * 25)
+    assert response.status_code == 422
+    assert "Choose one of the answers for what you found: Knife display and security." in response.get_data(
+        as_text=True)
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(AdviceVisit)) == 0
+
+
 def test_a_double_tap_saves_one_visit(app, client, users, shop):
     login_as(client, users[Role.OFFICER])
     data = visit_form(client, shop.premises[0])

@@ -66,7 +66,8 @@ def validate_schedule(data: dict) -> dict[str, str]:
     problems = {}
     for p in PERIODS:
         raw = str(data.get(p.key, "")).strip()
-        if not raw.isdigit() or not p.low <= int(raw) <= p.high:
+        # isascii: "²" is a digit to str.isdigit but not a number to int()
+        if not (raw.isascii() and raw.isdigit()) or not p.low <= int(raw) <= p.high:
             problems[p.key] = f"Enter a whole number of months from {p.low} to {p.high}."
     return problems
 
