@@ -79,14 +79,16 @@ def _columns(obj):
 
 def _changes_for(obj, action: str) -> dict:
     state = inspect(obj)
+    attrs = state.attrs  # built afresh on each access: once per record, not once per column
     changes = {}
     for attr in _columns(obj):
-        hist = state.attrs[attr.key].history
-        if action == "create":
+        if action == "create":  # a new record's values; no history to read
             value = getattr(obj, attr.key)
             if value not in (None, "", [], {}):
                 changes[attr.key] = [None, _jsonable(value)]
-        elif action == "delete":
+            continue
+        hist = attrs[attr.key].history
+        if action == "delete":
             value = hist.unchanged[0] if hist.unchanged else (hist.deleted[0] if hist.deleted else None)
             changes[attr.key] = [_jsonable(value), None]
         elif hist.has_changes():
@@ -95,7 +97,7 @@ def _changes_for(obj, action: str) -> dict:
             if _jsonable(before) != _jsonable(after):
                 changes[attr.key] = [_jsonable(before), _jsonable(after)]
     for key, field in getattr(obj, "__audit_collections__", {}).items():
-        hist = state.attrs[key].history
+        hist = attrs[key].history
         if hist.added or hist.deleted or action != "update":
             after = sorted(getattr(item, field) for item in (hist.unchanged or ()) + tuple(hist.added or ()))
             before = sorted(getattr(item, field) for item in (hist.unchanged or ()) + tuple(hist.deleted or ()))

@@ -353,68 +353,111 @@ BUSINESS_COLUMNS = ["legal_name", "trading_name", "company_number", "business_ty
                     "contact_phone", "primary_authority", "notes"]
 
 
-def apply_import(content: bytes) -> dict[str, int]:
-    """Import the file in one transaction. Raises ImportFileError (with nothing changed) if any row is bad."""
+IMPORT_CHUNK = 1000  # rows per transaction: bounded memory, and other writers wait a moment, not a minute
+EMPTY_COUNTS = {"businesses created": 0, "businesses updated": 0, "shops created": 0, "shops updated": 0}
+
+
+def _business_ids_by_ref(refs: set[str]) -> dict[str, int]:
+    """Council reference -> business id, in IN lists of a size every database accepts."""
+    refs, out = sorted(refs), {}
+    for start in range(0, len(refs), 5000):
+        out.update(db.session.execute(sa.select(Business.external_ref, Business.id).where(
+            council_ref_matches(Business.external_ref.in_(refs[start:start + 5000])))).all())
+    return out
+
+
+def apply_import(content: bytes, *, start_at: int = 0, counts: dict | None = None,
+                 on_progress=None) -> dict[str, int]:
+    """Import the file. Raises ImportFileError, with nothing changed, if any row is bad (every row is checked
+    first). The rows are then written IMPORT_CHUNK at a time, each chunk its own transaction, with
+    `on_progress(rows_done, counts)` called inside it, so progress is saved with the rows; an import stopped half way
+    (a restart) continues from `start_at` with the `counts` saved so far, and meets nothing twice."""
     plan = plan_import(content)
     if not plan.ok:
         problems = plan.file_errors + [f"line {r.line}: {'; '.join(r.errors)}" for r in plan.error_rows[:5]]
         raise ImportFileError("Nothing was imported. " + " ".join(problems))
-    created: dict[object, Business] = {}
-    counts = {"businesses created": 0, "businesses updated": 0, "shops created": 0, "shops updated": 0}
-    try:
-        for row in plan.rows:
-            v = row.values
-            if v["external_ref"]:
-                business = created.get(v["external_ref"]) or db.session.scalar(
-                    sa.select(Business).where(council_ref_matches(Business.external_ref == v["external_ref"])))
-            elif v["no_shop"]:
-                business = created.get(("name", name_key(v["legal_name"]))) or _find_shopless_by_name(v)
-            else:
-                business = created.get(("name", name_key(v["legal_name"]))) or _find_by_name_postcode(v)
-            business_data = {c: v[c] for c in BUSINESS_COLUMNS if v[c] != "" or c == "business_type"}
-            if business is None:
-                business = Business(external_ref=v["external_ref"] or None, **business_data,
-                                    ref_authority_id=current_authority_id() if v["external_ref"] else None)
-                _set_keys(business)
-                db.session.add(business)
-                counts["businesses created"] += 1
-                created[v["external_ref"] or ("name", name_key(v["legal_name"]))] = business
-            elif business not in created.values():
-                before = {c: getattr(business, c) for c in business_data}
-                for column, value in business_data.items():
-                    setattr(business, column, value)
-                _set_keys(business)
-                if any(before[c] != getattr(business, c) for c in business_data):
-                    counts["businesses updated"] += 1
-                created[v["external_ref"] or ("name", name_key(v["legal_name"]))] = business
-            if v["no_shop"]:
+    db.session.expunge_all()  # the plan's look-ups: the chunks load what they need
+    counts = dict(counts or EMPTY_COUNTS)
+    rows = plan.rows
+    ref_ids = _business_ids_by_ref({r.values["external_ref"] for r in rows if r.values["external_ref"]})
+    seen: dict[object, int] = {}  # the businesses this import has created or updated (by ref or name) -> id
+    from . import scoring
+
+    # Scores are computed once at the end: after each chunk they would be a London-wide recompute every 1,000 rows.
+    with scoring.scoring_paused():
+        for start in range(start_at, len(rows), IMPORT_CHUNK):
+            chunk = rows[start:start + IMPORT_CHUNK]
+            try:
+                _apply_chunk(chunk, ref_ids, seen, counts)
                 db.session.flush()
-                continue
-            premises = same_shop(business.premises, v)
-            fields = {"name": v["premises_name"], "address_line1": v["address_line1"],
-                      "address_line2": v["address_line2"], "town": v["town"] or "London", "postcode": v["postcode"],
-                      "borough": v["borough"], "local_authority": v["local_authority"], "display": v["display"],
-                      "status": v["status"]}
-            if premises is None:
-                premises = Premises(business=business, **fields)
-                premises.sells = v["sells"]
-                _premises_keys(premises)
-                db.session.add(premises)
-                counts["shops created"] += 1
-            else:
-                changed = any(getattr(premises, k) != val for k, val in fields.items()) or premises.sells != v["sells"]
-                for k, val in fields.items():
-                    setattr(premises, k, val)
-                premises.sells = v["sells"]
-                _premises_keys(premises)
-                if changed:
-                    counts["shops updated"] += 1
-            db.session.flush()
-        db.session.commit()
-    except Exception:
-        db.session.rollback()
-        raise
+                if on_progress is not None:
+                    on_progress(start + len(chunk), counts)
+                db.session.commit()
+            except Exception:
+                db.session.rollback()
+                raise
+            db.session.expunge_all()
+    touched = set(seen.values())
+    if len(touched) > scoring.BULK_THRESHOLD:
+        scoring.rescore_all()
+    elif touched:
+        scoring.rescore_businesses(touched)
     return counts
+
+
+def _apply_chunk(chunk: list[ImportRow], ref_ids: dict[str, int], seen: dict, counts: dict) -> None:
+    keys = [r.values["external_ref"] or ("name", name_key(r.values["legal_name"])) for r in chunk]
+    wanted = {seen.get(k) or (ref_ids.get(k) if isinstance(k, str) else None) for k in keys} - {None}
+    loaded = {b.id: b for b in db.session.scalars(sa.select(Business).where(Business.id.in_(wanted))
+                                                  .options(selectinload(Business.premises)))} if wanted else {}
+    here: dict[object, Business] = {}  # this chunk's businesses by key (new ones have no id until the flush)
+    for row, key in zip(chunk, keys, strict=True):
+        v = row.values
+        business = here.get(key)
+        if business is None:
+            known = seen.get(key) or (ref_ids.get(key) if isinstance(key, str) else None)
+            if known is not None:
+                business = loaded.get(known) or db.session.get(Business, known)
+            elif not v["external_ref"]:
+                business = _find_shopless_by_name(v) if v["no_shop"] else _find_by_name_postcode(v)
+        business_data = {c: v[c] for c in BUSINESS_COLUMNS if v[c] != "" or c == "business_type"}
+        if business is None:
+            business = Business(external_ref=v["external_ref"] or None, **business_data,
+                                ref_authority_id=current_authority_id() if v["external_ref"] else None)
+            _set_keys(business)
+            db.session.add(business)
+            counts["businesses created"] += 1
+        elif key not in seen and key not in here:
+            before = {c: getattr(business, c) for c in business_data}
+            for column, value in business_data.items():
+                setattr(business, column, value)
+            _set_keys(business)
+            if any(before[c] != getattr(business, c) for c in business_data):
+                counts["businesses updated"] += 1
+        here[key] = business
+        if v["no_shop"]:
+            continue
+        premises = same_shop(business.premises, v)
+        fields = {"name": v["premises_name"], "address_line1": v["address_line1"],
+                  "address_line2": v["address_line2"], "town": v["town"] or "London", "postcode": v["postcode"],
+                  "borough": v["borough"], "local_authority": v["local_authority"], "display": v["display"],
+                  "status": v["status"]}
+        if premises is None:
+            premises = Premises(business=business, **fields)
+            premises.sells = v["sells"]
+            _premises_keys(premises)
+            db.session.add(premises)
+            counts["shops created"] += 1
+        else:
+            changed = any(getattr(premises, k) != val for k, val in fields.items()) or premises.sells != v["sells"]
+            for k, val in fields.items():
+                setattr(premises, k, val)
+            premises.sells = v["sells"]
+            _premises_keys(premises)
+            if changed:
+                counts["shops updated"] += 1
+    db.session.flush()
+    seen.update({key: business.id for key, business in here.items()})
 
 
 # The best RRA status a business holds, as a number so SQL can take the maximum (0 = never signed).

@@ -290,19 +290,20 @@ def _may_write(obj, scope: Scope) -> bool:
 def _guard_writes(session: Session, flush_context, instances) -> None:
     scope = None if session.info.get("unscoped") else current_scope()
     boroughs = None
-    for obj in session.new:
+    new = session.new  # a fresh set on each access: taken once (a 1,000-row import adds 2,000 objects at a time)
+    for obj in new:
         if isinstance(obj, OwnedByAuthority) and obj.authority_id is None:
             obj.authority_id = _derive_owner(session, obj, scope)
-    for obj in chain(session.new, session.dirty):
+    for obj in chain(new, session.dirty):
         if isinstance(obj, Premises) and (obj.authority_id is None or sa.inspect(obj).attrs.borough.history.added):
             boroughs = boroughs if boroughs is not None else borough_authorities(session)
             obj.authority_id = boroughs.get(obj.borough)
     if scope is None:
         return
-    changed = chain(session.new, (o for o in session.dirty if session.is_modified(o)), session.deleted)
+    changed = chain(new, (o for o in session.dirty if session.is_modified(o)), session.deleted)
     for obj in changed:
         if (isinstance(obj, (OwnedByAuthority, User, TrainingAttendance))
-                or (isinstance(obj, Premises) and obj not in session.new)):
+                or (isinstance(obj, Premises) and obj not in new)):
             if not _may_write(obj, scope):
                 raise OutsideAuthority()
 
