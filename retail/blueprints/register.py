@@ -7,6 +7,7 @@ from flask import (Blueprint, Response, abort, current_app, flash, jsonify, redi
 from flask_login import current_user
 
 from .. import register as reg
+from .. import register_import
 from ..access import STAFF, roles_required
 from ..audit import history
 from ..boroughs import BOROUGH_CHOICES
@@ -111,6 +112,9 @@ def _own_batch(batch_id: int) -> ImportBatch:
 @roles_required(STAFF)
 def import_preview(batch_id: int):
     batch = _own_batch(batch_id)
+    if batch.status in (register_import.QUEUED, register_import.RUNNING, register_import.DONE):
+        # Importing in the background, or done: how far it has got (the file is not read again on every refresh).
+        return render_template("register/import_progress.html", batch=batch, form=ConfirmImportForm())
     plan = plan_import(batch.content)
     return render_template("register/import_preview.html", batch=batch, plan=plan, form=ConfirmImportForm())
 
@@ -125,6 +129,17 @@ def import_confirm(batch_id: int):
     if batch.imported_at:
         flash("This file was already imported.", "info")
         return redirect(url_for("register.index"))
+    if batch.status in (register_import.QUEUED, register_import.RUNNING):
+        return redirect(url_for("register.import_preview", batch_id=batch.id))
+    if batch.status == register_import.FAILED or register_import.row_count(batch.content) > register_import.INLINE_ROWS:
+        plan = plan_import(batch.content)  # checked now, so a bad file is refused here, not in the background
+        if not plan.ok:
+            flash("Nothing was imported: some rows have problems.", "danger")
+            return redirect(url_for("register.import_preview", batch_id=batch.id))
+        register_import.queue(batch)
+        db.session.commit()
+        flash("The import has started in the background: this page shows how far it has got.", "success")
+        return redirect(url_for("register.import_preview", batch_id=batch.id))
     try:
         counts = apply_import(batch.content)
     except ImportFileError as exc:

@@ -366,3 +366,12 @@ class ImportBatch(db.Model):
     uploaded_at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False, default=utcnow)
     imported_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime())
     summary: Mapped[dict] = mapped_column(sa.JSON, nullable=False, default=dict)
+    # A large file is imported in the background by the scheduler (issue 14): queued -> running -> done / failed,
+    # with the rows written so far, so the page shows progress and a restart carries on where it stopped.
+    status: Mapped[str] = mapped_column(sa.String(16), nullable=False, default="")
+    rows_total: Mapped[int] = mapped_column(sa.Integer, nullable=False, default=0)
+    rows_done: Mapped[int] = mapped_column(sa.Integer, nullable=False, default=0)
+    progress_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime())
+    error: Mapped[str] = mapped_column(sa.Text, nullable=False, default="")
+
+    user = relationship("User")

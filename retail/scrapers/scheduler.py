@@ -35,7 +35,7 @@ import sqlalchemy as sa
 from flask import current_app
 from sqlalchemy.exc import IntegrityError
 
-from .. import naming, retention, scoring
+from .. import naming, register_import, retention, scoring
 from ..letters import digest, outbox
 from ..audit import acting_as
 from ..extensions import db
@@ -62,9 +62,9 @@ MORNING_AT = dtime(7, 0)
 DAILY_RUNS: dict[str, Callable[[], tuple[dtime, list]]] = {"nightly": lambda: (NIGHTLY_AT, NIGHTLY_JOBS),
                                                            "morning": lambda: (MORNING_AT, MORNING_JOBS)}
 
-# Jobs every scheduler process runs each minute. Each claims its own rows (the outbox claims messages with a
-# conditional update), so several processes share the work without sending anything twice (issue 12).
-FREQUENT_JOBS: list[Callable[[], None]] = [outbox.deliver_outbox]
+# Jobs every scheduler process runs each minute. Each claims its own rows (the outbox claims messages, the register
+# import its batch, with a conditional update), so several processes share the work without doing anything twice.
+FREQUENT_JOBS: list[Callable[[], None]] = [outbox.deliver_outbox, register_import.run_queued_imports]
 
 LEASE_SECONDS = 300  # renewed during a check; a dead process's stores come back after this long
 RENEW_EVERY = 30.0  # seconds between lease renewals during a check
