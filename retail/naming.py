@@ -209,6 +209,10 @@ def approve_notice(case: NamingCase, user, reason: str = "") -> NamingCase:
     case.approved_at = utcnow()
     # What the supervisor approves is what will be published, whatever the register says later.
     case.published_name = (case.published_name or case.business.display_name)[:200]
+    # ...and the shops and websites where the cited sales happened, as the register has them now (issue 9 part 3):
+    # a later edit of a shop's address does not change an entry outside the two-person approval.
+    premises, websites = sale_places([case])
+    case.published_places = _places(premises[case.id], websites[case.id])
     case.published_legal_name = (case.business.legal_name if (case.business.company_number or "").strip()
                                  else case.published_name)[:200]
     _step(case, user, "approved for notice", CaseStatus.APPROVED, reason)
@@ -579,6 +583,14 @@ def sale_places(cases: list[NamingCase]) -> tuple[dict[int, list[Premises]], dic
     return premises, websites
 
 
+def _places(premises: list[Premises], websites: list[str]) -> dict:
+    """The shops and websites as the public entry shows them."""
+    return {"premises": [{"name": p.name, "address": ", ".join(x for x in (p.address_line1, p.address_line2, p.town)
+                                                               if x),
+                          "postcode": p.postcode, "borough": p.borough_name} for p in premises],
+            "websites": list(websites)}
+
+
 def public_entries(cases: list[NamingCase]) -> list[dict]:
     """The public view of entries: only the business's names, its shops, the approved statement, dates and the
     approved reply. Built field by field so nothing else (officers, volunteers, evidence) can leak."""
@@ -587,20 +599,20 @@ def public_entries(cases: list[NamingCase]) -> list[dict]:
     business_ids = {c.business_id for c in cases}
     businesses = {b.id: b for b in db.session.scalars(sa.select(Business).where(Business.id.in_(business_ids)))}
 
-    premises, websites = sale_places(cases)
+    legacy = [c for c in cases if not c.published_places]  # approved before the places were frozen on the case
+    premises, websites = sale_places(legacy) if legacy else ({}, {})
     out = []
     for case in cases:
         business = businesses[case.business_id]
+        places = case.published_places or _places(premises[case.id], websites[case.id])
         out.append({
             "id": case.id,
             "business_name": case.published_name or business.display_name,
             # A sole trader's or partnership's legal name is a person's name: published only for a company on the
             # Companies House register (already public); otherwise the trading name stands in (issue 9 part 3).
             "legal_name": case.published_legal_name or published_legal_name(business),
-            "premises": [{"name": p.name, "address": ", ".join(x for x in (p.address_line1, p.address_line2, p.town)
-                                                               if x),
-                          "postcode": p.postcode, "borough": p.borough_name} for p in premises[case.id]],
-            "websites": websites[case.id],
+            "premises": [dict(p) for p in places["premises"]],
+            "websites": list(places["websites"]),
             "statement": case.statement,
             "published_on": case.published_on.isoformat(),
             "expires_on": case.expires_on.isoformat(),

@@ -323,6 +323,22 @@ def test_the_public_entry_keeps_the_name_the_supervisor_approved_when_the_regist
     assert "Approved Blades" in public and "Renamed Since" not in public
 
 
+def test_the_public_entry_keeps_the_shop_address_approved_with_the_notice(app, client, people):
+    """Issue 9 part 3: what the supervisor approves is what is published; an officer's later edit of the shop in the
+    register (a new address) does not change the entry outside the two-person approval."""
+    from retail import register
+    from tests.test_naming import published_case
+
+    case = published_case(people, candidate_business("Frozen Blades", "E8 2AA", "hackney"))
+    shop = case.business.premises[0]
+    approved_address = client.get(f"/api/v1/named/{case.id}").get_json()["premises"][0]["address"]
+    register.update_premises(shop, {"address_line1": "99 Somewhere Else"})
+    db.session.commit()
+    entry = client.get(f"/api/v1/named/{case.id}").get_json()
+    assert entry["premises"][0]["address"] == approved_address and "99 Somewhere Else" not in approved_address
+    assert "99 Somewhere Else" not in client.get(f"/named/{case.id}").get_data(as_text=True)
+
+
 def test_a_published_entry_is_withdrawn_at_once_by_two_supervisors_and_the_api_lists_it(app, client, people):
     """Issue 9 part 1: an entry published in error comes off the public page and open data at once when a second
     supervisor confirms a first one's request with a reason; the API keeps a withdrawn record with its date."""

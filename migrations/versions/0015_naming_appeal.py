@@ -1,4 +1,5 @@
-"""The appeal after a decision to publish a naming entry, and the correction of a published one (issue 9 part 1).
+"""The appeal after a decision to publish a naming entry, the correction of a published one (issue 9 part 1), and
+the shops and websites an entry names, frozen on the case with its names (issue 9 part 3).
 
 Cases already decided for publication get an appeal window from their decision date (21 days, the default), so no
 entry decided before this release can be published without the business having had the chance to appeal.
@@ -48,6 +49,7 @@ def upgrade():
         batch_op.add_column(sa.Column("correction_requested_at", retail.timeutil.UTCDateTime(timezone=True),
                                       nullable=True))
         batch_op.add_column(sa.Column("corrected_on", sa.Date(), nullable=True))
+        batch_op.add_column(sa.Column("published_places", sa.JSON(), nullable=False, server_default="{}"))
         batch_op.create_foreign_key(batch_op.f("fk_naming_case_correction_requested_by_id_user_account"),
                                     "user_account", ["correction_requested_by_id"], ["id"])
         batch_op.drop_constraint(batch_op.f("ck_naming_case_naming_case_status"), type_="check")
@@ -75,7 +77,8 @@ def downgrade():
                                  type_="foreignkey")
         batch_op.drop_constraint(batch_op.f("fk_naming_case_correction_requested_by_id_user_account"),
                                  type_="foreignkey")
-        for column in ("corrected_on", "correction_requested_at", "correction_requested_by_id", "correction_reason",
+        for column in ("published_places", "corrected_on", "correction_requested_at", "correction_requested_by_id",
+                       "correction_reason",
                        "correction_name", "correction_statement",
                        "appeal_reasons", "appeal_outcome", "appeal_decided_at", "appeal_decided_by_id",
                        "appeal_lodged_by", "appeal_lodged_at", "appeal_text", "appeal_due"):

@@ -145,6 +145,8 @@ class NamingCase(OwnedByAuthority, Audited, Versioned, Timestamps, db.Model):
     # public is shown outside the two-person approval (issue 9 part 3, issue 14). Empty until approved.
     published_name: Mapped[str] = mapped_column(sa.String(200), nullable=False, default="")
     published_legal_name: Mapped[str] = mapped_column(sa.String(200), nullable=False, default="")
+    # The shops and websites the entry names, frozen with the names when the notice is approved (issue 9 part 3).
+    published_places: Mapped[dict] = mapped_column(sa.JSON, nullable=False, default=dict)
     proposed_by_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("user_account.id"))
     proposed_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime())
     approved_by_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("user_account.id"))
