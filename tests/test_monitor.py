@@ -95,6 +95,9 @@ def test_policy_page_promising_id_on_delivery_lifts_every_listing(app, client, u
     policy = _listing(store, "/delivery")
     assert monitor.verdict_policy_id == policy.id
     assert "covers every listing" in monitor.verdict_reason
+    # ID on delivery is s.141B condition C: the listings it lifts have no check at sale (the santoku's Yoti does).
+    assert _listing(store, "/delivery").conditions == ["C"] and _listing(store, "/product/santoku").conditions
+    assert monitor.check_at_sale is False and "condition C" in monitor.verdict_reason
     # The officer sees which policy page led to it and the listings' own wording.
     login_as(client, users[Role.OFFICER])
     html = client.get(f"/stores/{store.id}").get_data(as_text=True)
@@ -284,15 +287,17 @@ def test_scrape_run_json_prints_each_store(app, runner, site, store, fast):
     assert "Checked 1 store(s)" in result.output
 
 
-def _target(business, url, age_check, risky, prohibited=()):
+def _target(business, url, age_check, risky, prohibited=(), conditions=("A",)):
     store = create_store(business, url=url)
     monitor = mon.ensure_monitor(store)
     for i in range(max(risky, 1)):
         mon.db.session.add(Listing(online_store_id=store.id, url=f"{url}p/{i}", kind=ListingKind.PRODUCT,
                                    title=f"Knife {i}", bladed=True, age_check=age_check,
-                                   prohibited=list(prohibited) if i == 0 else [], cues=[]))
+                                   prohibited=list(prohibited) if i == 0 else [], cues=[],
+                                   conditions=list(conditions) if age_check == "strong" else []))
     mon.db.session.flush()
     verdict = mon.store_verdict(store.id)
+    monitor.check_at_sale, monitor.verdict_reason = verdict["check_at_sale"], verdict["reason"]
     monitor.age_check, monitor.bladed_listings = verdict["age_check"], verdict["bladed_listings"]
     monitor.risky_listings, monitor.prohibited = verdict["risky_listings"], verdict["prohibited"]
     monitor.prohibited_count, monitor.last_run_at = verdict["prohibited_count"], utcnow()
@@ -324,6 +329,26 @@ def test_targets_are_ranked_and_exported(app, client, users):
     assert [r["store_id"] for r in rows] == [str(s.id) for s in (many, signed, one, weak, banned)]
     assert rows[1]["rra_signatory"] == "yes" and rows[0]["rra_signatory"] == "no"
     assert rows[4]["prohibited"] == "zombie knife" and rows[0]["example_listing"].startswith("https://many.example/")
+
+
+def test_a_strong_check_only_at_delivery_is_a_target_after_no_or_weak_checks(app, client, users):
+    """Issue 13 part 3 / brief 1.2 (s.141B): the verdict names condition A (a check at sale) and C (delivery into an
+    adult's hands); a store whose only real check is at delivery has no check at sale, so it is a target, ranked
+    after stores with no or a weak check; a check at sale (alone or with delivery) is not a target."""
+    b = {name: create_business(legal_name=f"{name} Ltd", trading_name=name, shop=False)
+         for name in ("Weak", "Delivery", "AtSale", "Both")}
+    weak = _target(b["Weak"], "https://weak.example/", "weak", 1)
+    delivery = _target(b["Delivery"], "https://delivery.example/", "strong", 4, conditions=["C"])
+    _target(b["AtSale"], "https://atsale.example/", "strong", 2, conditions=["A"])
+    _target(b["Both"], "https://both.example/", "strong", 2, conditions=["A", "C"])
+    monitor = mon.monitor_for(delivery.id)
+    assert monitor.check_at_sale is False and "condition C" in monitor.verdict_reason
+    assert mon.monitor_for(weak.id).check_at_sale is False
+    login_as(client, users[Role.OFFICER])
+    html = client.get("/monitor/targets").get_data(as_text=True)
+    assert html.index("weak.example") < html.index("delivery.example")
+    assert "Checked only at delivery (s.141B condition C)" in html
+    assert "atsale.example" not in html and "both.example" not in html
 
 
 def test_targets_rank_previous_online_failures(app, client, users):

@@ -87,6 +87,9 @@ class StoreMonitor(Audited, Versioned, Timestamps, db.Model):
     age_check: Mapped[Optional[str]] = mapped_column(sa.String(8))
     bladed_listings: Mapped[int] = mapped_column(sa.Integer, nullable=False, default=0)
     risky_listings: Mapped[int] = mapped_column(sa.Integer, nullable=False, default=0)  # bladed, weak/none
+    # A strong verdict whose wording covers every bladed listing at sale (s.141B condition A). False: the only real
+    # check is at delivery (condition C), so the store is still a target, after those with no or a weak check.
+    check_at_sale: Mapped[Optional[bool]] = mapped_column(sa.Boolean)
     prohibited: Mapped[list] = mapped_column(sa.JSON, nullable=False, default=list)
     prohibited_count: Mapped[int] = mapped_column(sa.Integer, nullable=False, default=0)  # listings with one
     verdict_listing_id: Mapped[Optional[int]] = mapped_column(sa.Integer)  # weakest bladed listing
@@ -135,6 +138,8 @@ class Listing(db.Model):
     age_check: Mapped[Optional[str]] = mapped_column(sa.String(8))
     prohibited: Mapped[list] = mapped_column(sa.JSON, nullable=False, default=list)
     cues: Mapped[list] = mapped_column(sa.JSON, nullable=False, default=list)
+    # The s.141B conditions a strong age check covers: "A" (a check at sale), "C" (delivery into an adult's hands).
+    conditions: Mapped[list] = mapped_column(sa.JSON, nullable=False, default=list)
     rules_version: Mapped[str] = mapped_column(sa.String(32), nullable=False, default="")
     verdict_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime())
     last_good_check_id: Mapped[Optional[int]] = mapped_column(sa.Integer)

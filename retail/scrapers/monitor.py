@@ -334,6 +334,7 @@ class StoreChecker:
             new_items = [p for p in data["prohibited"] if p not in before]
             listing.bladed, listing.age_check = data["bladed"], data["age_check"]
             listing.prohibited, listing.cues = data["prohibited"], data["cues"]
+            listing.conditions = list(data.get("conditions") or [])
             listing.rules_version = data["rules_version"]
             listing.verdict_at = now
             listing.content_hash = result.content_hash
@@ -510,6 +511,7 @@ class StoreChecker:
                         "keep their last verdict")
         db.session.execute(sa.update(StoreMonitor.__table__).where(StoreMonitor.id == monitor.id).values(
             age_check=verdict["age_check"], bladed_listings=verdict["bladed_listings"],
+            check_at_sale=verdict["check_at_sale"],
             risky_listings=verdict["risky_listings"], prohibited=verdict["prohibited"],
             prohibited_count=verdict["prohibited_count"],
             verdict_listing_id=verdict["weakest"].id if verdict["weakest"] else None,
@@ -571,7 +573,8 @@ def store_verdict(store_id: int) -> dict:
     effective = {item.id: _max_level(item.age_check, policy_level) for item in bladed}
     prohibited = sorted({p for item in listings if item.kind != ListingKind.POLICY for p in (item.prohibited or [])})
     prohibited_count = sum(1 for item in listings if item.kind != ListingKind.POLICY and item.prohibited)
-    result = {"age_check": None, "bladed_listings": len(bladed), "risky_listings": 0, "prohibited": prohibited,
+    result = {"age_check": None, "check_at_sale": None, "bladed_listings": len(bladed), "risky_listings": 0,
+              "prohibited": prohibited,
               "prohibited_count": prohibited_count, "weakest": None, "policy": policy, "lifted": False,
               "effective": effective, "bladed": bladed, "reason": ""}
     if not bladed:
@@ -585,6 +588,19 @@ def store_verdict(store_id: int) -> dict:
                   risky_listings=sum(1 for item in bladed if effective[item.id] in ("none", "weak")))
     lifted = policy is not None and AGE_RANK[policy_level] > AGE_RANK[weakest.age_check]
     result["lifted"] = lifted
+    if level == "strong":
+        # Condition A (at sale) must cover every bladed listing, from its own wording or the policy page's. A strong
+        # verdict recorded before the conditions were kept (no conditions) is taken to be at sale until re-checked.
+        strong_policy = policy is not None and policy_level == "strong"
+        policy_conditions = set(policy.conditions or ["A"]) if strong_policy else set()
+
+        def at_sale(item) -> bool:
+            own = set(item.conditions or ["A"]) if item.age_check == "strong" else set()
+            return "A" in own | policy_conditions
+
+        result["check_at_sale"] = all(at_sale(item) for item in bladed)
+    else:
+        result["check_at_sale"] = False
     name = weakest.title or weakest.url
     parts = [f"{len(bladed)} bladed listing{'s' if len(bladed) != 1 else ''} found."]
     if lifted:
@@ -601,6 +617,9 @@ def store_verdict(store_id: int) -> dict:
             parts.append(f"The best policy page, '{policy.title or policy.url}', is only {policy_level}.")
         else:
             parts.append("No delivery or age-verification policy page with age wording was found.")
+    if result["check_at_sale"] is False and level == "strong":
+        parts.append("The strong check is at delivery only (s.141B condition C): nothing checks age at the sale, so "
+                     "the store stays on the targets list, after stores with no or a weak check.")
     if prohibited:
         parts.append(f"Prohibited items offered: {', '.join(prohibited)}.")
     result["reason"] = " ".join(parts)
@@ -651,8 +670,12 @@ def _purchase_failures_subquery():
 
 
 def targets_query():
-    """Stores selling bladed articles with no or weak age checks, or prohibited items, best target first."""
+    """Stores selling bladed articles with no or weak age checks, or a real check only at delivery, or prohibited
+    items, best target first."""
+    # No check, then a weak one, then a real check only at delivery (no check at sale: s.141B condition C only).
     age_rank = sa.case((StoreMonitor.age_check == "none", 0), (StoreMonitor.age_check == "weak", 1), else_=2)
+    delivery_only = sa.and_(StoreMonitor.age_check == "strong", StoreMonitor.check_at_sale.is_(False),
+                            StoreMonitor.bladed_listings > 0)
     rra_active = sa.exists(sa.select(RraSignature.id).where(RraSignature.business_id == OnlineStore.business_id,
                                                             RraSignature.status == "active"))
     failures_col = _purchase_failures_subquery().label("failures")
@@ -662,7 +685,7 @@ def targets_query():
         .join(OnlineStore, OnlineStore.id == StoreMonitor.online_store_id)
         .join(Business, Business.id == OnlineStore.business_id)
         .where(sa.or_(sa.and_(StoreMonitor.age_check.in_(("none", "weak")), StoreMonitor.risky_listings > 0),
-                      StoreMonitor.prohibited_count > 0))
+                      StoreMonitor.prohibited_count > 0, delivery_only))
         .order_by(age_rank, (StoreMonitor.risky_listings + StoreMonitor.prohibited_count).desc(),
                   failures_col.desc(), rra_col, OnlineStore.id)
     )
