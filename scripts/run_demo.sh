@@ -52,11 +52,12 @@ cat <<MSG
   test purchases, training sessions and naming cases; the register is shared London-wide, and the boroughs a Met
   operation names read its records (this week's Operation Sceptre names Hackney and Westminster).
     Hackney       admin@hackney.demo (administrator), supervisor@hackney.demo, supervisor2@hackney.demo,
+                  head@hackney.demo (supervisors; the head of service decides appeals),
                   officer@hackney.demo, officer2@hackney.demo (Trading Standards officers)
-    Croydon       admin@croydon.demo, supervisor@croydon.demo, supervisor2@croydon.demo,
+    Croydon       admin@croydon.demo, supervisor@croydon.demo, supervisor2@croydon.demo, head@croydon.demo,
                   officer@croydon.demo, officer2@croydon.demo
     Westminster   admin@westminster.demo, supervisor@westminster.demo, supervisor2@westminster.demo,
-                  officer@westminster.demo, officer2@westminster.demo
+                  head@westminster.demo, officer@westminster.demo, officer2@westminster.demo
     The Met       police@met.demo, police2@met.demo (test-purchase team), supervisor@met.demo
     City Hall     city-hall@city-hall.demo (read-only measures across London)
     Retailers     retailer@hackney.demo, retailer@croydon.demo (one shop each)
