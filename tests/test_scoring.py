@@ -283,6 +283,30 @@ def test_rules_page_only_deciders_can_edit(app, client, users):
     assert db.session.scalar(sa.select(sa.func.max(ScoringRules.version))) == 2
 
 
+def test_a_new_rules_version_is_applied_by_the_scheduler_not_in_the_request(app, client, users, shop):
+    """Issue 15 part 4: long web actions run in the scheduler process; saving rules used to recompute every score
+    in the web worker. The page asks for the recompute; the scheduler's every-minute job does it, once."""
+    from retail.scrapers.scheduler import FREQUENT_JOBS
+
+    assert scoring.run_requested_rescore in FREQUENT_JOBS
+    make_refusal(shop, days_ago(30))
+    before = scoring.rescore_business(shop.id).total
+    login_as(client, users[Role.SUPERVISOR])
+    form = {spec.key: str(spec.default) for spec in scoring.RULE_SPECS}
+    form.update(rules_version=str(scoring.current_rules().version), training_declined="40")
+    db.session.commit()
+    response = client.post("/compliance/rules/edit", data=form, follow_redirects=True)
+    assert "recomputed with it within a minute" in response.get_data(as_text=True)
+    assert "being recomputed with the newest rules" in response.get_data(as_text=True)
+    assert scoring.current_score(shop.id).total == before  # not in the request
+    summary = scoring.run_requested_rescore()
+    assert summary is not None and summary["businesses"] >= 1
+    db.session.expire_all()
+    assert scoring.current_score(shop.id).total == before + 30
+    assert scoring.run_requested_rescore() is None  # done once
+    assert "being recomputed" not in client.get("/compliance/rules").get_data(as_text=True)
+
+
 def test_full_rescore_scores_every_business(app, shop):
     other = create_business(legal_name="Other Ltd", trading_name="Other", postcode="SE1 1AA", borough="southwark")
     make_purchase(other, days_ago(10))

@@ -127,7 +127,8 @@ def rules_view():
     rules = scoring.current_rules()
     db.session.commit()  # the defaults are stored as version 1 on first use
     return render_template("compliance/rules.html", rules=rules, specs=scoring.RULE_SPECS,
-                           groups=scoring.RULE_GROUPS, history=scoring.rules_history(), editing=False)
+                           groups=scoring.RULE_GROUPS, history=scoring.rules_history(), editing=False,
+                           rescore_waiting=scoring.rescore_waiting())
 
 
 @bp.route("/compliance/rules/edit", methods=["GET", "POST"])
@@ -148,14 +149,10 @@ def rules_edit():
             return render_template("compliance/rules.html", rules=scoring.Rules(rules.version, values),
                                    specs=scoring.RULE_SPECS, groups=scoring.RULE_GROUPS,
                                    history=scoring.rules_history(), editing=True), 422
+        # Every score is recomputed with the new rules by the scheduler (within a minute), not in this request.
+        scoring.request_rescore(current_user.email)
         db.session.commit()
-        businesses = db.session.scalar(sa.select(sa.func.count()).select_from(Business))
-        if businesses <= 20000:
-            summary = scoring.rescore_all()
-            flash(f"Rules version {row.version} saved; {summary['changed']} scores changed.", "success")
-        else:  # a national register: the scheduler's nightly recompute applies them
-            flash(f"Rules version {row.version} saved. Scores use them from tonight's recompute "
-                  "(or run `flask score` now).", "success")
+        flash(f"Rules version {row.version} saved. Every score is recomputed with it within a minute.", "success")
         return redirect(url_for("compliance.rules_view"))
     db.session.commit()
     return render_template("compliance/rules.html", rules=rules, specs=scoring.RULE_SPECS, groups=scoring.RULE_GROUPS,

@@ -22,7 +22,8 @@ from .compute import (BusinessScore, compute_scores, rescore_all, rescore_busine
                       summarise)
 from .factors import FACTOR_SOURCES, Factor, collect_factors
 from .queries import current_score, record_url, score_factors, score_history, score_json
-from .rescoring import BULK_THRESHOLD, WATCHED, listings_checked, nightly_rescore, scoring_paused
+from .rescoring import (BULK_THRESHOLD, WATCHED, listings_checked, nightly_rescore, request_rescore, rescore_waiting,
+                        run_requested_rescore, scoring_paused)
 from .rules import (BAND_LABELS, BAND_TONES, DEFAULT_RULES, FACTOR_LABELS, GOOD, IMPROVEMENT, RULE_GROUPS, RULE_SPECS,
                     SERIOUS, RuleSpec, Rules, band_for, current_rules, months_before, rules_history, save_rules)
 from .statements import PASS_OUTCOMES, underage_sales_query
@@ -36,5 +37,6 @@ __all__ = [
     "current_rules", "current_score", "early_removal_evidence", "enforcement_pending", "enforcement_pending_ids",
     "listings_checked", "months_before", "nightly_rescore", "record_url", "rescore_all", "rescore_business",
     "rescore_businesses", "rules_history", "save_rules", "score_factors", "score_history", "score_json",
-    "scoring_paused", "store_scores", "summarise", "underage_sales_query",
+    "request_rescore", "rescore_waiting", "run_requested_rescore", "scoring_paused", "store_scores", "summarise",
+    "underage_sales_query",
 ]

@@ -101,6 +101,50 @@ class scoring_paused:
         return False
 
 
+# A full recompute asked for from a page (a new rules version): done by the scheduler, never in a web worker (issue 15
+# part 4). The request is a row of scheduler_job with no `last_run_on`; whichever scheduler sets it runs the job, and
+# a request made while it runs leaves the row waiting again, so the newest rules are always applied.
+RESCORE_JOB = "rescore-requested"
+
+
+def request_rescore(by: str) -> None:
+    from ..models.listings import SchedulerJob
+    from ..timeutil import utcnow
+
+    job = db.session.get(SchedulerJob, RESCORE_JOB)
+    if job is None:
+        job = SchedulerJob(name=RESCORE_JOB)
+        db.session.add(job)
+    job.last_run_on, job.last_owner, job.last_error = None, f"requested by {by}"[:120], ""
+    job.last_started_at = utcnow()
+
+
+def rescore_waiting() -> bool:
+    from ..models.listings import SchedulerJob
+
+    return db.session.scalar(sa.select(sa.func.count()).select_from(SchedulerJob).where(
+        SchedulerJob.name == RESCORE_JOB, SchedulerJob.last_run_on.is_(None))) > 0
+
+
+def run_requested_rescore() -> dict | None:
+    """Scheduler job (every minute): the full recompute someone asked for, once. Returns its summary, or None."""
+    from ..models.listings import SchedulerJob
+    from ..timeutil import today_london, utcnow
+
+    claimed = db.session.execute(sa.update(SchedulerJob.__table__).where(
+        SchedulerJob.name == RESCORE_JOB, SchedulerJob.last_run_on.is_(None)).values(
+        last_run_on=today_london().isoformat(), last_started_at=utcnow())).rowcount == 1
+    db.session.commit()
+    if not claimed:
+        return None
+    with acting_as("scheduler:rescore-requested"):
+        summary = rescore_all()
+    db.session.execute(sa.update(SchedulerJob.__table__).where(SchedulerJob.name == RESCORE_JOB)
+                       .values(last_finished_at=utcnow()))
+    db.session.commit()
+    return summary
+
+
 def nightly_rescore() -> dict:
     """Scheduler job: the full recompute (windows move on with the date even when no record changed)."""
     with acting_as("scheduler:nightly-rescore"):

@@ -64,7 +64,8 @@ DAILY_RUNS: dict[str, Callable[[], tuple[dtime, list]]] = {"nightly": lambda: (N
 
 # Jobs every scheduler process runs each minute. Each claims its own rows (the outbox claims messages, the register
 # import its batch, with a conditional update), so several processes share the work without doing anything twice.
-FREQUENT_JOBS: list[Callable[[], None]] = [outbox.deliver_outbox, register_import.run_queued_imports]
+FREQUENT_JOBS: list[Callable[[], None]] = [outbox.deliver_outbox, register_import.run_queued_imports,
+                                           scoring.run_requested_rescore]
 
 LEASE_SECONDS = 300  # renewed during a check; a dead process's stores come back after this long
 RENEW_EVERY = 30.0  # seconds between lease renewals during a check
