@@ -2,8 +2,6 @@
 
 Volunteer pages show children's dates of birth and consent: staff only (officer, police, supervisor, admin).
 """
-from datetime import timedelta
-
 import sqlalchemy as sa
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
@@ -49,8 +47,7 @@ def current_operation_panel(user) -> dict | None:
     if not user.is_staff:
         return None
     today = today_london()
-    soon = today + timedelta(days=7)
-    ops = [op for op in P.current_operations(today) if op.starts_on <= soon and op.ends_on >= today]
+    ops = P.operations_this_week(today)
     if not ops:
         return None
     mine = [op for op in ops if user.id in op.officer_ids or op.lead_officer_id == user.id]

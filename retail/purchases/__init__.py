@@ -25,7 +25,8 @@ from .export import EXPORT_COLUMNS, export_rows
 from .letters import (letter_context, letter_html, letter_period, letter_template, mark_letters_sent,
                       render_letter_body, sync_letter, unsent_letters)
 from .operations import (CONSENT_FIELDS, OPERATION_FIELDS, VOLUNTEER_FIELDS, add_consent, create_operation,
-                         create_volunteer, current_operations, update_operation, update_volunteer,
+                         create_volunteer, current_operations, operations_this_week, update_operation,
+                         update_volunteer,
                          volunteer_availability, volunteers_for_operation, withdraw_consent)
 from .items import ITEM_FIELDS, judge_item, verdict_label
 from .outcomes import apply_online_judgment, derive_in_store_outcome, judge_online, online_facts
@@ -43,7 +44,8 @@ __all__ = [
     "apply_online_judgment", "apply_purchase_fields", "business_purchases", "check_listing_url",
     "check_in_store", "complete_pending_retests", "conclude_online", "couriers", "create_in_store", "create_online",
     "create_operation",
-    "create_volunteer", "current_operations", "default_retest_due", "derive_in_store_outcome", "enforcement_summary",
+    "create_volunteer", "current_operations", "operations_this_week", "default_retest_due", "derive_in_store_outcome",
+    "enforcement_summary",
     "export_rows", "fields_for", "judge_item", "judge_online", "letter_context", "letter_html", "letter_period",
     "letter_template", "LetterAlreadySent", "mark_letters_sent", "online_facts", "pending_enforcement",
     "primary_authority_name", "PurchaseError", "PurchaseFilters", "purchases_query", "record_delivery",
