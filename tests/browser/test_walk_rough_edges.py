@@ -86,6 +86,8 @@ def test_borough_is_suggested_when_the_postcode_is_typed(page, live_server, user
     page.goto(f"{live_server}/register?q=N4 2ZZ")
     page.get_by_role("link", name="add the business").click()
     expect(page.get_by_label("Shop postcode")).to_have_value("N4 2ZZ")
+    # The field can be on screen before app.js (at the end of the page) has attached its listener: wait for it.
+    page.wait_for_load_state("load")
     page.get_by_label("Shop postcode").dispatch_event("change")
     # The suggestion comes from a request to the server: allow for a machine busy with other tests.
     expect(page.get_by_label("Borough", exact=True)).to_have_value("haringey", timeout=15_000)
