@@ -89,6 +89,15 @@ def involved_user_ids(case: NamingCase) -> set[int]:
     return editor_ids(case) | ({case.approved_by_id} if case.approved_by_id else set())
 
 
+APPEAL_ALLOWED, APPEAL_REFUSED = "allowed", "refused"
+
+
+def appeal_deciders_excluded(case: NamingCase) -> set[int]:
+    """Everyone involved in the case so far: the proposal, its approval and the decision appealed against. None of
+    them may decide the appeal (naming_appeal.decide_appeal, and the home page's list of appeals to decide)."""
+    return involved_user_ids(case) | ({case.decided_by_id} if case.decided_by_id else set())
+
+
 def lock_case(case_id: int) -> NamingCase | None:
     """The case, locked for this transaction (PostgreSQL: SELECT ... FOR UPDATE) and read afresh, so simultaneous
     sends queue behind each other instead of failing on a stale version (issue 14)."""
@@ -312,19 +321,24 @@ def decide(case: NamingCase, user, publish: bool, reasons: str, today: date | No
     return case
 
 
-def can_publish(case: NamingCase, today: date | None = None) -> tuple[bool, str]:
+def can_publish(case: NamingCase, today: date | None = None,
+                pending_ids: set[int] | None = None) -> tuple[bool, str]:
+    """Whether the case may be published now, and why not. `pending_ids`: businesses with enforcement pending,
+    when the caller has them for many cases at once (one query, not one per case)."""
     if case.status == CaseStatus.APPEALED:
         return False, "The business has appealed: nothing is published until the appeal is decided."
     if case.status != CaseStatus.DECIDED_PUBLISH:
         return False, "Only a case decided for publication can be published."
     if case.representations_due is None or window_open(case, today):
         return False, "The representations window is still open."
-    if case.appeal_outcome != "refused":  # an appeal refused: published without waiting out the window
+    if case.appeal_outcome != APPEAL_REFUSED:  # an appeal refused: published without waiting out the window
         if case.appeal_due is None:
             return False, "No appeal window was set when this case was decided."
         if (today or today_london()) <= case.appeal_due:
             return False, f"The business can appeal until {case.appeal_due:%d %b %Y}; publish after that."
-    if scoring.enforcement_pending(case.business_id):
+    pending = (case.business_id in pending_ids) if pending_ids is not None else \
+        scoring.enforcement_pending(case.business_id)
+    if pending:
         return False, "A caution or prosecution decision is pending."
     return True, ""
 
@@ -662,6 +676,8 @@ def waiting_for(user, today: date | None = None) -> dict[str, list[NamingCase]]:
                                .where(NamingCase.status.in_(OPEN_STATUSES))
                                .order_by(NamingCase.id)).all()
     out = {"approve": [], "notice": [], "decide": [], "appeal": [], "publish": [], "reply": [], "draft": []}
+    decided = {c.business_id for c in cases if c.status == CaseStatus.DECIDED_PUBLISH}
+    pending = scoring.enforcement_pending_ids(sorted(decided)) if decided and user.role in DECIDERS else set()
     for case in cases:
         if user.role in DECIDERS:
             if case.status == CaseStatus.PROPOSED and user.id not in editor_ids(case):
@@ -670,10 +686,9 @@ def waiting_for(user, today: date | None = None) -> dict[str, list[NamingCase]]:
                     and user.id not in involved_user_ids(case):
                 out["decide"].append(case)
             elif case.status == CaseStatus.DECIDED_PUBLISH and user.id not in editor_ids(case) \
-                    and can_publish(case, today)[0]:
+                    and can_publish(case, today, pending)[0]:
                 out["publish"].append(case)
-            elif case.status == CaseStatus.APPEALED and user.id not in involved_user_ids(case) \
-                    and user.id != case.decided_by_id:
+            elif case.status == CaseStatus.APPEALED and user.id not in appeal_deciders_excluded(case):
                 out["appeal"].append(case)
             if case.reply_status == ReplyStatus.PENDING:
                 out["reply"].append(case)

@@ -9,10 +9,9 @@ from datetime import date
 from .access import Role
 from .extensions import db
 from .models.compliance import CaseStatus, NamingCase
-from .naming import (DECIDERS, PROPOSERS, NamingError, _require, _require_role, _step, _text, involved_user_ids)
+from .naming import (APPEAL_ALLOWED as ALLOWED, APPEAL_REFUSED as REFUSED, DECIDERS, PROPOSERS, NamingError, _require,
+                     _require_role, _step, _text, appeal_deciders_excluded)
 from .timeutil import today_london, utcnow
-
-ALLOWED, REFUSED = "allowed", "refused"
 
 
 def appeal_open(case: NamingCase, today: date | None = None) -> bool:
@@ -20,11 +19,6 @@ def appeal_open(case: NamingCase, today: date | None = None) -> bool:
     today = today or today_london()
     return (case.status == CaseStatus.DECIDED_PUBLISH and not case.appeal_outcome and case.appeal_due is not None
             and today <= case.appeal_due)
-
-
-def appeal_deciders_excluded(case: NamingCase) -> set[int]:
-    """Everyone involved in the case so far: the proposal, its approval and the decision appealed against."""
-    return involved_user_ids(case) | ({case.decided_by_id} if case.decided_by_id else set())
 
 
 def lodge_appeal(case: NamingCase, user, grounds: str, today: date | None = None) -> NamingCase:

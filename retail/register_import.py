@@ -31,6 +31,11 @@ def row_count(content: bytes) -> int:
         return 0
 
 
+def runs_in_background(batch: ImportBatch) -> bool:
+    """A file too long to import while the officer waits, or one whose background import stopped part-way."""
+    return batch.status == FAILED or row_count(batch.content) > INLINE_ROWS
+
+
 def queue(batch: ImportBatch) -> None:
     """Queue (or, after a failure, queue again) the batch; a retry carries on from the rows already written."""
     batch.status = QUEUED

@@ -131,7 +131,7 @@ def import_confirm(batch_id: int):
         return redirect(url_for("register.index"))
     if batch.status in (register_import.QUEUED, register_import.RUNNING):
         return redirect(url_for("register.import_preview", batch_id=batch.id))
-    if batch.status == register_import.FAILED or register_import.row_count(batch.content) > register_import.INLINE_ROWS:
+    if register_import.runs_in_background(batch):
         plan = plan_import(batch.content)  # checked now, so a bad file is refused here, not in the background
         if not plan.ok:
             flash("Nothing was imported: some rows have problems.", "danger")
