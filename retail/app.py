@@ -172,6 +172,7 @@ def register_errorhandlers(app: Flask) -> None:
 
 def register_template_helpers(app: Flask) -> None:
     from . import access, boroughs, labels, nav, scoping, timeutil
+    from .letters import wording
     from .rules import enforcement, items
 
     app.jinja_env.filters["datetime"] = timeutil.format_datetime
@@ -181,6 +182,8 @@ def register_template_helpers(app: Flask) -> None:
     app.jinja_env.globals["item_label"] = items.category_label
     app.jinja_env.globals["court_outcome_labels"] = enforcement.COURT_OUTCOME_LABELS
     app.jinja_env.globals["value_label"] = labels.value_label
+    # The passages of a letter the authority words itself (issue 12 part 2).
+    app.jinja_env.globals["letter_wording"] = wording.render
     app.jinja_env.tests["startswith"] = lambda value, prefix: str(value).startswith(prefix)
 
     @app.context_processor

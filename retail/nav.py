@@ -26,6 +26,7 @@ NAV: list[NavItem] = [
     NavItem("Users", "admin.users", frozenset({Role.ADMIN}), 90),
     NavItem("Settings", "admin.settings", frozenset({Role.ADMIN}), 91),
     NavItem("Retention", "admin.retention_schedule", frozenset({Role.ADMIN}), 92),
+    NavItem("Letter wording", "admin.letter_wording", frozenset({Role.ADMIN}), 93, "admin.letter"),
 ]
 
 
@@ -41,7 +42,7 @@ GROUP_OF = {
     "compliance.scores": "Compliance", "compliance.candidates": "Compliance", "naming.index": "Compliance",
     "admin.users": "Administration", "admin.settings": "Administration",
     "visits.index": "Visits", "programme.index": "Visits",
-    "admin.retention_schedule": "Administration",
+    "admin.retention_schedule": "Administration", "admin.letter_wording": "Administration",
 }
 
 

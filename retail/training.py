@@ -559,6 +559,9 @@ def business_refusals(business_id: int) -> list[TrainingRefusal]:
 
 def invitation_letter(invitation: TrainingInvitation) -> dict:
     """What the printed invitation letter says (the letterhead comes from the authority's settings)."""
+    from markupsafe import Markup
+
+    from .letters.kinds import sent_content
     from .settings import all_settings
 
     settings = all_settings()
@@ -573,6 +576,9 @@ def invitation_letter(invitation: TrainingInvitation) -> dict:
                            premises.postcode] if premises else
                           [business.display_name, business.head_office_address, business.head_office_postcode or ""]),
         "letter_date": invitation.letter_sent_on or today_london(),
+        # the letter as it was sent, when the post round kept its text (the wording may have changed since)
+        "as_sent": Markup(sent_content("training-invitation", invitation.id) or "") if invitation.letter_sent_on
+        else Markup(""),
     }
 
 

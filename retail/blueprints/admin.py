@@ -125,3 +125,69 @@ def retention_schedule():
     report = run.report.get(str(authority_id)) if run else None
     return render_template("admin/retention.html", periods=retention.PERIODS, values=values, problems=problems,
                            run=run, report=report, organisation=current_user.authority), status
+
+
+# --- letter wording (issue 12 part 2) --------------------------------------------------------------------------------
+
+def _wording(key: str):
+    from ..letters import wording
+
+    found = wording.WORDINGS.get(key)
+    if found is None:
+        abort(404)
+    return found
+
+
+@bp.route("/letters")
+@roles_required(Role.ADMIN)
+def letter_wording():
+    """Every passage of every letter kind the authority may reword, and whether it uses its own wording."""
+    from ..letters import KINDS, wording
+
+    settings = all_settings(current_user.authority_id)
+    groups = [(KINDS[kind].label, [(w, wording.is_standard(w, settings)) for w in passages])
+              for kind, passages in wording.by_kind().items()]
+    return render_template("admin/letter_wording.html", groups=groups, organisation=current_user.authority)
+
+
+@bp.route("/letters/<key>", methods=["GET", "POST"])
+@roles_required(Role.ADMIN)
+def letter_passage(key: str):
+    """Edit one passage: preview it on sample data, save it (refused while legal wording is missing), or restore the
+    standard wording. Saved wording is used for letters not yet sent; sent letters keep their text."""
+    from ..letters import KINDS, wording
+
+    passage = _wording(key)
+    authority_id = current_user.authority_id
+    settings = all_settings(authority_id)
+    text = wording.text_for(passage, settings)
+    problems, preview, status = [], None, 200
+    if request.method == "POST":
+        action = request.form.get("action", "preview")
+        if action == "restore":
+            if wording.restore_standard(passage, authority_id):
+                db.session.commit()
+                flash(f"The standard wording of \u201c{passage.title}\u201d applies again.", "success")
+            return redirect(url_for("admin.letter_passage", key=key))
+        text = request.form.get("text", "").replace("\r\n", "\n").strip()
+        problems = wording.check(passage, text)
+        if problems:
+            status = 422
+        elif action == "save":
+            wording.save(passage, text, authority_id)
+            db.session.commit()
+            flash(f"Wording of \u201c{passage.title}\u201d saved. Letters not yet sent use it; sent letters keep "
+                  "their text.", "success")
+            return redirect(url_for("admin.letter_passage", key=key))
+        else:
+            preview = wording.render_text(text, passage.sample_values())
+    else:
+        preview = wording.render_text(text, passage.sample_values())
+    from ..models.settings import Setting
+
+    row = db.session.scalar(sa.select(Setting).where(Setting.key == passage.setting_key,
+                                                     Setting.authority_id == authority_id))
+    return render_template("admin/letter_passage.html", passage=passage, kind=KINDS[passage.kind], text=text,
+                           problems=problems, preview=preview, settings=settings,
+                           standard=wording.is_standard(passage, settings), organisation=current_user.authority,
+                           history=history("Setting", row.id) if row is not None else []), status

@@ -11,8 +11,9 @@ from ..audit import record_event
 from ..extensions import db
 from ..models.letters import PREFERENCE_LABELS, LetterDispatch, LetterPreference
 from ..models.register import Business
+from ..settings import all_settings
 from ..timeutil import today_london
-from .kinds import KINDS, LetterItem, LetterKind, register
+from .kinds import KINDS, LetterItem, LetterKind, register, sent_content
 from .pdf import render_pdf
 
 
@@ -79,10 +80,14 @@ def mark_sent(items: list[LetterItem], on: date | None, user) -> int:
     for item in items:
         channel = preference(item.business_id)
         item.kind.record_sent(item.record, on, channel, user)
-        db.session.add(LetterDispatch(kind=item.kind.name, record_id=item.record.id, business_id=item.business_id,
-                                      sent_on=on, channel=channel, sent_by_id=getattr(user, "id", None),
-                                      authority_id=item.authority_id or getattr(user, "authority_id", None)))
+        dispatch = LetterDispatch(kind=item.kind.name, record_id=item.record.id, business_id=item.business_id,
+                                  sent_on=on, channel=channel, sent_by_id=getattr(user, "id", None),
+                                  authority_id=item.authority_id or getattr(user, "authority_id", None))
+        db.session.add(dispatch)
         db.session.flush()
+        # Kept as sent: the authority may reword its letters later (wording.py), a sent letter stays what it said.
+        item.sent_on = on
+        dispatch.content = item.kind.render(item.record, all_settings(item.authority_id))
         record_event(type(item.record).__name__, item.record.id,
                      f"{item.title} sent ({channel.value}) on {on:%d %b %Y}")
         if channel in (LetterPreference.EMAIL, LetterPreference.BOTH):
@@ -97,4 +102,4 @@ def sent_for_business(business_id: int) -> list[LetterItem]:
 
 
 __all__ = ["KINDS", "LetterError", "LetterItem", "LetterKind", "find", "item_pdf", "letters_pdf", "mark_sent",
-           "preference", "preference_labels", "register", "sent_for_business", "week_letters"]
+           "preference", "preference_labels", "register", "sent_content", "sent_for_business", "week_letters"]

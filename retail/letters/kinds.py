@@ -55,7 +55,18 @@ class LetterItem:
         return (self.borough or "~", self.postcode.replace(" ", "").upper() or "~", self.kind.order, self.record.id)
 
     def html(self) -> str:
+        """The letter as sent, if it was sent with its text kept; else rendered with today's wording."""
+        if self.sent_on is not None:
+            content = sent_content(self.kind.name, self.record.id)
+            if content:
+                return content
         return self.kind.render(self.record, all_settings(self.authority_id))
+
+
+def sent_content(kind: str, record_id: int) -> str | None:
+    """The HTML a letter was sent with (None when it is unsent, or was sent before letters kept their text)."""
+    return db.session.scalar(sa.select(LetterDispatch.content).where(LetterDispatch.kind == kind,
+                                                                     LetterDispatch.record_id == record_id))
 
 
 @dataclass

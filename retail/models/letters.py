@@ -42,6 +42,9 @@ class LetterDispatch(OwnedByAuthority, Timestamps, db.Model):
     channel: Mapped[LetterPreference] = mapped_column(enum_column(LetterPreference, name="letter_dispatch_channel"),
                                                       nullable=False)
     sent_by_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("user_account.id"))
+    # The letter's HTML as sent: rewording a letter kind (retail.letters.wording) never changes a sent letter.
+    # NULL for letters sent before it was kept; those are rendered afresh.
+    content: Mapped[Optional[str]] = mapped_column(sa.Text)
 
     @property
     def channel_label(self) -> str:
