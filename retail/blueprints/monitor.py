@@ -14,13 +14,15 @@ from ..access import STAFF, roles_required
 from ..extensions import db
 from ..forms import SubmitOnceForm, VersionedForm
 from ..home import panel
-from ..models.listings import (AGE_LABELS, Listing, ListingCheck, ListingKind, MonitorAlert, MonitorRun,
-                               StoreMonitor)
+from ..models.listings import (AGE_LABELS, Listing, ListingCheck, ListingEvidence, ListingKind, MonitorAlert,
+                               MonitorRun, StoreMonitor)
 from ..models.register import OnlineStore
 from ..nav import add_nav
 from ..timeline import TimelineEvent, timeline_provider
+from ..scrapers import evidence
 from ..scrapers import monitor as mon
 from ..scrapers import scheduler  # noqa: F401  (NIGHTLY_JOBS lives there; importing it keeps the hook visible)
+from ..timeutil import utcnow
 from ..validation import InvalidValue
 
 bp = Blueprint("monitor", __name__)
@@ -237,6 +239,58 @@ def check_text(check_id: int):
         abort(404)
     return Response(check.text, mimetype="text/plain; charset=utf-8",
                     headers={"Content-Security-Policy": "default-src 'none'", "X-Content-Type-Options": "nosniff"})
+
+
+# --- evidence for the online test-purchase file (issue 13 part 5) ----------------------------------------------------
+
+def _evidence_sheets(listings: list[Listing]) -> list[dict]:
+    current = evidence.current_evidence([listing.id for listing in listings])
+    return [{"listing": listing, "evidence": current.get(listing.id)} for listing in listings]
+
+
+@bp.route("/monitor/listings/<int:listing_id>/evidence")
+@roles_required(STAFF)
+def listing_evidence(listing_id: int):
+    """One printable evidence sheet: the page as fetched (URL, time, SHA-256), the screenshot, the words found."""
+    listing = db.session.get(Listing, listing_id) or abort(404)
+    return render_template("monitor/evidence.html", store=listing.store, sheets=_evidence_sheets([listing]),
+                           age_labels=AGE_LABELS, now=utcnow())
+
+
+@bp.route("/stores/<int:store_id>/monitor/evidence")
+@roles_required(STAFF)
+def store_evidence(store_id: int):
+    """A target's evidence: one sheet per listing with a finding, for the online test-purchase file."""
+    store = db.session.get(OnlineStore, store_id) or abort(404)
+    ids = evidence.finding_listing_ids(store.id)
+    listings = list(db.session.scalars(sa.select(Listing).where(Listing.id.in_(ids)).order_by(Listing.id))) if ids \
+        else []
+    return render_template("monitor/evidence.html", store=store, sheets=_evidence_sheets(listings),
+                           age_labels=AGE_LABELS, now=utcnow())
+
+
+def _evidence_row(evidence_id: int) -> ListingEvidence:
+    return db.session.get(ListingEvidence, evidence_id) or abort(404)
+
+
+@bp.route("/monitor/evidence/<int:evidence_id>/page.html.gz")
+@roles_required(STAFF)
+def evidence_page(evidence_id: int):
+    """The page exactly as fetched, gzip-compressed: `gunzip -c FILE | sha256sum` gives the hash on the sheet."""
+    row = _evidence_row(evidence_id)
+    return Response(row.html_gz, mimetype="application/gzip", headers={
+        "Content-Disposition": f'attachment; filename="listing-{row.listing_id}-{row.sha256[:12]}.html.gz"',
+        "X-Content-Type-Options": "nosniff"})
+
+
+@bp.route("/monitor/evidence/<int:evidence_id>/screenshot.png")
+@roles_required(STAFF)
+def evidence_screenshot(evidence_id: int):
+    row = _evidence_row(evidence_id)
+    if not row.screenshot_png:
+        abort(404)
+    return Response(row.screenshot_png, mimetype="image/png", headers={"X-Content-Type-Options": "nosniff",
+                                                                       "Cache-Control": "private, max-age=3600"})
 
 
 @bp.route("/monitor/targets")

@@ -5,6 +5,7 @@ scheduler uses to make sure one process checks it at a time. `Listing` rows are 
 (products, policy pages, the category pages they were found on); each fetch of one is a `ListingCheck`.
 A failed fetch is recorded as a check with an error and leaves the listing's last good verdict in place.
 """
+import gzip
 import zlib
 from datetime import datetime
 from enum import StrEnum
@@ -189,6 +190,8 @@ class ListingCheck(db.Model):
     error: Mapped[str] = mapped_column(sa.Text, nullable=False, default="")
     # zlib-compressed page text, kept only when the content changed since the previous check.
     page_text: Mapped[Optional[bytes]] = mapped_column(sa.LargeBinary)
+    # The exact page this check saw (or, for a 304, the page it confirmed unchanged): issue 13 part 5.
+    evidence_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("listing_evidence.id", ondelete="SET NULL"))
 
     listing = relationship(Listing)
 
@@ -199,6 +202,44 @@ class ListingCheck(db.Model):
     @property
     def ok(self) -> bool:
         return not self.error
+
+
+class ListingEvidence(db.Model):
+    """A page exactly as the monitor fetched it, for the online test-purchase file (issue 13 part 5).
+
+    One row per distinct page of a listing: the body as received (gzip-compressed), its SHA-256 (of the
+    uncompressed bytes, so `gunzip | sha256sum` checks it), when it was first and last fetched; for a listing with a
+    finding, a full-page screenshot by headless Chromium of that same HTML, with its own hash. Never updated once
+    written, except the last fetch time and the screenshot being added.
+    """
+
+    __tablename__ = "listing_evidence"
+    __table_args__ = (sa.UniqueConstraint("listing_id", "sha256", name="uq_listing_evidence_page"),
+                      sa.Index("ix_listing_evidence_store", "online_store_id", "first_fetched_at"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    listing_id: Mapped[int] = mapped_column(sa.ForeignKey("listing.id", ondelete="CASCADE"), nullable=False)
+    online_store_id: Mapped[int] = mapped_column(sa.ForeignKey("online_store.id", ondelete="CASCADE"),
+                                                 nullable=False)
+    sha256: Mapped[str] = mapped_column(sa.String(64), nullable=False)
+    size: Mapped[int] = mapped_column(sa.Integer, nullable=False)
+    html_gz: Mapped[bytes] = mapped_column(sa.LargeBinary, nullable=False)
+    final_url: Mapped[str] = mapped_column(sa.String(1000), nullable=False, default="")
+    http_status: Mapped[Optional[int]] = mapped_column(sa.Integer)
+    content_type: Mapped[str] = mapped_column(sa.String(100), nullable=False, default="")
+    first_fetched_at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False, default=utcnow)
+    last_fetched_at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False, default=utcnow)
+    screenshot_png: Mapped[Optional[bytes]] = mapped_column(sa.LargeBinary)
+    screenshot_sha256: Mapped[Optional[str]] = mapped_column(sa.String(64))
+    screenshot_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime())
+    # Why there is no screenshot (Chromium missing, the page would not render): tried once per page.
+    screenshot_error: Mapped[str] = mapped_column(sa.Text, nullable=False, default="")
+
+    listing = relationship(Listing)
+
+    @property
+    def html(self) -> bytes:
+        return gzip.decompress(self.html_gz)
 
 
 class MonitorRun(db.Model):

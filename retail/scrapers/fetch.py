@@ -122,6 +122,7 @@ class FetchResult:
     encoding: str | None = None  # Python codec actually used to decode ``text``
     text: str | None = None
     content_hash: str | None = None  # sha256 hex of the (content-decoded) body; None unless fully read
+    body: bytes | None = field(default=None, repr=False)  # that body, kept as evidence of what the page said
     etag: str | None = None
     last_modified: str | None = None
     not_modified: bool = False
@@ -755,6 +756,7 @@ class Fetcher:
             return
         body = response.body
         result.content_hash = hashlib.sha256(body).hexdigest()
+        result.body = body
         text, result.encoding = decode_body(body, content_type_header)
         # Binary sent as text/html, or a page in another charset than it declares, would be classified as a
         # page without age-check wording; as a failed fetch it leaves the listing's last good verdict alone.

@@ -32,6 +32,7 @@ from ..models.register import Business, OnlineStore, Platform, RraSignature
 from ..scoring import listings_checked, scoring_paused
 from ..timeutil import utcnow
 from ..validation import InvalidValue, normalise_url, url_domain
+from . import evidence
 from .classify import Verdict, classify
 from .discover import discover_policy_urls, discover_product_urls, is_same_site, looks_like_policy_page, parse_sitemap
 from .fetch import SITEMAP_TYPES, Fetcher, FetchResult, FetchSettings
@@ -209,6 +210,7 @@ class CheckResult:
     prohibited: list = field(default_factory=list)
     alerts: int = 0
     out_of_time: bool = False  # the check stopped at its time limit; the pages left keep their last verdicts
+    screenshots: int = 0  # pages photographed for the evidence file after the check
 
 
 def _retrying(fn, attempts: int = 6):
@@ -317,6 +319,8 @@ class StoreChecker:
         if result.not_modified:
             # Unchanged since the last good check: the page costs the retailer a 304 and keeps its verdict.
             check.content_hash = listing.content_hash
+            seen = evidence.page_seen_again(listing, now)
+            check.evidence_id = seen.id if seen is not None else None
             check.bladed, check.age_check = listing.bladed, listing.age_check
             check.prohibited, check.cues = list(listing.prohibited or []), list(listing.cues or [])
             check.rules_version = listing.rules_version
@@ -339,6 +343,10 @@ class StoreChecker:
             listing.verdict_at = now
             listing.content_hash = result.content_hash
             listing.etag, listing.last_modified = result.etag, result.last_modified
+            if result.body is not None and result.content_hash:
+                check.evidence_id = evidence.keep_page(
+                    listing, result.body, result.content_hash, final_url=result.final_url, status=result.status,
+                    content_type=result.content_type, at=now).id
             listing.last_error = ""
             title = _title(result.text)
             if title:
@@ -391,7 +399,16 @@ class StoreChecker:
         with scoring_paused():
             result = self._run()
         _rescore(self.store_id)
+        if current_app.config.get("RETAIL_MONITOR_SCREENSHOTS") and not result.out_of_time:
+            result.screenshots = self._screenshots()
         return result
+
+    def _screenshots(self) -> int:
+        """Photograph the pages behind this store's findings that have no screenshot yet (issue 13 part 5)."""
+        wanted = evidence.screenshots_wanted(self.store_id)
+        if not wanted:
+            return 0
+        return evidence.take_screenshots(wanted, self.fetcher, between=self.heartbeat)
 
     def _run(self) -> CheckResult:
         store = db.session.get(OnlineStore, self.store_id)
