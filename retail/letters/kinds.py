@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -21,7 +21,8 @@ from ..models.compliance import CaseStatus, NamingCase
 from ..models.letters import LetterDispatch, LetterPreference
 from ..models.purchases import LetterChannel, NotificationLetter, TestPurchase
 from ..models.register import Business, Premises
-from ..models.training import TrainingInvitation, TrainingSession
+from ..models.training import TrainingAttendance, TrainingInvitation, TrainingSession
+from ..models.visits import AdviceVisit
 from ..purchases import letters as tp_letters
 from ..scoping import current_authority_id
 from ..settings import all_settings
@@ -299,6 +300,97 @@ register(LetterKind(
     sent_for_business=lambda business_id: _case_letters_sent_for_business("naming-appeal", business_id),
     get=lambda record_id: db.session.get(NamingCase, record_id),
     reference=lambda case: f"NAMING-{case.id}", subject="Our decision on your appeal against naming"))
+
+
+# --- advice visit records (issue 11 part 1, issue 12 part 1) ----------------------------------------------------------
+
+# A visit's record is left with the shop on the day; the week's letters offer a copy by post or email for the
+# visits of the last month not yet sent, so the business has it in writing (and in its portal).
+VISIT_LETTER_DAYS = 30
+
+
+def _dispatched_items(kind: str, business_id: int, load: Callable[[list[int]], dict[int, Any]],
+                      make: Callable[..., LetterItem]) -> list[LetterItem]:
+    """The letters of a kind whose own record keeps no sending date: the dispatch rows are the record."""
+    rows = db.session.scalars(sa.select(LetterDispatch).where(LetterDispatch.kind == kind,
+                                                              LetterDispatch.business_id == business_id)).all()
+    records = load([row.record_id for row in rows]) if rows else {}
+    return [make(records[row.record_id], row.sent_on, PREFERENCE_LABEL[row.channel])
+            for row in rows if row.record_id in records]
+
+
+def _visit_item(visit: AdviceVisit, sent_on: date | None = None, channel: str = "") -> LetterItem:
+    borough, postcode = _where(visit.premises, visit.business)
+    return LetterItem(KINDS["visit-record"], visit, visit.business_id, visit.authority_id, borough, postcode,
+                      visit.business.display_name, sent_on, channel)
+
+
+def _visits(ids: list[int]) -> dict[int, AdviceVisit]:
+    return {v.id: v for v in db.session.scalars(sa.select(AdviceVisit).where(AdviceVisit.id.in_(ids)).options(
+        selectinload(AdviceVisit.premises), selectinload(AdviceVisit.business)))}
+
+
+def _visit_unsent() -> list[LetterItem]:
+    sent = sa.select(LetterDispatch.record_id).where(LetterDispatch.kind == "visit-record")
+    visits = db.session.scalars(sa.select(AdviceVisit).where(
+        AdviceVisit.visited_on >= today_london() - timedelta(days=VISIT_LETTER_DAYS), AdviceVisit.id.not_in(sent))
+        .options(selectinload(AdviceVisit.premises), selectinload(AdviceVisit.business))
+        .order_by(AdviceVisit.id)).all()
+    return [_visit_item(visit) for visit in visits]
+
+
+register(LetterKind(
+    name="visit-record", label="Advice visit record", order=6, unsent=_visit_unsent,
+    render=lambda visit, settings: render_template("visits/_record.html", visit=visit, settings=settings),
+    record_sent=lambda visit, on, channel, user: None,  # the dispatch row is the record's sending
+    sent_for_business=lambda business_id: _dispatched_items("visit-record", business_id, _visits, _visit_item),
+    get=lambda record_id: db.session.get(AdviceVisit, record_id),
+    reference=lambda visit: f"VISIT-{visit.id}", subject="The record of our advice visit"))
+
+
+# --- training reminders: a certificate about to expire ------------------------------------------------------------
+
+def _reminder_item(attendance: TrainingAttendance, sent_on: date | None = None, channel: str = "") -> LetterItem:
+    borough, postcode = _where(attendance.premises, attendance.business)
+    return LetterItem(KINDS["training-reminder"], attendance, attendance.business_id,
+                      attendance.session.authority_id if attendance.session else None, borough, postcode,
+                      attendance.business.display_name, sent_on, channel)
+
+
+def _attendance_options(query):
+    return query.options(selectinload(TrainingAttendance.premises), selectinload(TrainingAttendance.business),
+                         selectinload(TrainingAttendance.session))
+
+
+def _attendances(ids: list[int]) -> dict[int, TrainingAttendance]:
+    return {a.id: a for a in db.session.scalars(_attendance_options(
+        sa.select(TrainingAttendance).where(TrainingAttendance.id.in_(ids))))}
+
+
+def _reminder_unsent() -> list[LetterItem]:
+    sent = sa.select(LetterDispatch.record_id).where(LetterDispatch.kind == "training-reminder")
+    attendances = db.session.scalars(_attendance_options(
+        tr.expiring_certificates_query().where(TrainingAttendance.id.not_in(sent)))).all()
+    mine = current_authority_id()
+    items = [_reminder_item(attendance) for attendance in attendances]
+    # Certificates are shared London-wide; the authority that ran the session writes the reminder.
+    return [item for item in items if mine is None or item.authority_id in (None, mine)]
+
+
+def _reminder_render(attendance: TrainingAttendance, settings: dict) -> str:
+    sent = db.session.scalar(sa.select(LetterDispatch.sent_on).where(LetterDispatch.kind == "training-reminder",
+                                                                     LetterDispatch.record_id == attendance.id))
+    return render_template("training/_reminder_letter.html", attendance=attendance, business=attendance.business,
+                           premises=attendance.premises, settings=settings, letter_date=sent or today_london())
+
+
+register(LetterKind(
+    name="training-reminder", label="Training reminder", order=7, unsent=_reminder_unsent, render=_reminder_render,
+    record_sent=lambda attendance, on, channel, user: None,
+    sent_for_business=lambda business_id: _dispatched_items("training-reminder", business_id, _attendances,
+                                                            _reminder_item),
+    get=lambda record_id: db.session.get(TrainingAttendance, record_id),
+    reference=lambda attendance: f"REM-{attendance.id}", subject="A training certificate is about to expire"))
 
 
 PREFERENCE_LABEL = {LetterPreference.POST: "Post", LetterPreference.EMAIL: "Email",

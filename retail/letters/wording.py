@@ -136,6 +136,23 @@ _define(Wording(
         Placeholder("business_name", "The business's trading name", "Corner Hardware"),
         _AUTHORITY)))
 
+_define(Wording(
+    key="training-reminder.body", kind="training-reminder", title="Why the certificate matters and how to renew it",
+    where="Training reminder letters, the whole body.",
+    standard=(
+        "Our records show that the retailer training certificate held by {person_name} at {shop} expires on "
+        "**{expires}**. After that date the shop has no record of trained staff from that certificate.\n\n"
+        "Staff who sell knives should be trained, and their training refreshed: it is part of the precautions a "
+        "business is expected to take to avoid selling to anyone under 18. Book a refresher session at "
+        "{contact_url} (sign in and choose “My business”), or call us on {phone}."),
+    placeholders=(
+        Placeholder("expires", "The date the certificate expires", "31 January 2027", required=True),
+        Placeholder("person_name", "The member of staff who holds the certificate", "Amir Patel"),
+        Placeholder("shop", "The shop they work at", "Corner Hardware"),
+        Placeholder("contact_url", "Where the retailer portal is", "https://example.invalid/knife-retail-tracker"),
+        Placeholder("phone", "Your letterhead telephone number", "020 7946 0000"),
+        _AUTHORITY)))
+
 # --- naming -----------------------------------------------------------------------------------------------------------
 
 _define(Wording(
