@@ -38,6 +38,8 @@ class MonitorSettingsForm(VersionedForm):
     listing_cap = IntegerField("Most listings to check per store", validators=[NumberRange(min=1, max=1000)],
                                default=40)
     enabled = BooleanField("Monitoring switched on")
+    needs_browser = BooleanField("The store needs JavaScript: read its pages with a browser (slower; only for stores "
+                                 "whose products or age checks do not appear without it)")
     submit = SubmitField("Save settings")
 
 
@@ -180,7 +182,8 @@ def settings(store_id: int):
         try:
             mon.update_settings(monitor, {"start_urls": form.start_urls.data,
                                           "interval_hours": form.interval_hours.data,
-                                          "listing_cap": form.listing_cap.data, "enabled": form.enabled.data},
+                                          "listing_cap": form.listing_cap.data, "enabled": form.enabled.data,
+                                          "needs_browser": form.needs_browser.data},
                                 form.version.data)
             db.session.commit()
         except reg.StaleRecord as exc:

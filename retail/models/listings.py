@@ -73,6 +73,8 @@ class StoreMonitor(Audited, Versioned, Timestamps, db.Model):
     interval_hours: Mapped[int] = mapped_column(sa.Integer, nullable=False, default=DEFAULT_INTERVAL_HOURS)
     listing_cap: Mapped[int] = mapped_column(sa.Integer, nullable=False, default=DEFAULT_LISTING_CAP)
     enabled: Mapped[bool] = mapped_column(sa.Boolean, nullable=False, default=True)
+    # The store builds its pages with JavaScript: fetch them with headless Chromium (issue 13 part 6).
+    needs_browser: Mapped[bool] = mapped_column(sa.Boolean, nullable=False, default=False)
     # Scheduling
     next_due_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime())
     check_requested_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime())  # "check now"

@@ -6,19 +6,16 @@ with a weak or no age check) also gets a full-page screenshot by headless Chromi
 
 The screenshot is of the page that was hashed, not a second visit: Chromium is given the stored HTML, with
 JavaScript off, and every request it makes (stylesheets, images) is answered by the monitor's own polite,
-SSRF-guarded fetcher or refused; Chromium itself never touches the network. So the picture shows what the hashed
-HTML says, and a page cannot use the browser to reach an address the monitor would refuse.
+SSRF-guarded fetcher or refused; Chromium itself never touches the network (see browser.py). So the picture shows
+what the hashed HTML says, and a page cannot use the browser to reach an address the monitor would refuse.
 """
 from __future__ import annotations
 
 import gzip
 import hashlib
 import logging
-import os
-import shutil
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 
 import sqlalchemy as sa
@@ -26,6 +23,7 @@ import sqlalchemy as sa
 from ..extensions import db
 from ..models.listings import Listing, ListingEvidence, ListingKind
 from ..timeutil import utcnow
+from .browser import BrowserThread, BrowserUnavailable, new_isolated_context, silence_websockets
 
 log = logging.getLogger(__name__)
 
@@ -34,7 +32,6 @@ RESOURCE_TYPES = ("text/css", "image/png", "image/jpeg", "image/gif", "image/web
                   "image/x-icon", "image/vnd.microsoft.icon")
 MAX_RESOURCES = 12
 RESOURCE_SECONDS = 60.0
-VIEWPORT = {"width": 1280, "height": 900}
 MAX_SCREENSHOTS_PER_RUN = 20
 
 
@@ -104,70 +101,40 @@ def screenshots_wanted(store_id: int, limit: int = MAX_SCREENSHOTS_PER_RUN) -> l
         .order_by(ListingEvidence.id).limit(limit)))
 
 
-def chromium_path() -> str | None:
-    return os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or shutil.which("chromium-browser")
+def capture(browser, fetcher, url: str, html: bytes, content_type: str = "text/html") -> bytes:
+    """A full-page PNG of `html` as the page at `url` (in the browser's own thread)."""
+    context = new_isolated_context(browser, javascript=False)
+    budget = {"count": 0, "ends": time.monotonic() + RESOURCE_SECONDS, "page_served": False}
 
-
-class Screenshotter:
-    """One headless Chromium for a batch of screenshots; every request it makes goes through `fetcher`."""
-
-    def __init__(self, fetcher, executable: str | None = None):
-        self.fetcher = fetcher
-        self.executable = executable or chromium_path()
-        self._playwright = None
-        self._browser = None
-
-    def __enter__(self) -> Screenshotter:
-        if not self.executable:
-            raise RuntimeError("Chromium is not installed (Debian package `chromium`), so no screenshot was taken")
-        from playwright.sync_api import sync_playwright  # only the scheduler needs a browser
-
-        self._playwright = sync_playwright().start()
-        self._browser = self._playwright.chromium.launch(
-            executable_path=self.executable, args=["--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu"])
-        return self
-
-    def __exit__(self, *exc) -> None:
-        if self._browser is not None:
-            self._browser.close()
-        if self._playwright is not None:
-            self._playwright.stop()
-
-    def capture(self, url: str, html: bytes, content_type: str = "text/html") -> bytes:
-        """A full-page PNG of `html` as the page at `url`."""
-        context = self._browser.new_context(viewport=VIEWPORT, java_script_enabled=False,
-                                            service_workers="block", accept_downloads=False)
-        budget = {"count": 0, "ends": time.monotonic() + RESOURCE_SECONDS, "page_served": False}
-
-        def answer(route, request) -> None:
-            if request.is_navigation_request():
-                # The stored page, once; any other navigation (a meta refresh, a frame) is refused.
-                if budget["page_served"]:
-                    route.abort()
-                else:
-                    budget["page_served"] = True
-                    route.fulfill(status=200, body=html, content_type=content_type or "text/html")
-                return
-            left = budget["ends"] - time.monotonic()
-            if (request.resource_type not in ("stylesheet", "image") or budget["count"] >= MAX_RESOURCES
-                    or left <= 0):
+    def answer(route, request) -> None:
+        if request.is_navigation_request():
+            # The stored page, once; any other navigation (a meta refresh, a frame) is refused.
+            if budget["page_served"]:
                 route.abort()
-                return
-            budget["count"] += 1
-            # The monitor's fetcher: robots.txt, the per-host delay and the SSRF guard on every hop.
-            result = self.fetcher.fetch(request.url, accept=RESOURCE_TYPES, time_limit=left)
-            if result.body is None or result.status is None or not 200 <= result.status < 300:
-                route.abort()
-                return
-            route.fulfill(status=200, body=result.body, content_type=result.content_type or "")
+            else:
+                budget["page_served"] = True
+                route.fulfill(status=200, body=html, content_type=content_type or "text/html")
+            return
+        left = budget["ends"] - time.monotonic()
+        if request.resource_type not in ("stylesheet", "image") or budget["count"] >= MAX_RESOURCES or left <= 0:
+            route.abort()
+            return
+        budget["count"] += 1
+        # The monitor's fetcher: robots.txt, the per-host delay and the SSRF guard on every hop.
+        result = fetcher.fetch(request.url, accept=RESOURCE_TYPES, time_limit=left)
+        if result.body is None or result.status is None or not 200 <= result.status < 300:
+            route.abort()
+            return
+        route.fulfill(status=200, body=result.body, content_type=result.content_type or "")
 
-        try:
-            page = context.new_page()
-            page.route("**/*", answer)
-            page.goto(url, wait_until="load", timeout=int((RESOURCE_SECONDS + 30) * 1000))
-            return page.screenshot(full_page=True, type="png", timeout=30_000)
-        finally:
-            context.close()
+    try:
+        page = context.new_page()
+        silence_websockets(page)
+        page.route("**/*", answer)
+        page.goto(url, wait_until="load", timeout=int((RESOURCE_SECONDS + 30) * 1000))
+        return page.screenshot(full_page=True, type="png", timeout=30_000)
+    finally:
+        context.close()
 
 
 def take_screenshots(evidence_ids: list[int], fetcher, *, executable: str | None = None,
@@ -183,42 +150,34 @@ def take_screenshots(evidence_ids: list[int], fetcher, *, executable: str | None
     db.session.commit()
     if between is not None:
         between()
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="screenshots") as pool:
-        outcome = pool.submit(_capture_all, pages, fetcher, executable).result()
+    try:
+        browser = BrowserThread(executable).start()
+    except BrowserUnavailable as exc:  # no Chromium, or it would not start: say so on each page, once
+        log.warning("screenshots not taken: %s", exc)
+        for evidence_id, *_rest in pages:
+            _record(evidence_id, error=str(exc)[:500])
+        return 0
+    shots: dict[int, bytes | str] = {}
+    try:
+        for evidence_id, url, content_type, html_gz in pages:
+            try:
+                shots[evidence_id] = browser.call(lambda b, u=url, h=html_gz, c=content_type: capture(
+                    b, fetcher, u, gzip.decompress(h), c or "text/html"))
+            except Exception as exc:  # noqa: BLE001 - a page that will not render must not stop the others
+                log.warning("screenshot of %s failed: %s", url, exc)
+                shots[evidence_id] = str(exc)[:300] or type(exc).__name__
+    finally:
+        browser.close()
     if between is not None:
         between()
-    if isinstance(outcome, str):  # no Chromium, or it would not start: say so on each page, once
-        log.warning("screenshots not taken: %s", outcome)
-        for evidence_id, *_rest in pages:
-            _record(evidence_id, error=outcome)
-        return 0
     taken = 0
-    for evidence_id, shot in outcome.items():
+    for evidence_id, shot in shots.items():
         if isinstance(shot, bytes):
             _record(evidence_id, png=shot)
             taken += 1
         else:
             _record(evidence_id, error=f"The page could not be rendered: {shot}")
     return taken
-
-
-def _capture_all(pages, fetcher, executable) -> dict[int, bytes | str] | str:
-    """In the browser's thread: {evidence id: PNG, or why not}, or why no browser could be started."""
-    try:
-        shooter = Screenshotter(fetcher, executable).__enter__()
-    except Exception as exc:  # noqa: BLE001 - reported on each page
-        return str(exc)[:500] or type(exc).__name__
-    shots: dict[int, bytes | str] = {}
-    try:
-        for evidence_id, url, content_type, html_gz in pages:
-            try:
-                shots[evidence_id] = shooter.capture(url, gzip.decompress(html_gz), content_type or "text/html")
-            except Exception as exc:  # noqa: BLE001 - a page that will not render must not stop the others
-                log.warning("screenshot of %s failed: %s", url, exc)
-                shots[evidence_id] = str(exc)[:300] or type(exc).__name__
-    finally:
-        shooter.__exit__(None, None, None)
-    return shots
 
 
 def _record(evidence_id: int, *, png: bytes | None = None, error: str = "") -> None:
@@ -234,5 +193,5 @@ def _record(evidence_id: int, *, png: bytes | None = None, error: str = "") -> N
     db.session.commit()
 
 
-__all__ = ["Screenshotter", "chromium_path", "current_evidence", "finding_listing_ids", "keep_page", "page_seen_again",
+__all__ = ["capture", "current_evidence", "finding_listing_ids", "keep_page", "page_seen_again",
            "screenshots_wanted", "take_screenshots"]

@@ -33,6 +33,7 @@ from ..scoring import listings_checked, scoring_paused
 from ..timeutil import utcnow
 from ..validation import InvalidValue, normalise_url, url_domain
 from . import evidence
+from .browser import PageRenderer
 from .classify import Verdict, classify
 from .discover import discover_policy_urls, discover_product_urls, is_same_site, looks_like_policy_page, parse_sitemap
 from .fetch import SITEMAP_TYPES, Fetcher, FetchResult, FetchSettings
@@ -151,6 +152,8 @@ def update_settings(monitor: StoreMonitor, data: dict, version=None) -> StoreMon
     monitor.listing_cap = cap
     if "enabled" in data:
         monitor.enabled = bool(data["enabled"])
+    if "needs_browser" in data:
+        monitor.needs_browser = bool(data["needs_browser"])
     db.session.flush()
     return monitor
 
@@ -276,6 +279,7 @@ class StoreChecker:
         self.progress = progress
         self.alerts = 0
         self._progress_at = 0.0
+        self.renderer: PageRenderer | None = None  # set for a store marked as needing a browser
 
     # The page pipeline -------------------------------------------------------------------------------------------
 
@@ -296,6 +300,12 @@ class StoreChecker:
                                     last_modified=state.last_modified if state else None, time_limit=left)
         # Stopping (or the lease gone) while the page was in flight: nothing of it is recorded.
         self.heartbeat()
+        if self.renderer is not None and result.ok and result.content_type in (None, "text/html",
+                                                                                "application/xhtml+xml"):
+            # A store that builds its pages with JavaScript: judge what a buyer's browser shows.
+            left = None if self._ends is None else max(1.0, self._ends - time.monotonic())
+            result = self.renderer.render(result, time_limit=left)
+            self.heartbeat()
         verdict = self.classify(result.text, result.final_url) if result.ok else None
         outcome = _retrying(lambda: self._save(url, kind, result, verdict))
         if want_text and outcome is not None and outcome.text is None and result.not_modified:
@@ -440,12 +450,18 @@ class StoreChecker:
         db.session.commit()
         self._set_progress(0, len(html_starts) + cap)
         outcomes: list[PageOutcome] = []
+        if monitor.needs_browser:
+            self.renderer = PageRenderer(self.fetcher)
         try:
             self._crawl(store, start_urls, html_starts, hand, known, known_policy, cap, outcomes)
         except _OutOfTime:
             result.out_of_time = True
             log.warning("store %s: stopped at the check's time limit (%.0f s) after %d pages", store.id,
                         self.time_limit, len(outcomes))
+        finally:
+            if self.renderer is not None:
+                self.renderer.close()
+                self.renderer = None
 
         result.pages = len(outcomes)
         result.changed = sum(1 for o in outcomes if o.changed)
