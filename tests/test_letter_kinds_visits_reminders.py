@@ -57,15 +57,15 @@ def test_the_weeks_letters_hold_last_months_visit_records_and_due_reminders(app,
 
 
 def test_confirming_them_sent_takes_them_off_the_list_and_into_the_portal(app, client, users, db, letters_due):
-    shop = letters_due["shop"]
-    retailer = make_user(Role.RETAILER, "owner@dalston.test", business=shop)
+    business = letters_due["shop"]
+    retailer = make_user(Role.RETAILER, "owner@dalston.test", business=business)
     login_as(client, users[Role.OFFICER])
     tokens = [item.token for item in _week(app, "visit-record") + _week(app, "training-reminder")]
     response = client.post("/letters/week/sent", data={"letter": tokens, "sent_on": today_london().isoformat()})
     assert response.status_code == 302
     assert _week(app, "visit-record") == [] and _week(app, "training-reminder") == []
     with app.test_request_context():
-        sent = {item.kind.name: item for item in L.sent_for_business(shop.id)}
+        sent = {item.kind.name: item for item in L.sent_for_business(business.id)}
     assert {"visit-record", "training-reminder"} <= set(sent)
     client.post("/logout")
     login_as(client, retailer)

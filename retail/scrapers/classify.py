@@ -668,7 +668,10 @@ def classify(document: str, url: str | None = None, *, is_html: bool | None = No
 
     editorial_ids = {h.rule.id for h in hits.get(R.EDITORIAL, []) if h.start < page.chrome_start}
     shop_voice = sum(1 for h in hits.get(R.SHOP_VOICE, []) if h.start < page.chrome_start)
-    editorial = len(editorial_ids) >= 3 and shop_voice < 2 and not strong_sale
+    # A page about knife law reads like one: three kinds of news or guidance vocabulary, or two where nothing at all
+    # is sold and the shop never speaks of its own orders (issue 13: corpus of real news and guidance pages).
+    editorial = (not strong_sale and shop_voice < 2
+                 and (len(editorial_ids) >= 3 or (len(editorial_ids) >= 2 and shop_voice == 0 and sale_score == 0)))
 
     # Age wording: drop decoyed matches, let negations swallow what they cover, keep one cue per stretch of text.
     negations = hits.get(R.NEGATION, [])
@@ -736,13 +739,17 @@ def classify(document: str, url: str | None = None, *, is_html: bool | None = No
             page_topics.append(bool(_OTHER_TOPIC.search(low, page.main_start, page.chrome_start)))
         return page_topics[1] and not page_topics[0]
 
+    # A page selling something with no blade anywhere in it (a wine, a vape kit, a massager): its age wording is about
+    # that product, not about knives (issue 13: corpus of other age-restricted shops).
+    sells_something_else = (strong_sale and blade_score == 0 and bladed_tiles == 0
+                            and _BLADE_TOPIC.search(low, page.main_start, page.chrome_start) is None)
     for h in age_hits:
         if h.kind not in (R.STRONG, R.WEAK):
             continue
         lo, hi = max(0, h.start - _TOPIC_WINDOW), min(len(low), h.end + _TOPIC_WINDOW)
         blade_near = _BLADE_TOPIC.search(low, lo, hi) is not None
         other_near = _OTHER_TOPIC.search(low, lo, hi) is not None
-        about_other = not blade_near and (other_near or page_is_about_other_products())
+        about_other = not blade_near and (other_near or page_is_about_other_products() or sells_something_else)
         # A news story describing the law is not the shop's own check; nor is a wine shop's Challenge 25.
         if (editorial and not bladed) or about_other:
             h.kind = R.OUT_OF_SCOPE

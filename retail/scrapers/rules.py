@@ -8,7 +8,7 @@ from ..rules import prohibited as prohibited_catalogue
 
 # Bump on any change to a pattern, weight or kind: every verdict records the version it was made with, so an
 # officer can tell whether two results for the same page are comparable.
-RULES_VERSION = "2026.12.2"
+RULES_VERSION = "2026.12.7"
 
 # Rule kinds. Only STRONG/WEAK decide the age-check level; the others feed the page-level judgement.
 BLADED = "bladed"  # a bladed product is named
@@ -50,7 +50,7 @@ AGE18_NOT_CODE = r"(?:18(?<![£$€.,/#-]18)|eighteen)"
 # "18" followed by a unit is a size, term or count, never an age ("18 months warranty", "18cm", "18-piece").
 NOT_UNIT = (
     r"(?![\d.,]\d|-\d|\s{0,3}-?\s{0,3}(?:months?|mths?|yrs?|years?\b(?!\s{1,3}(?:of\s{1,3}age|old|or|and|\+))|cm\b"
-    r"|mm\b|m\b|inch|in\b"
+    r"|mm\b|m\b|inch|in\b(?! (?:the|a|an|your|our|order|stock|store|advance|total|person|law)\b)"
     r"|\"|''|pieces?|pcs?\b|pc\b|kg\b|g\b|lbs?\b|oz\b|%|x\b|l\b|ml\b|litres?|days?\b|hours?\b|weeks?\b|reviews?"
     r"|ratings?|items?\b|products?\b|colou?rs\b|styles\b|models\b|stores\b|countries\b|carat|ct\b|k\b|gauge))"
 )
@@ -114,7 +114,8 @@ CONDITION_C_RULES = frozenset({
     "id-on-delivery", "on-delivery-show-id", "carrier-asks-id", "bring-id-collect", "id-badge", "handover-on-id",
     "not-without-id", "if-no-id-refused", "avd", "carrier-av", "avd-acronym", "challenge-at-door", "door-challenge",
     "not-left-unattended", "wont-leave", "no-safe-place", "only-to-buyer", "in-store-id", "checked-again-on-delivery",
-    "named-av-delivery",
+    "named-av-delivery", "carrier-checks-age", "looks-under-25-id", "id-checks-at-handover", "proof-of-age-service",
+    "not-released-unless-id", "id-of-recipient-required",
 })  # every other strong rule is a check at sale (condition A)
 
 # Words that place an age statement about some other age-restricted product or service.
@@ -156,7 +157,7 @@ BLADED_RULES = _rules(
 ) + _rules(
     # "blade" alone is a weaker signal: shops say it of knives, but also of fans, wipers and blenders (decoys below).
     BLADED, 0.5,
-    ("blade", r"\bblades?\b", "blade"),
+    ("blade", r"\bblades?\b|\bbladed (?:products?|items?|articles?|goods|tools?)\b", "blade"),
 )
 
 # --- sale context -----------------------------------------------------------------------------------------------
@@ -213,9 +214,12 @@ STRONG_RULES = _rules(
     ("carrier-asks-id", r"\b" + CARRIER + r"\b" + S + r"{0,30}\b(?:" + MODAL + r" )?(?:also )?(?:ask|request|check|"
      r"require|need|see|verify)s? (?:(?:the )?(?:recipient|customer|buyer|purchaser|person)s? |you |them )?"
      r"(?:for |to see |to show |to produce |to provide )?" + ID),
-    ("bring-id-collect", r"\bbring " + ID + S + r"{0,40}\bcollect"),
+    ("bring-id-collect", r"\bbring " + ID + S + r"{0,40}\bcollect|\bcollect\w{0,5}\b" + S + r"{0,60}\bbring\b" + S
+     + r"{0,10}" + ID + r"|\bwe (?:will )?(?:check|verify|confirm)\w{0,2} (?:that )?the (?:person|customer|buyer)"
+     r" (?:collecting|receiving|picking up)\b" + S + r"{0,30}\b(?:is|are) (?:aged )?(?:18 or over|over 18|at least"
+     r" 18|an adult)\b"),
     ("id-badge", r"\bid (?:check(?:ed|s)? )?(?:on|upon|at) (?:delivery|collection)\b"),
-    ("handover-on-id", r"\bonly (?:be )?(?:handed|released|given|delivered) (?:over )?(?:to )?" + S
+    ("handover-on-id", r"\bonly (?:be )?(?:hand(?:ed)?|releas(?:e|ed)|give|given|deliver(?:ed)?)\b(?: over)?" + S
      + r"{0,60}\b(?:who (?:can )?(?:show|provide|present|produce)s?|with|on production of|upon production of|"
      r"after (?:seeing|checking))\b" + S + r"{0,20}" + ID),
     ("no-id-no-sale", r"\bno (?:photo )?id,? no (?:delivery|sale|parcel|collection|knife)\b"),
@@ -253,7 +257,7 @@ STRONG_RULES = _rules(
      r"\b" + S + r"{0,20}\b(?:safe ?place|neighbou?rs?|unattended|porch|doorstep|outbuilding|letterbox|parcel ?(?:box|"
      r"locker)|locker)"),
     ("wont-leave", r"\b(?:do not|don't|never|will not|won't|cannot|can't) (?:leave|deliver)\b" + S
-     + r"{0,30}\b(?:safe ?place|neighbou?rs?|unattended|porch|doorstep)"),
+     + r"{0,30}\b(?:safe ?place|neighbou?rs?|unattended|porch|doorstep|(?:at|on) (?:your|the) (?:front )?door)"),
     ("no-safe-place", r"\bno (?:safe[- ]?place|neighbou?r|leave[- ]safe)(?: deliver(?:y|ies)| option| drops?)?s?\b"),
     ("only-to-buyer", (r"\bonly (?:be )?(?:handed|delivered|released|given) (?:over )?(?:directly |in person )?to "
      r"the (?:named )?(?:recipient|purchaser|buyer|cardholder|card holder|account holder|person who (?:placed|"
@@ -277,6 +281,44 @@ STRONG_RULES = _rules(
      r" (?:agenc(?:y|ies)|checks?|data)|electoral (?:roll|register))\b"),
     ("in-store-id", r"\b(?:in[- ]store|in[- ]person|in[- ]shop|collection|click (?:and|&) collect|counter)"
      r" (?:purchase |sale |collection )?only\b" + S + r"{0,40}(?:" + ID_CORE + r"|\bchallenge 25)"),
+    # Issue 13, from the labelled corpus of real wording (tests/scrapers/corpus): checks described in the shop's own
+    # words rather than by a service's name.
+    ("id-of-recipient-required", ID_CORE + r" of (?:the |a )?(?:recipient|person (?:receiving|accepting|collecting)"
+     r"|addressee)\b" + S + r"{0,20}\b(?:" + MODAL + r" )?(?:also )?(?:be )?(?:required|requested|checked|needed|"
+     r"asked for|verified)\b"),
+    ("ask-id-to-verify-age", r"\b(?:ask|request|require|need)s?\b(?: you)?(?: for| to (?:show|provide|send|upload))?"
+     r"(?: a| your| valid)? " + S + r"{0,30}?" + ID + S + r"{0,80}?\b(?:to|and) (?:verify|confirm|prove|check|"
+     r"establish) (?:the |your |their )?(?:(?:purchaser|buyer|customer|recipient)'s )?age\b"),
+    ("copy-of-id", r"\b(?:copy|photo|photograph|scan|picture|image) of (?:a |your |the )?(?:valid )?(?:current )?"
+     r"(?:photo(?:card|graphic)? )?(?:id\b|identity card|id card|passport|driving licen[cs]e|driver'?s licen[cs]e"
+     r"|pass (?:proof[- ]of[- ]age )?card|proof of age)"),
+    ("until-age-verified", r"\buntil (?:your |the (?:buyer|customer|purchaser|recipient)'s )?(?:age|id|identity|"
+     r"proof of age)(?: and address)? (?:has been|have been|is|are) (?:checked|verified|confirmed|validated"
+     r"|approved)\b"),
+    ("only-once-age-confirmed", r"\bonly (?:once|when|after|if) (?:your |the (?:buyer|customer|purchaser|recipient"
+     r"|person)'s |their )?(?:age|id|identity)(?: check)? (?:is|has been|have been) (?:confirmed|verified|checked"
+     r"|completed)\b|\bonly (?:once|after|when) (?:a |an |the )?" + S + r"{0,30}\b(?:proof[- ]of[- ]age|id|age)"
+     r" checks? (?:is|has been) (?:completed|carried out|done|passed)\b"),
+    ("carrier-checks-age", r"\b(?:couriers?|drivers?|carriers?|delivery (?:service|partner|agent|company)s?|"
+     r"services?|royal mail|dpd|dhl|ups|parcelforce|evri|yodel|fedex|apc)\b(?:,? (?:that|which|who))?(?: will| must"
+     r"| shall| to)?(?: also)? (?:checks?|verif(?:y|ies)|confirms?) (?:your |the (?:recipient|customer|buyer|"
+     r"purchaser|person)'?s?'? |their )age\b"),
+    ("looks-under-25-id", r"\b(?:appears?|looks?|seems?) (?:to be )?(?:under|younger than) (?:21|25)\b" + S
+     + r"{0,80}" + ID + r"|" + ID_CORE + S + r"{0,60}\bif (?:they|you|the (?:recipient|customer|person)\w{0,12})"
+     r" (?:appears?|looks?|seems?) (?:to be )?(?:under|younger than) (?:21|25)\b"),
+    ("suspect-under-25-id", r"\b(?:check|see|ask for|request)s? (?:the )?" + ID + S + r"{0,40}\b(?:suspect|think|"
+     r"believe|appear)\w{0,3}\b" + S + r"{0,20}\bunder (?:21|25)\b"),
+    ("id-checks-at-handover", r"\b(?:proof[- ]of[- ]age|id|identity|age) checks? (?:on|upon|at) (?:the )?(?:point of )?"
+     r"(?:delivery|collection|handover|the door)\b"),
+    ("proof-of-age-service", r"\bproof of age (?:option|service|delivery)\b|\bage verified (?:royal mail|dpd|dhl|"
+     r"ups|parcelforce|evri|yodel|delivery)\b"),
+    ("not-released-unless-id", r"\b(?:not|never|won't|cannot|can't) (?:be )?(?:release|hand|deliver|give|supply|"
+     r"sell)\w{0,3}\b" + S + r"{0,50}\bunless\b" + S + r"{0,40}\b(?:show|provide|present|produce)\w{0,2}\b" + S
+     + r"{0,20}" + ID),
+    ("age-estimation-scan", r"\b(?:estimates?|estimated|estimating) (?:your |the (?:buyer|customer|user)'s |their )"
+     r"age\b|\bselfie\b" + S + r"{0,80}\bage\b|\bface scan\b|\bfacial (?:scan|analysis|age)\b"),
+    ("id-verification-service-age", r"\b(?:id|identity)(?: and age)? verification (?:service|provider|partner|"
+     r"system)s?\b" + S + r"{0,40}\bage\b"),
     ("named-av-delivery", r"\b(?:royal mail|dpd|dhl|ups|parcelforce|evri|yodel|fedex|amazon|apc|dx|tuffnells)"
      r"(?:'s)?\b" + S + r"{0,40}\b(?:age[- ]verif\w{0,10}|age[- ]check\w{0,5}|id[- ]check\w{0,5}|proof of age)\b"
      r"|\bage verification (?:at|on|upon) delivery\b"),
@@ -317,6 +359,16 @@ WEAK_RULES = _rules(
     ("any-adult", (r"\bany(?:one| adult| person| responsible adult)(?: aged (?:18|over 18)(?: or over)?| over 18)? "
      r"(?:at|from|living at) the (?:delivery )?address\b")),
     ("age-verification", r"\bage[- ]?verif(?:y|ied|ication)\b"),
+    # Issue 13, from the labelled corpus: declarations without a number.
+    ("legal-age", r"\b(?:of|over|above) (?:the )?legal (?:purchasing |buying )?age\b|\blegally (?:an adult|old enough)"
+     r"\b"),
+    ("declare-adult", r"\b(?:confirm|certify|declare|warrant|represent|state|agree)s?\b" + S + r"{0,25}\b(?:you are"
+     r"|you're|i am|i'm|he or she is|they are|the buyer is|the customer is) (?:an adult|over the age of majority)\b"),
+    ("only-to-adults", r"\b(?:sold|sell|sells|supply|supplied|available|deliver(?:ed)?) (?:only )?to adults\b"
+     r"|\bonly (?:be )?(?:sold |supplied )?to adults\b"),
+    ("legally-over-18", r"\blegally (?:over|aged|at least|above) " + AGE18 + NOT_UNIT),
+    ("holder-18", r"\b(?:account|card) ?holders?\b" + S + r"{0,20}\bto be (?:aged |over |at least )?" + AGE18
+     + NOT_UNIT),
 )
 
 # --- prohibited items ---------------------------------------------------------------------------------------------
@@ -350,7 +402,8 @@ DECOY_RULES = _rules(
      r"prevention)\b|\bcredit check\b")),
     ("warranty-18", r"\b" + AGE18 + r" ?(?:-?months?|mths?|-?years?)(?:'s?)? (?:manufacturer'?s? )?(?:warranty|"
      r"guarantee)\b"),
-    ("size-18", r"\b18 ?(?:cm|mm|inch|inches|in|\"|'')(?!\w)"),
+    ("size-18", r"\b18 ?(?:cm|mm|inch|inches|in(?! (?:the|a|an|your|our|order|stock|store|advance|total|person"
+     r"|law|order to)\b)|\"|'')(?!\w)"),
     ("count-18", r"\b18[- ]?(?:piece|pc|pcs|part)\b"),
     ("price-18", r"£ ?18(?:[.]\d\d)?\b"),
     ("code-18", r"\b(?:sku|item|product|vat|model|part|ref|code|no)[.:# ]{1,3}[\w-]{0,20}18[\w-]{0,20}\b"),
@@ -378,6 +431,14 @@ EDITORIAL_RULES = _rules(
      r"|\bparliament\b|\bsection 141[ab]?\b")),
     ("authorities", r"\bhome office\b|\btrading standards\b|\bpolice\b|\bmagistrates?\b|\bcourt\b|\bminister\b"),
     ("reporting", r"\bsaid\b|\baccording to\b|\bspokes(?:person|man|woman)\b|\bshare (?:this|on)\b|\bcomments?\b"),
+    # Issue 13: the law and the trade written about in the third person, by government, press and advisers.
+    ("government", r"\bgovernment\b|\bhome secretary\b|\bministers?\b|\bmps?\b|\bannounce[sd]?\b"
+     r"|\bannouncement\b|\bcampaigners?\b|\bconsultation\b"),
+    ("the-trade", r"\b(?:retailers|sellers|suppliers|businesses|shops|stores|the industry|traders)\b" + S
+     + r"{0,30}\b(?:must|should|will (?:need|have) to|need to|are (?:required|expected|urged|advised)|have to"
+     r"|failed|were|face)\b"),
+    ("enforcement", r"\bfined\b|\bfines?\b|\bprosecut\w+|\bsentenc\w+|\bconvicted\b|\btest purchases?\b"
+     r"|\boffences?\b"),
 )
 SHOP_VOICE_RULES = _rules(
     SHOP_VOICE, 1.0,
