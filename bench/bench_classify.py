@@ -93,22 +93,54 @@ def median_ms(document: str, runs: int) -> tuple[float, float]:
     return statistics.median(wall), statistics.median(cpu)
 
 
+def raw_parse_ms(document: str, runs: int) -> float:
+    """Median CPU ms of the floor the issue measures against: an lxml parse and its text, nothing else."""
+    import lxml.html
+
+    times = []
+    for _ in range(runs):
+        started = time.process_time()
+        lxml.html.fromstring(document).text_content()
+        times.append((time.process_time() - started) * 1000)
+    return statistics.median(times)
+
+
+def cli_start_ms(runs: int = 7) -> float:
+    """Median wall-clock ms of `python -m retail.scrapers.classify` on a small page, start to exit."""
+    import subprocess
+
+    root = Path(__file__).resolve().parents[1]
+    page = root / "tests" / "scrapers" / "fixtures" / "classify" / "axe_agechecked_cancel.html"
+    times = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        subprocess.run([sys.executable, "-m", "retail.scrapers.classify", str(page)], cwd=root, check=True,
+                       stdout=subprocess.DEVNULL)
+        times.append((time.perf_counter() - started) * 1000)
+    return statistics.median(times)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--runs", type=int, default=25, help="timed runs per size (default 25)")
     args = parser.parse_args(argv)
-    print(f"{'page':>8} {'bytes':>9} {'median ms':>10} {'cpu ms':>8} {'runs':>5}")
+    print(f"{'page':>8} {'bytes':>9} {'median ms':>10} {'cpu ms':>8} {'lxml ms':>8} {'ratio':>6} {'runs':>5}")
     ok = True
     for label, size in (("50 KB", 50_000), ("500 KB", 500_000)):
         page = make_page(size)
         verdict = classify(page)
         assert verdict.bladed and verdict.age_check == "strong", verdict.to_dict()  # the bench page must be realistic
         ms, cpu_ms = median_ms(page, args.runs)
-        print(f"{label:>8} {len(page.encode()):>9} {ms:>10.2f} {cpu_ms:>8.2f} {args.runs:>5}")
+        raw = raw_parse_ms(page, args.runs)
+        print(f"{label:>8} {len(page.encode()):>9} {ms:>10.2f} {cpu_ms:>8.2f} {raw:>8.2f} {cpu_ms / raw:>5.1f}x"
+              f" {args.runs:>5}")
         if size == 50_000 and cpu_ms >= TARGET_50KB_MS:
             ok = False
     # Judged on CPU time: on a busy shared machine the wall-clock median includes time spent waiting for a core.
-    print(f"target: 50 KB median CPU time under {TARGET_50KB_MS:.0f} ms -> {'met' if ok else 'MISSED'}")
+    print(f"target: 50 KB median CPU time under {TARGET_50KB_MS:.0f} ms -> {'met' if ok else 'MISSED'}; "
+          "issue 13 asks for at most 2.5x the lxml parse")
+    start = cli_start_ms()
+    print(f"command-line classifier, start to exit on a small page: {start:.0f} ms (target < 300 ms)")
     return 0 if ok else 1
 
 

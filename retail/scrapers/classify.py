@@ -125,20 +125,26 @@ class _Scanner:
     ("(?-i:AVD)") keep IGNORECASE and run on the original text.
     """
 
-    def __init__(self, pattern: str):
+    def __init__(self, pattern: str, analysis: dict | None = None):
         # A "(?-i:...)" part marks a case-sensitive rule (acronyms): it runs on the original text, all case-exact.
         self.on_original = "(?-i:" in pattern
         branches = _split_top_level(pattern)
         self.boundary = all(b.startswith("\\b") for b in branches)
         if self.boundary:
             pattern = "(?:" + "|".join(b[2:] for b in branches) + ")"
-        self.rx = re.compile(pattern)
-        parsed = _sre_parse.parse(pattern)
+        self.pattern = pattern
+        self._rx: re.Pattern[str] | None = None  # compiled on first use: a page lacking the anchors never needs it
+        analysis = analysis or _analyse(pattern)
         # Literal sets every match must contain: when one is absent from the page, the rule cannot match and is
         # skipped after a few C-speed substring tests instead of a regex scan.
-        self.anchors = _required_sets(parsed)
-        max_width = parsed.getwidth()[1]
-        self.max_width = max_width if max_width < 2000 else None
+        self.anchors = [frozenset(required) for required in analysis["anchors"]]
+        self.max_width = analysis["max_width"]
+
+    @property
+    def rx(self) -> re.Pattern[str]:
+        if self._rx is None:
+            self._rx = re.compile(self.pattern)
+        return self._rx
 
     def windows(self, low: str, original: str, index: dict[str, list[int]]) -> list[tuple[int, int]]:
         """Stretches of text that can hold a match, or [] when a required literal is missing from the page.
@@ -198,7 +204,52 @@ class _Scanner:
         return next(self.finditer(low, low, pos, endpos), None)
 
 
-_COMPILED: list[tuple[R.Rule, _Scanner]] = [(r, _Scanner(r.pattern)) for r in R.ALL_RULES]
+def _analyse(pattern: str) -> dict:
+    """What `_Scanner` needs to know of a pattern before searching: its required literal sets and widest match."""
+    parsed = _sre_parse.parse(pattern)
+    max_width = parsed.getwidth()[1]
+    return {"anchors": [sorted(required) for required in _required_sets(parsed)],
+            "max_width": max_width if max_width < 2000 else None}
+
+
+# The analysis of every rule, kept next to this module so the command-line classifier starts without parsing ~150
+# regexes (issue 13 part 7). Stale or missing (a rule was edited): worked out here instead, and
+# `python -m retail.scrapers.classify --rebuild-rule-index` writes it again (a test says when it is due).
+_RULE_INDEX = Path(__file__).with_name("rules_index.json")
+
+
+def _scanner_patterns() -> list[str]:
+    return [r.pattern for r in R.ALL_RULES] + [R.OTHER_TOPIC, _BLADE_TOPIC_PATTERN]
+
+
+def _rule_index_key() -> str:
+    import hashlib
+
+    return hashlib.sha256("\n".join([R.RULES_VERSION, *_scanner_patterns()]).encode("utf-8")).hexdigest()
+
+
+def _load_rule_index() -> dict[str, dict]:
+    try:
+        data = json.loads(_RULE_INDEX.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return data.get("patterns", {}) if data.get("key") == _rule_index_key() else {}
+
+
+def write_rule_index(path: Path = _RULE_INDEX) -> int:
+    """Write the analysis of every rule; returns how many patterns it holds."""
+    patterns = {}
+    for pattern in _scanner_patterns():
+        scanner = _Scanner(pattern)
+        patterns[pattern] = {"anchors": [sorted(a) for a in scanner.anchors], "max_width": scanner.max_width}
+    path.write_text(json.dumps({"key": _rule_index_key(), "rules_version": R.RULES_VERSION, "patterns": patterns},
+                               ensure_ascii=False, indent=0, sort_keys=True) + "\n", encoding="utf-8")
+    return len(patterns)
+
+
+_BLADE_TOPIC_PATTERN = "|".join(b for r in R.BLADED_RULES for b in _split_top_level(r.pattern))
+_INDEX = _load_rule_index()
+_COMPILED: list[tuple[R.Rule, _Scanner]] = [(r, _Scanner(r.pattern, _INDEX.get(r.pattern))) for r in R.ALL_RULES]
 
 
 class _AnchorIndex:
@@ -208,9 +259,20 @@ class _AnchorIndex:
     literal starting there; every shorter literal that is a prefix of it starts there too.
     """
 
+    # Compiling the trie costs ~30 ms: worth it for a process that classifies many pages (the monitor), not for the
+    # command line's one page. Until this many characters have been indexed, each literal is found with str.find.
+    TRIE_AFTER_CHARS = 200_000
+
     def __init__(self, literals: set[str]):
-        self.rx = re.compile("(?=(" + self._trie(sorted(literals)) + "))")
-        self.prefixes = {a: [b for b in literals if a.startswith(b)] for a in literals}
+        self.literals = sorted(literals)
+        self._rx: re.Pattern[str] | None = None
+        self._prefixes: dict[str, list[str]] = {}
+        self._seen = 0
+
+    def _compile(self) -> None:
+        literals = set(self.literals)
+        self._rx = re.compile("(?=(" + self._trie(self.literals) + "))")
+        self._prefixes = {a: [b for b in literals if a.startswith(b)] for a in literals}
 
     @staticmethod
     def _trie(words: list[str]) -> str:
@@ -232,8 +294,19 @@ class _AnchorIndex:
 
     def positions(self, low: str) -> dict[str, list[int]]:
         found: dict[str, list[int]] = {}
-        prefixes = self.prefixes
-        for m in self.rx.finditer(low):
+        if self._rx is None:
+            self._seen += len(low)
+            if self._seen < self.TRIE_AFTER_CHARS:
+                find = low.find
+                for literal in self.literals:
+                    i = find(literal)
+                    while i != -1:
+                        found.setdefault(literal, []).append(i)
+                        i = find(literal, i + 1)
+                return found
+            self._compile()
+        prefixes = self._prefixes
+        for m in self._rx.finditer(low):
             start = m.start()
             for literal in prefixes[m.group(1)]:
                 found.setdefault(literal, []).append(start)
@@ -241,8 +314,8 @@ class _AnchorIndex:
 
 
 _ANCHORS = _AnchorIndex({a for _r, sc in _COMPILED if not sc.on_original for req in sc.anchors for a in req})
-_OTHER_TOPIC = _Scanner(R.OTHER_TOPIC)
-_BLADE_TOPIC = _Scanner("|".join(b for r in R.BLADED_RULES for b in _split_top_level(r.pattern)))
+_OTHER_TOPIC = _Scanner(R.OTHER_TOPIC, _INDEX.get(R.OTHER_TOPIC))
+_BLADE_TOPIC = _Scanner(_BLADE_TOPIC_PATTERN, _INDEX.get(_BLADE_TOPIC_PATTERN))
 _BLADE_DECOY = _Scanner("|".join(
     b for r in R.DECOY_RULES if r.id in {"blade-accessory", "not-a-blade"} for b in _split_top_level(r.pattern)
 ))
@@ -868,7 +941,12 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("path", nargs="?", default="-", help="HTML or text file; '-' or omitted reads stdin")
     parser.add_argument("--url", help="the page's address (a hint for product pages)")
+    parser.add_argument("--rebuild-rule-index", action="store_true",
+                        help="after editing rules.py: rewrite rules_index.json (what makes start-up fast)")
     args = parser.parse_args(argv)
+    if args.rebuild_rule_index:
+        print(f"wrote {write_rule_index()} patterns to {_RULE_INDEX}")
+        return 0
     try:
         document = _read(args.path)
     except _Unreadable as exc:

@@ -458,3 +458,30 @@ def test_strong_wording_names_the_s141b_condition_it_covers(notice, conditions):
     verdict = classify(knife_page(notice))
     assert verdict.age_check == ("strong" if conditions else "weak")
     assert verdict.conditions == conditions
+
+
+# --- start-up (issue 13 part 7) -----------------------------------------------------------------------------------
+
+
+def test_the_rule_index_is_current_so_the_command_line_starts_fast():
+    from retail.scrapers import classify as C
+
+    assert C._INDEX, ("retail/scrapers/rules_index.json is stale: after editing rules.py run "
+                      "`python -m retail.scrapers.classify --rebuild-rule-index` and commit it")
+    for _rule, scanner in C._COMPILED:
+        fresh = C._analyse(scanner.pattern)
+        assert [sorted(a) for a in scanner.anchors] == fresh["anchors"] and scanner.max_width == fresh["max_width"]
+
+
+def test_finding_anchors_by_substring_and_by_trie_agree():
+    """The command line finds each rule's literals with str.find; a long-running monitor compiles a trie. Both must
+    report the same positions, or a rule would be skipped on one path and not the other."""
+    from retail.scrapers import classify as C
+
+    literals = set(C._ANCHORS.literals)
+    by_find = C._AnchorIndex(literals)
+    by_trie = C._AnchorIndex(literals)
+    by_trie._compile()
+    page = (knife_page("By ordering you confirm you are 18 or over. Photo ID is required on delivery by DPD; "
+                       "we use Yoti at checkout. 18 months warranty, 18cm blade.") * 3).lower()
+    assert by_find.positions(page) == by_trie.positions(page)
