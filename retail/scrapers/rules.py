@@ -264,8 +264,9 @@ STRONG_RULES = _rules(
      r"ordered))\b")),
     # Issue 13: checks described through the shop's own process, at purchase and again at the door.
     ("id-at-purchase", ID_CORE + r" (?:" + MODAL + r" )?(?:also )?(?:be )?(?:required|requested|checked|needed|asked"
-     r" for|verified|mandatory)\b" + S + r"{0,30}\b(?:when you (?:buy|order|purchase|check ?out)|at (?:the (?:time "
-     r"|point )?of )?(?:purchase|sale|ordering|checkout|order)|before (?:we|your order|an order|any order|dispatch))"),
+     r" for|verified|mandatory)\b" + S + r"{0,30}\b(?:when you (?:buy|order|purchase|check ?out)|(?:at|on|upon) (?:the "
+     r"(?:time |point )?of )?(?:purchase|sale|ordering|checkout|order)|before (?:we|your order|an order|any order"
+     r"|dispatch))"),
     ("ask-id-when-buying", r"\b(?:we|you'll|you will|you)\b" + S + r"{0,20}\b(?:ask|request|require|need)s?"
      r" (?:you )?(?:for |to (?:show|provide|upload|send) )?(?:a |your |valid )?(?:photo(?:graphic)? )?(?:id|"
      r"identification|passport|driving licen[cs]e|proof of age)\b" + S + r"{0,30}\b(?:when you (?:buy|order|"
@@ -290,8 +291,10 @@ STRONG_RULES = _rules(
      r"(?: a| your| valid)? " + S + r"{0,30}?" + ID + S + r"{0,80}?\b(?:to|and) (?:verify|confirm|prove|check|"
      r"establish) (?:the |your |their )?(?:(?:purchaser|buyer|customer|recipient)'s )?age\b"),
     ("copy-of-id", r"\b(?:copy|photo|photograph|scan|picture|image) of (?:a |your |the )?(?:valid )?(?:current )?"
-     r"(?:photo(?:card|graphic)? )?(?:id\b|identity card|id card|passport|driving licen[cs]e|driver'?s licen[cs]e"
-     r"|pass (?:proof[- ]of[- ]age )?card|proof of age)"),
+     r"(?:photo(?:card|graphic)? )?(?:id\b|identity card|id card|identity document|identification(?: document)?"
+     r"|passport|driving licen[cs]e|driver'?s licen[cs]e|pass (?:proof[- ]of[- ]age )?card|proof of age)"),
+    ("staff-check-id-sent", r"\b(?:check|verif|inspect|review)\w{0,3} (?:the |your )?(?:identification|id|identity)"
+     r" documents? (?:you|that you|customers?) (?:send|sent|upload|uploaded|provide|provided|submit|submitted)\b"),
     ("until-age-verified", r"\buntil (?:your |the (?:buyer|customer|purchaser|recipient)'s )?(?:age|id|identity|"
      r"proof of age)(?: and address)? (?:has been|have been|is|are) (?:checked|verified|confirmed|validated"
      r"|approved)\b"),
@@ -348,7 +351,7 @@ WEAK_RULES = _rules(
     ("18-plus", r"\b" + AGE18_NOT_CODE + r" ?\+" + NOT_UNIT),
     ("who-over-18", r"\b" + WHO + r" (?:over|above|older than|at least) (?:the age of )?" + AGE18 + NOT_UNIT),
     ("18-or-over", r"\b" + AGE18_NOT_CODE + r" (?:years (?:of age |old )?)?(?:or|and) (?:over|older|above)\b"),
-    ("not-under-18", r"\b(?:sell|sold|supply|supplied|sales?|purchases?|deliver\w{0,20}|anyone|persons?|people"
+    ("not-under-18", r"\b(?:sell|sold|supply|supplied|sales?|purchases?|deliver\w{0,20}|anyone|anybody|persons?|people"
      r"|customers?|"
      r"children|individuals?|minors?)\b" + S + r"{0,40}\b(?:under|below) (?:the age of )?" + AGE18 + NOT_UNIT),
     ("age-restricted", r"\bage[- ]restricted\b"),
@@ -425,11 +428,12 @@ DECOY_RULES = _rules(
 EDITORIAL_RULES = _rules(
     EDITORIAL, 1.0,
     ("byline", r"\b(?:published|posted|updated|written) (?:on|by)\b|\breporter\b|\bcorrespondent\b|\beditor\b"),
-    ("news", r"\bnews\b|\barticle\b|\bblog\b|\bpress release\b"),
+    ("news", r"\bnews\b|\barticle\b|\bblog(?:ger|gers|post)?\b|\bpress release\b|\bchief executive\b"),
     ("guidance", r"\bguidance\b|\bexplained\b|\bwhat you need to know\b|\bhow to buy\b|\bfaqs? about\b"),
     ("law", (r"\bthe law\b|\blegislation\b|\b(?:offensive weapons|criminal justice|crime and policing) (?:act|bill)\b"
      r"|\bparliament\b|\bsection 141[ab]?\b")),
-    ("authorities", r"\bhome office\b|\btrading standards\b|\bpolice\b|\bmagistrates?\b|\bcourt\b|\bminister\b"),
+    ("authorities", r"\bhome office\b|\btrading standards\b|\bpolice\b|\bmagistrates?\b|\bcourt\b|\bminister\b"
+     r"|\b(?:the |city |county |borough |district )council\b"),
     ("reporting", r"\bsaid\b|\baccording to\b|\bspokes(?:person|man|woman)\b|\bshare (?:this|on)\b|\bcomments?\b"),
     # Issue 13: the law and the trade written about in the third person, by government, press and advisers.
     ("government", r"\bgovernment\b|\bhome secretary\b|\bministers?\b|\bmps?\b|\bannounce[sd]?\b"

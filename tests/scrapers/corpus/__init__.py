@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 HERE = Path(__file__).parent
-FILES = ("strong.jsonl", "weak_none.jsonl", "negatives.jsonl")
+FILES = ("strong.jsonl", "weak_none.jsonl", "negatives.jsonl", "heldout.jsonl")
 PAGE_KINDS = ("listing", "policy", "other-shop", "editorial")
 
 
