@@ -31,7 +31,7 @@ ROLES = {Role.ADMIN: "admin@hackney.demo", Role.SUPERVISOR: "supervisor@hackney.
          Role.OFFICER: "officer@hackney.demo", Role.POLICE: "police@met.demo",
          Role.RETAILER: "retailer@hackney.demo", Role.CITY_HALL: "city-hall@city-hall.demo", None: None}
 # Not pages: downloads and data answered to scripts.
-NOT_A_PAGE = re.compile(r"^/api/|(\.csv|\.json|\.js|/text|/attachments/<[^>]+>)$")
+NOT_A_PAGE = re.compile(r"^/api/|(\.csv|\.json|\.js|\.gz|\.png|/text|/attachments/<[^>]+>)$")
 # Pages a role may open but has no record for, by design: the Met owns no naming cases or training sessions (the
 # boroughs run them) and changes no shop's details (only the shop's borough does).
 NOTHING_TO_OPEN = {Role.POLICE: {"naming.case_view", "naming.letter", "register.premises_edit", "training.session_view",
