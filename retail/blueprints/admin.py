@@ -10,7 +10,9 @@ from ..accounts import create_user, update_user
 from ..audit import history
 from ..extensions import db
 from ..forms.accounts import SettingsForm, UserForm, role_choices
+from ..letters import KINDS, wording
 from ..models.accounts import User
+from ..models.settings import Setting
 from ..passwords import WeakPassword
 from ..settings import all_settings, save_settings
 from ..validation import InvalidValue
@@ -130,8 +132,6 @@ def retention_schedule():
 # --- letter wording (issue 12 part 2) --------------------------------------------------------------------------------
 
 def _wording(key: str):
-    from ..letters import wording
-
     found = wording.WORDINGS.get(key)
     if found is None:
         abort(404)
@@ -142,8 +142,6 @@ def _wording(key: str):
 @roles_required(Role.ADMIN)
 def letter_wording():
     """Every passage of every letter kind the authority may reword, and whether it uses its own wording."""
-    from ..letters import KINDS, wording
-
     settings = all_settings(current_user.authority_id)
     groups = [(KINDS[kind].label, [(w, wording.is_standard(w, settings)) for w in passages])
               for kind, passages in wording.by_kind().items()]
@@ -155,8 +153,6 @@ def letter_wording():
 def letter_passage(key: str):
     """Edit one passage: preview it on sample data, save it (refused while legal wording is missing), or restore the
     standard wording. Saved wording is used for letters not yet sent; sent letters keep their text."""
-    from ..letters import KINDS, wording
-
     passage = _wording(key)
     authority_id = current_user.authority_id
     settings = all_settings(authority_id)
@@ -183,8 +179,6 @@ def letter_passage(key: str):
             preview = wording.render_text(text, passage.sample_values())
     else:
         preview = wording.render_text(text, passage.sample_values())
-    from ..models.settings import Setting
-
     row = db.session.scalar(sa.select(Setting).where(Setting.key == passage.setting_key,
                                                      Setting.authority_id == authority_id))
     return render_template("admin/letter_passage.html", passage=passage, kind=KINDS[passage.kind], text=text,

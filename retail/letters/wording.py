@@ -20,7 +20,12 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+import sqlalchemy as sa
 from markupsafe import Markup, escape
+
+from ..extensions import db
+from ..models.settings import Setting
+from ..settings import save_settings
 
 SETTING_PREFIX = "letter_wording."
 MAX_LENGTH = 6000
@@ -272,8 +277,6 @@ def render(key: str, settings: dict, **values) -> Markup:
 
 def save(wording: Wording, text: str, authority_id: int | None) -> None:
     """Save the authority's wording (refused with the reasons when it breaks a rule)."""
-    from ..settings import save_settings
-
     text = (text or "").replace("\r\n", "\n").strip()
     problems = check(wording, text)
     if problems:
@@ -283,11 +286,6 @@ def save(wording: Wording, text: str, authority_id: int | None) -> None:
 
 def restore_standard(wording: Wording, authority_id: int | None) -> bool:
     """Drop the authority's own wording for this passage (the standard wording applies again)."""
-    import sqlalchemy as sa
-
-    from ..extensions import db
-    from ..models.settings import Setting
-
     row = db.session.scalar(sa.select(Setting).where(
         Setting.key == wording.setting_key,
         Setting.authority_id == authority_id if authority_id is not None else Setting.authority_id.is_(None)))
