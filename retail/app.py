@@ -7,6 +7,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from werkzeug.exceptions import HTTPException
 
+from . import server_timing
 from .config import load_config
 from .extensions import bootstrap, csrf, db, login_manager, migrate
 
@@ -28,6 +29,7 @@ def create_app(config: dict | None = None) -> Flask:
     register_errorhandlers(app)
     register_template_helpers(app)
     register_commands(app)
+    server_timing.init_app(app)
     return app
 
 
