@@ -203,3 +203,10 @@ def test_demo_addresses_lie_in_their_postcode_area(demo, db):
         sa.select(Premises.address_line1, Premises.postcode)).all()
         for street, district in where.items() if line.endswith(street) and postcode.split()[0] != district]
     assert not wrong
+
+
+def test_the_demo_has_a_javascript_shop_marked_as_needing_a_browser(demo, db):
+    from retail.models.listings import StoreMonitor
+
+    marked = db.session.scalars(sa.select(StoreMonitor).where(StoreMonitor.needs_browser.is_(True))).all()
+    assert [m.start_urls for m in marked] == ["http://127.0.0.1:5050/shops/shop15/"]

@@ -17,7 +17,7 @@ from ..extensions import db
 # demo_share: of the London shops, the share placed in the demo boroughs (Hackney, Croydon, Westminster), so the
 # organisations a new user signs in to have shops, operations and cases of their own.
 SCALES = {
-    "small": {"businesses": 60, "premises": 75, "stores": 14, "outside_share": 0.0, "demo_share": 0.6},
+    "small": {"businesses": 60, "premises": 75, "stores": 15, "outside_share": 0.0, "demo_share": 0.6},
     "london": {"businesses": 3200, "premises": 4000, "stores": 600, "outside_share": 0.0, "demo_share": 0.12},
     "uk": {"businesses": 190_000, "premises": 250_000, "stores": 20_000, "outside_share": 0.97, "demo_share": 0.12},
 }

@@ -4,7 +4,8 @@ Small scale: every seeded online store points at the demo shop site (`flask --ap
 due now so the scheduler crawls it within a minute of `make run`, and has some check history from two days ago
 (classified from the same demo pages) so the pages are not empty before the first crawl. Shop 2's history says its
 listings used to promise a strong check, so the first crawl raises an "age check got worse" alert; shop 3's zombie
-knife raises a "prohibited item found" alert.
+knife raises a "prohibited item found" alert. Shop 15 builds its pages with JavaScript and is marked as needing a
+browser, so its products appear only when the monitor reads it with headless Chromium.
 
 London and UK scales: monitor rows and synthetic listings, checks and verdicts for every store, bulk inserted (no
 fetching), with next checks spread over the coming day.
@@ -23,6 +24,7 @@ from ..timeutil import utcnow
 from . import DemoContext, bulk_insert, generator, next_id
 
 DEMO_BASE = "http://127.0.0.1:5050"
+JS_SHOP = 15
 
 
 def _demo_pages(shop: int) -> list[tuple[str, str, str]]:
@@ -102,6 +104,8 @@ def _small(ctx: DemoContext, now) -> None:
             run_id += 1
         monitors.append(dict(
             online_store_id=store_id, start_urls=f"{DEMO_BASE}/shops/shop{n}/", interval_hours=24, listing_cap=40,
+            # Shop 15 builds its pages with JavaScript: read with headless Chromium (issue 13 part 6).
+            needs_browser=n == JS_SHOP,
             # Due now, shops 2 and 3 first (their first crawl raises the demo's alerts), then in order.
             enabled=True, next_due_at=now - timedelta(minutes=60 if n in (2, 3) else 30 - n),
             check_requested_at=None, check_requested_by="",

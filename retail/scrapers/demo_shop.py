@@ -1,10 +1,11 @@
 """The demo shop site: fictional online stores served on this machine so the monitor can be shown without internet.
 
 `flask --app wsgi demo-shop` (or `python -m retail.scrapers.demo_shop`) serves retail/scrapers/demo_site/ on
-http://127.0.0.1:5050/: fourteen stores under /shops/shop1/ ... /shops/shop14/ (the small demo seed points its
+http://127.0.0.1:5050/: fifteen stores under /shops/shop1/ ... /shops/shop15/ (the small demo seed points its
 online stores there), one robots.txt at the site root with per-shop Disallow lines, sitemaps for some shops,
 delivery and terms pages of different strengths, decoys (a kettle with an "18 months warranty", a knife-law blog
-post) and one prohibited item (a zombie knife in shop 3). Pages carry ETag/Last-Modified, so re-checks get 304s.
+post), one prohibited item (a zombie knife in shop 3) and one shop built in the browser by JavaScript (shop 15).
+Pages carry ETag/Last-Modified, so re-checks get 304s.
 """
 import os
 
@@ -38,7 +39,7 @@ def create_app() -> Flask:
 def serve(host: str = "127.0.0.1", port: int = 5050) -> None:
     from werkzeug.serving import run_simple
 
-    print(f"Demo shops on http://{host}:{port}/shops/shop1/ ... /shops/shop14/ (Ctrl+C to stop)")
+    print(f"Demo shops on http://{host}:{port}/shops/shop1/ ... /shops/shop15/ (Ctrl+C to stop)")
     run_simple(host, port, create_app(), threaded=True, use_reloader=False)
 
 

@@ -296,8 +296,10 @@ class StoreChecker:
         state = db.session.execute(sa.select(Listing.id, Listing.etag, Listing.last_modified).where(
             Listing.online_store_id == self.store_id, Listing.url == url)).first()
         db.session.commit()  # no transaction stays open during the network request
-        result = self.fetcher.fetch(url, etag=state.etag if state else None,
-                                    last_modified=state.last_modified if state else None, time_limit=left)
+        # A page built by scripts can change while its HTML does not: a browser store's pages are fetched whole.
+        conditional = state is not None and self.renderer is None
+        result = self.fetcher.fetch(url, etag=state.etag if conditional else None,
+                                    last_modified=state.last_modified if conditional else None, time_limit=left)
         # Stopping (or the lease gone) while the page was in flight: nothing of it is recorded.
         self.heartbeat()
         if self.renderer is not None and result.ok and result.content_type in (None, "text/html",

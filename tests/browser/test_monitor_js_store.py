@@ -128,3 +128,37 @@ def test_no_chromium_is_a_failed_fetch_that_keeps_the_last_verdict(app, js_shop,
     mon.db.session.refresh(chef)
     assert chef.age_check == before == "strong"
     assert "Chromium is not installed" in chef.last_error
+
+
+@pytest.fixture
+def demo_shop_site():
+    """The demo shop site `make run` starts (retail/scrapers/demo_site), on a free local port."""
+    import threading
+
+    from werkzeug.serving import make_server
+
+    from retail.scrapers.demo_shop import create_app as demo_site_app
+
+    server = make_server("127.0.0.1", 0, demo_site_app(), threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+
+
+def test_the_demo_javascript_shop_is_read_with_the_browser(app, demo_shop_site, fetcher, monkeypatch):  # noqa: F811
+    """What a newcomer sees after `make run`: shop 15 of the demo site has products only once its scripts run."""
+    from tests.factories import create_business, create_store
+
+    monkeypatch.setenv("CHROMIUM_PATH", CHROMIUM)
+    business = create_business(legal_name="Outdoor Edge Ltd", trading_name="Outdoor Edge",
+                               business_type="online-only", shop=False)
+    js_store = create_store(business, url=f"{demo_shop_site}/shops/shop15/")
+    mon.check_store(js_store.id, fetcher)
+    assert _products(js_store) == {}
+    mon.update_settings(mon.ensure_monitor(js_store), {"needs_browser": True})
+    mon.db.session.commit()
+    mon.check_store(js_store.id, fetcher)
+    products = _products(js_store)
+    assert {name: (p.bladed, p.age_check) for name, p in products.items()} == {
+        "bushcraft-knife.html": (True, "weak"), "camp-machete.html": (True, "none")}
