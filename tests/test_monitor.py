@@ -12,6 +12,7 @@ import sqlalchemy as sa
 from retail.access import Role
 from retail.models.listings import Listing, ListingCheck, ListingKind, MonitorAlert, MonitorRun, StoreMonitor
 from retail.scrapers import monitor as mon
+from retail.scrapers import targets
 from retail.scrapers import scheduler as sched
 from retail.timeutil import utcnow
 from tests.conftest import login_as
@@ -296,7 +297,7 @@ def _target(business, url, age_check, risky, prohibited=(), conditions=("A",)):
                                    prohibited=list(prohibited) if i == 0 else [], cues=[],
                                    conditions=list(conditions) if age_check == "strong" else []))
     mon.db.session.flush()
-    verdict = mon.store_verdict(store.id)
+    verdict = targets.store_verdict(store.id)
     monitor.check_at_sale, monitor.verdict_reason = verdict["check_at_sale"], verdict["reason"]
     monitor.age_check, monitor.bladed_listings = verdict["age_check"], verdict["bladed_listings"]
     monitor.risky_listings, monitor.prohibited = verdict["risky_listings"], verdict["prohibited"]
@@ -358,7 +359,7 @@ def test_targets_rank_previous_online_failures(app, client, users):
         pytest.skip("the purchases area has no TestPurchase.failed yet")
     a = _target(create_business(legal_name="A Ltd", trading_name="Alpha", shop=False), "https://a.example/", "weak", 2)
     b = _target(create_business(legal_name="B Ltd", trading_name="Bravo", shop=False), "https://b.example/", "weak", 2)
-    assert [r[1].id for r in mon.db.session.execute(mon.targets_query())] == [a.id, b.id]
+    assert [r[1].id for r in mon.db.session.execute(targets.targets_query())] == [a.id, b.id]
     # Bravo failed an online test purchase before: it moves up. An in-store failure does not count.
     from datetime import date
 
@@ -367,7 +368,7 @@ def test_targets_rank_previous_online_failures(app, client, users):
             kind="underage", channel=channel, stage="concluded", business_id=store.business_id,
             online_store_id=store.id, purchase_date=date(2026, 1, 5), failed=True))
     mon.db.session.commit()
-    rows = mon.db.session.execute(mon.targets_query()).all()
+    rows = mon.db.session.execute(targets.targets_query()).all()
     assert [r[1].id for r in rows] == [b.id, a.id]
     assert rows[0].failures == 1 and rows[1].failures == 0
     login_as(client, users[Role.OFFICER])

@@ -21,6 +21,7 @@ from ..nav import add_nav
 from ..timeline import TimelineEvent, timeline_provider
 from ..scrapers import evidence
 from ..scrapers import monitor as mon
+from ..scrapers import targets as T
 from ..scrapers import scheduler  # noqa: F401  (NIGHTLY_JOBS lives there; importing it keeps the hook visible)
 from ..timeutil import utcnow
 from ..validation import InvalidValue
@@ -76,7 +77,7 @@ def store_section(store: OnlineStore, viewer) -> dict | None:
     if viewer is None or getattr(viewer, "role", None) not in STAFF:
         return None
     monitor = mon.monitor_for(store.id)
-    verdict = mon.store_verdict(store.id)
+    verdict = T.store_verdict(store.id)
     listings = list(db.session.scalars(sa.select(Listing).where(Listing.online_store_id == store.id)
                                        .order_by(Listing.kind, Listing.id)))
     runs = list(db.session.scalars(sa.select(MonitorRun).where(MonitorRun.online_store_id == store.id)
@@ -96,7 +97,7 @@ reg.STORE_SECTIONS.append(store_section)
 def alerts_panel(user) -> dict | None:
     if getattr(user, "role", None) not in STAFF:
         return None
-    query = mon.open_alerts_query()
+    query = T.open_alerts_query()
     count = db.session.scalar(sa.select(sa.func.count()).select_from(query.subquery()))
     alerts = list(db.session.scalars(query.limit(5)))
     return {"title": "Listing monitor alerts", "template": "monitor/_panel_alerts.html", "alerts": alerts,
@@ -124,7 +125,7 @@ def alert_events(business, viewer) -> list[TimelineEvent]:
 @roles_required(STAFF)
 def index():
     show = request.args.get("show", "open")
-    query = mon.open_alerts_query() if show == "open" else sa.select(MonitorAlert).order_by(MonitorAlert.id.desc())
+    query = T.open_alerts_query() if show == "open" else sa.select(MonitorAlert).order_by(MonitorAlert.id.desc())
     page = db.paginate(query, per_page=25, error_out=False)
     runs = list(db.session.scalars(sa.select(MonitorRun).order_by(MonitorRun.id.desc()).limit(10)))
     stores = {s.id: s for s in db.session.scalars(sa.select(OnlineStore).where(
@@ -139,7 +140,7 @@ def index():
 @roles_required(STAFF)
 def acknowledge(alert_id: int):
     alert = db.session.get(MonitorAlert, alert_id) or abort(404)
-    mon.acknowledge(alert, current_user)
+    T.acknowledge(alert, current_user)
     db.session.commit()
     flash("Alert acknowledged.", "success")
     return redirect(request.form.get("next") or url_for("monitor.index"))
@@ -299,11 +300,11 @@ def evidence_screenshot(evidence_id: int):
 @bp.route("/monitor/targets")
 @roles_required(STAFF)
 def targets():
-    page = db.paginate(mon.targets_query(), per_page=25, error_out=False)
+    page = db.paginate(T.targets_query(), per_page=25, error_out=False)
     # db.paginate gives the page numbers; the rows (store, business, failures, RRA) come from the same query.
     offset = (page.page - 1) * page.per_page
-    rows = db.session.execute(mon.targets_query().limit(page.per_page).offset(offset)).all()
-    examples = mon.risky_listings([row[1].id for row in rows])
+    rows = db.session.execute(T.targets_query().limit(page.per_page).offset(offset)).all()
+    examples = T.risky_listings([row[1].id for row in rows])
     statuses = reg.rra_summary([row[2].id for row in rows])
     return render_template("monitor/targets.html", page=page, rows=rows, offset=offset, examples=examples,
                            statuses=statuses, age_labels=AGE_LABELS, plan_url=plan_purchase_url)
@@ -313,5 +314,5 @@ def targets():
 @roles_required(STAFF)
 def targets_csv():
     filename = f"online-test-purchase-targets-{date.today().isoformat()}.csv"
-    return Response(mon.csv_text(mon.target_csv_rows()), mimetype="text/csv",
+    return Response(T.csv_text(T.target_csv_rows()), mimetype="text/csv",
                     headers={"Content-Disposition": f"attachment; filename={filename}"})

@@ -65,6 +65,7 @@ def scrape_run_command(store_id, limit, as_json, workers):
     """Check stores now, in the foreground, with a progress bar and a summary."""
     from ..scrapers import monitor as mon
     from ..scrapers import scheduler as sched
+    from ..scrapers.targets import store_report
 
     app = current_app._get_current_object()
     query = sa.select(OnlineStore).order_by(OnlineStore.id)
@@ -120,7 +121,7 @@ def scrape_run_command(store_id, limit, as_json, workers):
                         sched.complete(sid, owner)
                         with lock:
                             results[sid] = result
-                        emit(mon.store_report(sid))
+                        emit(store_report(sid))
                     except Exception as exc:  # report and carry on with the other stores
                         db.session.rollback()
                         sched.release(sid, owner)
@@ -167,7 +168,7 @@ scrape_group.add_command(scrape_run_command)
 @with_appcontext
 def import_stores_command(file):
     """Import online stores from CSV (business, url, platform, start_urls), all or nothing."""
-    from ..scrapers.monitor import StoreImportError, import_stores
+    from ..scrapers.store_import import StoreImportError, import_stores
 
     raw = file.read()
     try:

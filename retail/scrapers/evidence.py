@@ -24,6 +24,7 @@ from ..extensions import db
 from ..models.listings import Listing, ListingEvidence, ListingKind
 from ..timeutil import utcnow
 from .browser import BrowserThread, BrowserUnavailable, new_isolated_context, silence_websockets
+from .targets import store_verdict
 
 log = logging.getLogger(__name__)
 
@@ -69,8 +70,6 @@ def finding_listing_ids(store_id: int) -> list[int]:
     """The store's listings an online test purchase would rest on, as the store's verdict sees them: any page
     offering a prohibited item, and each bladed listing whose age check (lifted by the store's best policy page)
     is weak or none."""
-    from .monitor import store_verdict  # the monitor builds on this module
-
     verdict = store_verdict(store_id)
     risky = {item.id for item in verdict["bladed"] if verdict["effective"][item.id] in ("weak", "none")}
     offering = {listing_id for listing_id, items in db.session.execute(
