@@ -5,7 +5,7 @@ from datetime import timedelta
 import pytest
 import sqlalchemy as sa
 
-from retail import naming, scoring
+from retail import naming, naming_public, scoring
 from retail.access import Role
 from retail.extensions import db
 from retail.models.compliance import CaseStatus, NamingCase, NamingStep
@@ -282,7 +282,7 @@ def test_rejected_reply_is_never_published(app, people):
         naming.check_reply(case, people["supervisor"], False, "")
     naming.check_reply(case, people["supervisor"], False, "Offensive language")
     db.session.commit()
-    assert naming.public_entries([case])[0]["reply"] is None
+    assert naming_public.public_entries([case])[0]["reply"] is None
 
 
 def test_expiry_removes_the_entry_from_public_page_and_api_on_its_own(app, client, people):

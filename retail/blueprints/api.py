@@ -9,7 +9,7 @@ from pathlib import Path
 from flask import Blueprint, Response, abort, jsonify, request
 
 from .. import csvout
-from .. import naming
+from .. import naming, naming_public
 from ..access import public
 from ..extensions import db
 from ..security import public_url
@@ -64,7 +64,7 @@ def named_list():
     page_number = _int_arg("page", 1, 1, MAX_PAGE)
     page_size = _int_arg("page_size", DEFAULT_PAGE_SIZE, 1, MAX_PAGE_SIZE)
     filters = _filters()
-    page = db.paginate(naming.public_query(**filters), page=page_number, per_page=page_size, error_out=False,
+    page = db.paginate(naming_public.public_query(**filters), page=page_number, per_page=page_size, error_out=False,
                        max_per_page=MAX_PAGE_SIZE, count=True)
     args = {k: v for k, v in (("name", filters["q"]), ("postcode", filters["postcode"]),
                               ("borough", filters["borough"])) if v}
@@ -78,7 +78,7 @@ def named_list():
         links.append(link("prev", min(page_number - 1, last)))
     if page_number < page.pages:
         links.append(link("next", page_number + 1))
-    items = naming.public_entries(list(page.items))
+    items = naming_public.public_entries(list(page.items))
     for item in items:
         item["links"] = [{"rel": "self", "href": public_url("api.named_item", entry_id=item["id"])}]
     return jsonify({"meta": {"extract_date": today_london().isoformat(), "total_count": page.total or 0,
@@ -102,10 +102,10 @@ def named_withdrawn():
 def named_item(entry_id: int):
     if not 1 <= entry_id <= MAX_ID:
         abort(404)  # beyond what the database's integer ids can hold: no such entry
-    case = db.session.scalar(naming.live_query().where(NamingCase.id == entry_id))
+    case = db.session.scalar(naming_public.live_query().where(NamingCase.id == entry_id))
     if case is None:
         abort(404)
-    item = naming.public_entries([case])[0]
+    item = naming_public.public_entries([case])[0]
     item["links"] = [{"rel": "self", "href": public_url("api.named_item", entry_id=entry_id)},
                      {"rel": "collection", "href": public_url("api.named_list")}]
     return jsonify(item)
@@ -118,11 +118,11 @@ def named_item(entry_id: int):
 @london_wide  # the public register is the same for everyone, signed in or not
 def named_csv():
     today = today_london()
-    cases = db.session.scalars(naming.public_query(**_filters(), today=today)).all()
+    cases = db.session.scalars(naming_public.public_query(**_filters(), today=today)).all()
     out = io.StringIO()
     writer = csvout.writer(out)
     writer.writerow(["extract_date", *CSV_COLUMNS])
-    for item in naming.public_entries(list(cases)):
+    for item in naming_public.public_entries(list(cases)):
         premises = "; ".join(f"{p['name']}, {p['address']}, {p['postcode']} ({p['borough']})" for p in item["premises"])
         writer.writerow([today.isoformat(), item["id"], item["business_name"], item["legal_name"], premises,
                          " ".join(item["websites"]), item["statement"], item["published_on"], item["expires_on"],

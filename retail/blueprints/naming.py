@@ -4,7 +4,7 @@ from flask_login import current_user
 from markupsafe import Markup
 from sqlalchemy.orm.exc import StaleDataError
 
-from .. import letters, naming, naming_appeal, naming_correction, scoring
+from .. import letters, naming, naming_appeal, naming_correction, naming_public, scoring
 from ..access import STAFF, Role, roles_required
 from ..audit import history
 from ..extensions import db
@@ -50,7 +50,7 @@ def letter_context(case: NamingCase) -> dict:
     # The letter's promises come from the same rules the workflow enforces, so they cannot disagree (issue 9).
     return {"case": case, "business": business, "settings": all_settings(), "rules": scoring.current_rules(),
             # the shops the public entry would name: where the cited sales happened (issue 9 part 3)
-            "premises": naming.sale_places([case])[0][case.id], "today": today_london(),
+            "premises": naming_public.sale_places([case])[0][case.id], "today": today_london(),
             # the notice as it was sent, when the post round kept its text (the wording may have changed since)
             "as_sent": Markup(letters.sent_content("naming-notice", case.id) or "")}
 

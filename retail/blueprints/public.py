@@ -3,7 +3,7 @@ from datetime import date
 
 from flask import Blueprint, abort, render_template, request
 
-from .. import naming
+from .. import naming_public
 from ..access import public
 from ..boroughs import BOROUGH_CHOICES
 from ..extensions import db
@@ -30,17 +30,18 @@ def named():
     q = request.args.get("q", "").strip()[:100]
     postcode = request.args.get("postcode", "").strip()[:10]
     borough = request.args.get("borough", "").strip()[:40]
-    page = db.paginate(naming.public_query(q, postcode, borough), per_page=20, error_out=False, max_per_page=50)
-    return render_template("public/named.html", entries=_for_page(naming.public_entries(list(page.items))), page=page,
-                           q=q,
-                           postcode=postcode, borough=borough, borough_choices=BOROUGH_CHOICES, today=today_london())
+    page = db.paginate(naming_public.public_query(q, postcode, borough), per_page=20, error_out=False,
+                       max_per_page=50)
+    return render_template("public/named.html", entries=_for_page(naming_public.public_entries(list(page.items))),
+                           page=page, q=q, postcode=postcode, borough=borough, borough_choices=BOROUGH_CHOICES,
+                           today=today_london())
 
 
 @bp.route("/named/<int:entry_id>")
 @public
 @london_wide  # the public register is the same for everyone, signed in or not
 def named_entry(entry_id: int):
-    case = db.session.scalar(naming.live_query().where(NamingCase.id == entry_id))
+    case = db.session.scalar(naming_public.live_query().where(NamingCase.id == entry_id))
     if case is None:
         abort(404)
-    return render_template("public/named_entry.html", entry=_for_page(naming.public_entries([case]))[0])
+    return render_template("public/named_entry.html", entry=_for_page(naming_public.public_entries([case]))[0])

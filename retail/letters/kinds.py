@@ -212,11 +212,11 @@ register(LetterKind(
 # --- naming: notice of intent and decision --------------------------------------------------------------------------
 
 def _case_context(case: NamingCase, settings: dict, sent_on: date | None = None) -> dict:
-    from .. import naming, scoring
+    from .. import naming_public, scoring
 
     # Same rules and the same shops as the notice page (issue 9): where the cited sales happened.
     return {"case": case, "business": case.business, "settings": settings, "sent_on": sent_on,
-            "rules": scoring.current_rules(), "premises": naming.sale_places([case])[0][case.id],
+            "rules": scoring.current_rules(), "premises": naming_public.sale_places([case])[0][case.id],
             "today": today_london()}
 
 
