@@ -171,3 +171,8 @@ def test_only_administrators_edit_letter_wording(app, users, db):
         assert client.post(NOTICE_RIGHTS, data={"text": "x {representations_due}", "action": "save"}
                            ).status_code == 403, role
     assert saved_wording("naming-notice.rights") is None
+
+
+def test_every_letter_kind_has_wording_the_authority_controls():
+    """Issue 12 part 2: each letter kind has wording an administrator can edit (a new kind without any fails here)."""
+    assert set(wording.by_kind()) == set(L.KINDS)

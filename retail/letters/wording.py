@@ -158,6 +158,18 @@ _define(Wording(
         Placeholder("phone", "Your letterhead telephone number", "020 7946 0000"),
         _AUTHORITY)))
 
+# --- advice visit records ---------------------------------------------------------------------------------------------
+
+_define(Wording(
+    key="visit-record.closing", kind="visit-record", title="The law and what advice means",
+    where="The record of an advice visit, after the advice given and the next visit.",
+    standard=("Selling a knife or bladed article to anyone under 18 is an offence ({offence}). A business that has "
+              "been given advice and does not act on it is treated more seriously if a sale is made later."),
+    placeholders=(
+        Placeholder("offence", "The offence: section 141A of the Criminal Justice Act 1988",
+                    "Criminal Justice Act 1988, s.141A", required=True),
+        Placeholder("business_name", "The business's trading name", "Corner Hardware"), _AUTHORITY)))
+
 # --- naming -----------------------------------------------------------------------------------------------------------
 
 _define(Wording(
@@ -207,6 +219,33 @@ _define(Wording(
         "being decided; if your appeal is allowed, nothing is published."),
     placeholders=(
         Placeholder("appeal_due", "The last day to appeal", "26 Jan 2027", required=True),
+        Placeholder("business_name", "The business's trading name", "Corner Hardware"), _AUTHORITY)))
+
+
+_define(Wording(
+    key="naming-appeal.refused", kind="naming-appeal", title="An appeal refused",
+    where="The letter telling the business its appeal against a decision to publish was refused.",
+    standard=("You appealed on {appeal_lodged_on}. A senior officer involved neither in the proposal nor in the "
+              "decision considered your appeal and refused it: {reasons} The statement may now be published."),
+    placeholders=(
+        Placeholder("reasons", "The reasons the appeal was refused, as the deciding officer wrote them",
+                    "The sales were confirmed by the officers' records and no training has been booked.",
+                    required=True),
+        Placeholder("appeal_lodged_on", "The date the business appealed", "12 Jan 2027"),
+        Placeholder("business_name", "The business's trading name", "Corner Hardware"), _AUTHORITY)))
+
+_define(Wording(
+    key="naming-appeal.allowed", kind="naming-appeal", title="An appeal allowed",
+    where="The letter telling the business its appeal was allowed and nothing will be published.",
+    standard=("We wrote to you on {decided_on} with our decision to publish a statement about your business. You "
+              "appealed on {appeal_lodged_on}. A senior officer involved neither in the proposal nor in that decision "
+              "has considered your appeal and allowed it. Nothing will be published and the case is closed.\n\n"
+              "## Reasons\n\n{reasons}"),
+    placeholders=(
+        Placeholder("reasons", "The reasons the appeal was allowed, as the deciding officer wrote them",
+                    "The shop's second sale was to a person later found to be 18.", required=True),
+        Placeholder("decided_on", "The date of the decision to publish", "2 Jan 2027"),
+        Placeholder("appeal_lodged_on", "The date the business appealed", "12 Jan 2027"),
         Placeholder("business_name", "The business's trading name", "Corner Hardware"), _AUTHORITY)))
 
 
