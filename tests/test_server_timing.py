@@ -2,8 +2,7 @@
 something about the data; when switched on, each response says how long it spent in SQL and in how many statements."""
 import re
 
-from retail.app import create_app
-from tests.conftest import PASSWORD, login_as
+from tests.conftest import login_as
 
 
 def test_no_timing_header_unless_switched_on(client, users):
@@ -11,11 +10,9 @@ def test_no_timing_header_unless_switched_on(client, users):
     assert "Server-Timing" not in client.get("/").headers
 
 
-def test_switched_on_each_response_reports_its_sql_time(app, users, database_url):
-    timed = create_app({"TESTING": True, "SECRET_KEY": "test", "ENV_NAME": "testing", "WTF_CSRF_ENABLED": False,
-                        "RETAIL_SERVER_TIMING": True, "RETAIL_UNSCOPED_OWNER": "hackney"})
-    client = timed.test_client()
-    client.post("/login", data={"email": users["officer"].email, "password": PASSWORD})
+def test_switched_on_each_response_reports_its_sql_time(app, client, users, monkeypatch):
+    monkeypatch.setitem(app.config, "RETAIL_SERVER_TIMING", True)
+    login_as(client, users["officer"])
     header = client.get("/").headers.get("Server-Timing", "")
     sql = re.search(r'sql;dur=([\d.]+);desc="(\d+) statements"', header)
     total = re.search(r"app;dur=([\d.]+)", header)
