@@ -115,6 +115,15 @@ def silence_websockets(page) -> None:
         route_ws("**", lambda ws: None)
 
 
+def answer_with(route, result: FetchResult) -> None:
+    """Answer an intercepted browser request with what the monitor's fetcher got for it (robots.txt, the per-host
+    delay and the SSRF guard applied on every hop), or refuse it when the fetch did not succeed."""
+    if result.body is None or result.status is None or not 200 <= result.status < 300:
+        route.abort()
+        return
+    route.fulfill(status=200, body=result.body, content_type=result.content_type or "")
+
+
 class PageRenderer:
     """Reads a JavaScript store's page as a buyer's browser would show it, from the HTML the fetcher got."""
 
@@ -169,14 +178,10 @@ class PageRenderer:
             result = self._cache.get(request.url) if cacheable else None
             if result is None:
                 state["requests"] += 1
-                # The monitor's fetcher: robots.txt, the per-host delay and the SSRF guard on every hop.
                 result = self.fetcher.fetch(request.url, accept=SUBRESOURCE_ACCEPT, time_limit=left)
                 if cacheable:
                     self._cache[request.url] = result
-            if result.body is None or result.status is None or not 200 <= result.status < 300:
-                route.abort()
-                return
-            route.fulfill(status=200, body=result.body, content_type=result.content_type or "")
+            answer_with(route, result)
 
         try:
             page = context.new_page()
@@ -197,5 +202,5 @@ class PageRenderer:
             self.browser.close()
 
 
-__all__ = ["BrowserThread", "BrowserUnavailable", "ISOLATION_ARGS", "PageRenderer", "chromium_path",
+__all__ = ["BrowserThread", "BrowserUnavailable", "ISOLATION_ARGS", "PageRenderer", "answer_with", "chromium_path",
            "new_isolated_context", "silence_websockets"]

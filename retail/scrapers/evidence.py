@@ -23,7 +23,7 @@ import sqlalchemy as sa
 from ..extensions import db
 from ..models.listings import Listing, ListingEvidence, ListingKind
 from ..timeutil import utcnow
-from .browser import BrowserThread, BrowserUnavailable, new_isolated_context, silence_websockets
+from .browser import BrowserThread, BrowserUnavailable, answer_with, new_isolated_context, silence_websockets
 from .targets import store_verdict
 
 log = logging.getLogger(__name__)
@@ -119,12 +119,7 @@ def capture(browser, fetcher, url: str, html: bytes, content_type: str = "text/h
             route.abort()
             return
         budget["count"] += 1
-        # The monitor's fetcher: robots.txt, the per-host delay and the SSRF guard on every hop.
-        result = fetcher.fetch(request.url, accept=RESOURCE_TYPES, time_limit=left)
-        if result.body is None or result.status is None or not 200 <= result.status < 300:
-            route.abort()
-            return
-        route.fulfill(status=200, body=result.body, content_type=result.content_type or "")
+        answer_with(route, fetcher.fetch(request.url, accept=RESOURCE_TYPES, time_limit=left))
 
     try:
         page = context.new_page()

@@ -77,3 +77,17 @@ def screenshot(page, name: str) -> str:
     path = os.path.join(ARTIFACTS, f"{name}.png")
     page.screenshot(path=path, full_page=True)
     return path
+
+
+def record_fetches(fetcher, monkeypatch) -> list:
+    """Every (url, FetchResult) the monitor's fetcher answers from now on, to prove what a browser asked for."""
+    asked = []
+    real_fetch = fetcher.fetch
+
+    def recording_fetch(url, **kwargs):
+        result = real_fetch(url, **kwargs)
+        asked.append((url, result))
+        return result
+
+    monkeypatch.setattr(fetcher, "fetch", recording_fetch)
+    return asked

@@ -11,7 +11,7 @@ from pypdf import PdfReader
 from retail.models.listings import ListingEvidence
 from retail.scrapers import evidence
 from retail.scrapers import monitor as mon
-from tests.browser.conftest import CHROMIUM, sign_in
+from tests.browser.conftest import CHROMIUM, record_fetches, sign_in
 from tests.conftest import PASSWORD, make_user
 from tests.monitor_site import WEAK, home_page, product_page
 from tests.test_monitor import _listing, fast, fetcher, site, store  # noqa: F401 (fixtures)
@@ -40,15 +40,7 @@ def test_findings_are_photographed_from_the_hashed_page_through_the_guarded_fetc
                                                                                     fetcher, monkeypatch):  # noqa: F811
     monkeypatch.setitem(app.config, "RETAIL_MONITOR_SCREENSHOTS", True)
     monkeypatch.setenv("CHROMIUM_PATH", CHROMIUM)
-    asked = []
-    real_fetch = fetcher.fetch
-
-    def recording_fetch(url, **kwargs):
-        result = real_fetch(url, **kwargs)
-        asked.append((url, result))
-        return result
-
-    monkeypatch.setattr(fetcher, "fetch", recording_fetch)
+    asked = record_fetches(fetcher, monkeypatch)
     result = mon.check_store(store.id, fetcher)
     assert result.screenshots == 3  # the zombie knife, the weak chef knife, the cleaver from the sitemap
 

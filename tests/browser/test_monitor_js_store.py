@@ -8,7 +8,7 @@ import sqlalchemy as sa
 
 from retail.models.listings import Listing, ListingKind
 from retail.scrapers import monitor as mon
-from tests.browser.conftest import CHROMIUM
+from tests.browser.conftest import CHROMIUM, record_fetches
 from tests.test_monitor import _listing, fast, fetcher, site, store  # noqa: F401 (fixtures)
 
 SHELL = """<!doctype html><html><head><title>{title}</title><script src="/{script}"></script></head>
@@ -79,15 +79,7 @@ def test_without_a_browser_a_javascript_store_shows_nothing_to_judge(app, js_sho
 def test_a_store_marked_as_needing_a_browser_is_read_as_a_buyer_sees_it(app, js_shop, store, fetcher,  # noqa: F811
                                                                         monkeypatch):
     monkeypatch.setenv("CHROMIUM_PATH", CHROMIUM)
-    asked = []
-    real_fetch = fetcher.fetch
-
-    def recording_fetch(url, **kwargs):
-        result = real_fetch(url, **kwargs)
-        asked.append((url, result))
-        return result
-
-    monkeypatch.setattr(fetcher, "fetch", recording_fetch)
+    asked = record_fetches(fetcher, monkeypatch)
     monitor = mon.ensure_monitor(store)
     mon.update_settings(monitor, {"needs_browser": True})
     mon.db.session.commit()
