@@ -27,6 +27,8 @@ def test_pages_run_under_the_policy_without_violations(page, live_server, users)
     # Bootstrap's own script still opens the menu on a phone.
     page.goto(f"{live_server}/")
     page.get_by_role("button", name="Menu").click()
+    # Wait for the menu's opening animation to end: a click on a moving button can miss under a loaded CI machine.
+    expect(page.locator("#mainnav.collapse.show")).to_be_visible()
     page.get_by_role("button", name="Officer User").click()
     expect(page.get_by_role("button", name="Sign out")).to_be_visible()
     assert violations == []
