@@ -59,9 +59,24 @@ def volunteer_age_range(authority_id: int | None = None) -> tuple[int, int]:
         return int(DEFAULTS["volunteer_min_age"]), int(DEFAULTS["volunteer_max_age"])
 
 
+def deployment_settings() -> dict[str, str]:
+    """The deployment-wide values alone (no authority's own value), for settings that are not the authority's to
+    choose: the listing monitor's evidence is shared London-wide, so its retention period is one for everyone."""
+    return {key: value for key, value in db.session.execute(
+        sa.select(Setting.key, Setting.value).where(Setting.authority_id.is_(None))).all() if value is not None}
+
+
 def save_settings(values: dict[str, str], authority_id: int | None = None) -> None:
     """Save the authority's own values (None outside a request: the deployment-wide fallback)."""
-    authority_id = _current_authority_id(authority_id)
+    _save(values, _current_authority_id(authority_id))
+
+
+def save_deployment_settings(values: dict[str, str]) -> None:
+    """Save deployment-wide values, even inside a signed-in admin's request."""
+    _save(values, None)
+
+
+def _save(values: dict[str, str], authority_id: int | None) -> None:
     existing = {s.key: s for s in db.session.scalars(sa.select(Setting).where(
         Setting.key.in_(list(values)),
         Setting.authority_id == authority_id if authority_id is not None else Setting.authority_id.is_(None)))}

@@ -107,26 +107,29 @@ def settings():
 @bp.route("/retention", methods=["GET", "POST"])
 @roles_required(Role.ADMIN)
 def retention_schedule():
-    """The authority's retention schedule and what the last run removed (issue 9 part 6)."""
+    """The authority's retention schedule and what the last run removed (issue 9 part 6); the monitor evidence's
+    London-wide period, which only London Trading Standards' admins change."""
     from .. import retention
 
     authority_id = current_user.authority_id
-    values = {k: str(v) for k, v in retention.schedule(authority_id).items()}
+    values = retention.schedule_values(current_user.authority)
     problems = {}
     status = 200
     if request.method == "POST":
-        submitted = {p.key: request.form.get(p.key, "").strip() for p in retention.PERIODS}
-        problems = retention.validate_schedule(submitted)
+        submitted, problems = retention.save_schedule(current_user.authority, request.form)
         if not problems:
-            save_settings(submitted, authority_id=authority_id)
             db.session.commit()
             flash("Retention schedule saved.", "success")
             return redirect(url_for("admin.retention_schedule"))
-        values, status = submitted, 422
+        values, status = {**values, **submitted}, 422
     run = retention.last_run(dry_run=None)
     report = run.report.get(str(authority_id)) if run else None
-    return render_template("admin/retention.html", periods=retention.PERIODS, values=values, problems=problems,
-                           run=run, report=report, organisation=current_user.authority), status
+    evidence_report = run.report.get(retention.EVIDENCE_REPORT_KEY) if run else None
+    return render_template("admin/retention.html", periods=retention.PERIODS,
+                           deployment_periods=retention.DEPLOYMENT_PERIODS,
+                           may_set_deployment=retention.may_set_deployment_periods(current_user.authority),
+                           values=values, problems=problems, run=run, report=report,
+                           evidence_report=evidence_report, organisation=current_user.authority), status
 
 
 # --- letter wording (issue 12 part 2) --------------------------------------------------------------------------------

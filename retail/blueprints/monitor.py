@@ -252,13 +252,23 @@ def _evidence_sheets(listings: list[Listing]) -> list[dict]:
     return [{"listing": listing, "evidence": current.get(listing.id)} for listing in listings]
 
 
+def _render_evidence(store: OnlineStore, listings: list[Listing]):
+    from .. import retention
+
+    # Why a sheet may have no page: a store the monitor still checks keeps the page of each verdict, so a missing
+    # one predates the evidence; a store no longer checked loses it to the retention period.
+    monitored = bool(db.session.scalar(sa.select(StoreMonitor.enabled).where(StoreMonitor.online_store_id == store.id)))
+    return render_template("monitor/evidence.html", store=store, sheets=_evidence_sheets(listings),
+                           age_labels=AGE_LABELS, now=utcnow(), monitored=monitored,
+                           evidence_months=retention.evidence_months())
+
+
 @bp.route("/monitor/listings/<int:listing_id>/evidence")
 @roles_required(STAFF)
 def listing_evidence(listing_id: int):
     """One printable evidence sheet: the page as fetched (URL, time, SHA-256), the screenshot, the words found."""
     listing = db.session.get(Listing, listing_id) or abort(404)
-    return render_template("monitor/evidence.html", store=listing.store, sheets=_evidence_sheets([listing]),
-                           age_labels=AGE_LABELS, now=utcnow())
+    return _render_evidence(listing.store, [listing])
 
 
 @bp.route("/stores/<int:store_id>/monitor/evidence")
@@ -269,8 +279,7 @@ def store_evidence(store_id: int):
     ids = evidence.finding_listing_ids(store.id)
     listings = list(db.session.scalars(sa.select(Listing).where(Listing.id.in_(ids)).order_by(Listing.id))) if ids \
         else []
-    return render_template("monitor/evidence.html", store=store, sheets=_evidence_sheets(listings),
-                           age_labels=AGE_LABELS, now=utcnow())
+    return _render_evidence(store, listings)
 
 
 def _evidence_row(evidence_id: int) -> ListingEvidence:

@@ -1,4 +1,5 @@
-"""`flask apply-retention`: apply every authority's retention schedule now (the scheduler also runs it nightly)."""
+"""`flask apply-retention`: apply the retention schedule now, the authorities' and the monitor evidence's (the scheduler
+also runs it nightly)."""
 from datetime import date
 
 import click
@@ -8,14 +9,23 @@ from ..extensions import db
 
 
 def _report_lines(run) -> list[str]:
+    from ..retention import EVIDENCE_REPORT_KEY, authority_reports
+
     verb = "would remove" if run.dry_run else "removed"
     lines = [f"Retention as of {run.as_of:%d %b %Y}{' (dry run: nothing changed)' if run.dry_run else ''}:"]
-    for entry in run.report.values():
+    for entry in authority_reports(run).values():
         lines.append(
             f"  {entry['authority']}: {verb} {entry['volunteers_erased']} volunteer(s) "
             f"({entry['volunteers_held_for_enforcement']} kept for enforcement); "
             f"unpublished {entry['naming_unpublished']} expired naming entr(y/ies); "
             f"{verb} personal data of {entry['naming_personal_data_erased']} naming case(s)")
+    evidence = run.report.get(EVIDENCE_REPORT_KEY)
+    if evidence:
+        lines.append(
+            f"  Listing monitor evidence (London-wide, {evidence['months']} months): {verb} "
+            f"{evidence['evidence_pages_removed']} page(s) with {evidence['evidence_screenshots_removed']} "
+            f"screenshot(s) last fetched before {evidence['removed_before']} "
+            f"({evidence['evidence_held_for_enforcement']} kept for enforcement)")
     return lines
 
 
@@ -24,7 +34,8 @@ def _report_lines(run) -> list[str]:
 @click.option("--dry-run", is_flag=True, help="Report what would be removed, change nothing.")
 @with_appcontext
 def apply_retention_command(as_of, dry_run):
-    """Apply the retention schedule: erase volunteers, unpublish expired naming entries, erase personal data."""
+    """Apply the retention schedule: erase volunteers, unpublish expired naming entries, erase personal data,
+    remove the listing monitor's old evidence."""
     from .. import retention
 
     try:

@@ -170,7 +170,10 @@ class ListingCheck(db.Model):
 
     __tablename__ = "listing_check"
     __table_args__ = (sa.Index("ix_listing_check_listing", "listing_id", "checked_at"),
-                      sa.Index("ix_listing_check_store", "online_store_id", "checked_at"))
+                      sa.Index("ix_listing_check_store", "online_store_id", "checked_at"),
+                      # Removing old evidence sets this NULL on the checks that pointed at it (ON DELETE SET NULL):
+                      # without an index, each removed page would scan the whole table.
+                      sa.Index("ix_listing_check_evidence", "evidence_id"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     listing_id: Mapped[int] = mapped_column(sa.ForeignKey("listing.id", ondelete="CASCADE"), nullable=False)

@@ -8,22 +8,25 @@
   window, brief 5.3); they are the business's record, so the job never deletes them.
 - Naming entries: unpublished at expiry (the naming module's own rule), their personal data erased
   `retention_naming_months` after the case closed.
+- The listing monitor's evidence (pages as fetched, screenshots): removed `retention_evidence_months` after each
+  page's last fetch, except the page a monitored listing's verdict rests on and the evidence of a store under
+  enforcement (monitor_evidence.py). One deployment-wide period, not the authority's: see EVIDENCE_PERIOD.
 """
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
 import sqlalchemy as sa
 
 from ..audit import acting_as, record_event, set_reason
 from ..extensions import db
-from ..models.authority import Authority
+from ..models.authority import Authority, AuthorityKind
 from ..models.compliance import NamingCase
 from ..models.purchases import (ActionStatus, FollowUpAction, Operation, TestPurchase, Volunteer,
                                 VolunteerConsent)
 from ..models.retention import AuditPersonal, RetentionRun
-from ..settings import all_settings
+from ..settings import all_settings, deployment_settings, save_deployment_settings, save_settings
 from ..timeutil import add_months, today_london
-from . import naming_data
+from . import monitor_evidence, naming_data
 
 
 @dataclass(frozen=True)
@@ -46,14 +49,25 @@ PERIODS = (
     Period("retention_naming_months", "Naming cases' personal data removed after the case closed (months)", 24, 12,
            72, "The ICO removes company entries after 2 years (brief 5.2)."),
 )
-DEFAULTS = {p.key: str(p.default) for p in PERIODS}
+# The monitor's stores, listings and evidence are shared London-wide (retail/scoping.py): a page kept for one
+# borough's officers is the same page for every other, so no single authority may shorten or lengthen its life.
+# The period is a deployment setting, set by London Trading Standards (the partnership that coordinates the
+# boroughs' work; see may_set_deployment_periods) and shown read-only to every other admin.
+EVIDENCE_PERIOD = Period(
+    "retention_evidence_months", "Listing monitor evidence (pages and screenshots) removed after their last fetch "
+    "(months), London-wide", 24, 12, 72,
+    "The pages an online test purchase rests on (brief 2.4: listing URL, screenshots); the naming window looks back "
+    "12–24 months (brief 5.3) and the ICO removes company entries after 2 years (brief 5.2). The page each monitored "
+    "listing's verdict rests on, and the evidence of a store with a test purchase in the enforcement period, a "
+    "follow-up pending or a naming case, are kept whatever this says.")
+DEPLOYMENT_PERIODS = (EVIDENCE_PERIOD,)
+DEFAULTS = {p.key: str(p.default) for p in PERIODS + DEPLOYMENT_PERIODS}
+EVIDENCE_REPORT_KEY = "monitor_evidence"  # the deployment-wide entry of a run's report (the others are authorities)
 
 
-def schedule(authority_id: int | None = None) -> dict[str, int]:
-    """The authority's periods in months (its own setting, else the deployment's, else the default)."""
-    values = all_settings(authority_id)
+def _months(periods: tuple[Period, ...], values: dict) -> dict[str, int]:
     result = {}
-    for p in PERIODS:
+    for p in periods:
         try:
             result[p.key] = min(p.high, max(p.low, int(values.get(p.key) or p.default)))
         except ValueError:
@@ -61,15 +75,66 @@ def schedule(authority_id: int | None = None) -> dict[str, int]:
     return result
 
 
-def validate_schedule(data: dict) -> dict[str, str]:
+def schedule(authority_id: int | None = None) -> dict[str, int]:
+    """The authority's periods in months (its own setting, else the deployment's, else the default)."""
+    return _months(PERIODS, all_settings(authority_id))
+
+
+def evidence_months() -> int:
+    """The deployment's period for the monitor's evidence (an authority's own value, if one were saved, is ignored)."""
+    return _months(DEPLOYMENT_PERIODS, deployment_settings())[EVIDENCE_PERIOD.key]
+
+
+def may_set_deployment_periods(authority: Authority | None) -> bool:
+    return authority is not None and authority.kind == AuthorityKind.PARTNERSHIP
+
+
+def schedule_values(authority: Authority) -> dict[str, str]:
+    """The periods an admin of `authority` sees on the schedule page: its own and the deployment's."""
+    values = {k: str(v) for k, v in schedule(authority.id).items()}
+    values[EVIDENCE_PERIOD.key] = str(evidence_months())
+    return values
+
+
+def save_schedule(authority: Authority, form) -> tuple[dict[str, str], dict[str, str]]:
+    """Save the authority's periods (and, for London Trading Standards, the deployment's) from a submitted form, or
+    nothing if any is out of bounds. Returns (what was submitted, problems by field)."""
+    own = {p.key: str(form.get(p.key, "")).strip() for p in PERIODS}
+    deployment = {p.key: str(form.get(p.key, "")).strip() for p in DEPLOYMENT_PERIODS} \
+        if may_set_deployment_periods(authority) else {}
+    problems = validate_schedule(own)
+    if deployment:
+        problems.update(validate_schedule(deployment, DEPLOYMENT_PERIODS))
+    if not problems:
+        save_settings(own, authority_id=authority.id)
+        if deployment:
+            save_deployment_settings(deployment)
+    return {**own, **deployment}, problems
+
+
+def validate_schedule(data: dict, periods: tuple[Period, ...] = PERIODS) -> dict[str, str]:
     """Problems by field: each period must be a whole number of months within its bounds."""
     problems = {}
-    for p in PERIODS:
+    for p in periods:
         raw = str(data.get(p.key, "")).strip()
         # isascii: "²" is a digit to str.isdigit but not a number to int()
         if not (raw.isascii() and raw.isdigit()) or not p.low <= int(raw) <= p.high:
             problems[p.key] = f"Enter a whole number of months from {p.low} to {p.high}."
     return problems
+
+
+def within_period(day: date, months: int, as_of: date) -> bool:
+    """Whether something dated `day` is still within a period of `months` on `as_of` (every period's one rule)."""
+    return add_months(day, months) > as_of
+
+
+def period_start(as_of: date, months: int) -> date:
+    """The earliest day still within a period of `months` on `as_of`, by the same rule (for a query's `>=`):
+    add_months clamps to the month's end, so the day is found by that rule, not by subtracting months."""
+    day = add_months(as_of, -months)  # never within: add_months(day, months) <= as_of
+    while not within_period(day, months, as_of):
+        day += timedelta(days=1)
+    return day
 
 
 # --- volunteers -------------------------------------------------------------------------------------------------
@@ -118,7 +183,7 @@ def _apply_volunteers(authority_id: int, periods: dict, as_of: date, dry_run: bo
         if add_months(last, periods["retention_volunteer_months"]) > as_of:
             continue
         in_enforcement = (last_attempt is not None
-                          and add_months(last_attempt, periods["retention_enforcement_months"]) > as_of)
+                          and within_period(last_attempt, periods["retention_enforcement_months"], as_of))
         if in_enforcement or pending:
             held.append(v.id)
             continue
@@ -167,23 +232,41 @@ def apply_retention(as_of: date | None = None, dry_run: bool = False, actor: str
     a dry run, would remove). Runs unscoped: it is the system's own job, for every authority."""
     as_of = as_of or today_london()
     report = {}
+    enforcement = {}
     with acting_as(actor):
         set_reason("Retention schedule" + (" (dry run)" if dry_run else ""))
         for authority_id, name in db.session.execute(sa.select(Authority.id, Authority.name)
                                                      .order_by(Authority.id)).all():
             periods = schedule(authority_id)
+            enforcement[authority_id] = periods["retention_enforcement_months"]
             entry = {"authority": name, "schedule": periods}
             entry.update(_apply_volunteers(authority_id, periods, as_of, dry_run))
             entry.update(_apply_naming(authority_id, periods, as_of, dry_run))
             report[str(authority_id)] = entry
+        months = evidence_months()
+        report[EVIDENCE_REPORT_KEY] = monitor_evidence.apply(
+            months, period_start(as_of, months),
+            {a: period_start(as_of, m) for a, m in enforcement.items()},
+            lambda day, authority_id: within_period(day, enforcement[authority_id], as_of), dry_run)
         run = RetentionRun(as_of=as_of, dry_run=dry_run, actor=actor, report=report)
         db.session.add(run)
         db.session.flush()
         if not dry_run:
-            removed = sum(e["volunteers_erased"] + e["naming_personal_data_erased"] for e in report.values())
-            record_event("RetentionRun", run.id, f"Retention applied as of {as_of:%d %b %Y}: {removed} removed")
+            record_event("RetentionRun", run.id,
+                         f"Retention applied as of {as_of:%d %b %Y}: {removed_count(run)} removed")
         set_reason(None)
     return run
+
+
+def authority_reports(run: RetentionRun) -> dict[str, dict]:
+    """The run's entries for each authority (its report also has the deployment-wide evidence entry)."""
+    return {key: entry for key, entry in run.report.items() if key != EVIDENCE_REPORT_KEY}
+
+
+def removed_count(run: RetentionRun) -> int:
+    evidence = run.report.get(EVIDENCE_REPORT_KEY) or {}
+    return (sum(e["volunteers_erased"] + e["naming_personal_data_erased"] for e in authority_reports(run).values())
+            + evidence.get("evidence_pages_removed", 0))
 
 
 def last_run(dry_run: bool | None = False) -> RetentionRun | None:
@@ -194,7 +277,9 @@ def last_run(dry_run: bool | None = False) -> RetentionRun | None:
 
 
 # Tables an erasure deletes from or blanks: compacted after a run so no old row version keeps the values.
-ERASED_TABLES = ("volunteer", "volunteer_consent", "audit_personal", "naming_case", "test_purchase")
+# (listing_evidence: not personal data, but its pages are large and the point of removing them is the space.)
+ERASED_TABLES = ("volunteer", "volunteer_consent", "audit_personal", "naming_case", "test_purchase",
+                 "listing_evidence")
 
 
 def compact_storage() -> None:
@@ -215,5 +300,5 @@ def nightly_retention() -> None:
     with acting_as("scheduler:retention"):
         run = apply_retention(actor="scheduler:retention")
         db.session.commit()
-    if any(e["volunteers_erased"] or e["naming_personal_data_erased"] for e in run.report.values()):
+    if removed_count(run):
         compact_storage()
