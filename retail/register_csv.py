@@ -20,7 +20,8 @@ from .validation import InvalidValue, normalise_postcode, postcode_key
 COLUMNS = ["external_ref", "legal_name", "trading_name", "company_number", "business_type", "contact_name",
            "contact_email", "contact_phone", "primary_authority", "premises_name", "address_line1", "address_line2",
            "town", "postcode", "borough", "local_authority", "sells", "display", "status", "notes", "rra_status"]
-EXPORT_ONLY = {"rra_status"}
+EXPORT_ONLY = {"rra_status"}  # read by the import (so it is not reported as ignored) but never kept or used
+IMPORT_COLUMNS = [c for c in COLUMNS if c not in EXPORT_ONLY]
 
 HEADING_ALIASES = {
     "external_ref": ["externalref", "councilref", "councilreference", "reference", "ref", "ourref", "premisesref",
@@ -73,7 +74,7 @@ class ImportFileError(ValueError):
     """The file as a whole cannot be read (encoding, no header, missing required columns)."""
 
 
-@dataclass
+@dataclass(slots=True)
 class ImportRow:
     line: int
     values: dict
@@ -82,10 +83,25 @@ class ImportRow:
 
 
 @dataclass
+class ExistingByName:
+    """The register's businesses a row without a council reference may be: one with that legal or trading name and a
+    shop in the row's postcode, or, for a row without a shop, one with that legal name and no shop. Looked up for the
+    whole file in a few statements (a statement per row made a 50,000-row file take minutes: issue 14)."""
+    by_name_postcode: dict[tuple[str, str], int] = field(default_factory=dict)
+    shopless_by_name: dict[str, int] = field(default_factory=dict)
+
+    def business_id(self, values: dict) -> int | None:
+        if values["no_shop"]:
+            return self.shopless_by_name.get(name_key(values["legal_name"]))
+        return self.by_name_postcode.get((name_key(values["legal_name"]), postcode_key(values["postcode"])))
+
+
+@dataclass
 class ImportPlan:
     rows: list[ImportRow]
     ignored_columns: list[str]
     file_errors: list[str] = field(default_factory=list)
+    existing: ExistingByName = field(default_factory=ExistingByName)
 
     @property
     def error_rows(self) -> list[ImportRow]:
@@ -106,27 +122,31 @@ def _heading_key(heading: str) -> str:
     return re.sub(r"[^a-z0-9]", "", heading.lower())
 
 
-def decode(content: bytes) -> str:
+def _encoding(content: bytes) -> str:
     for encoding in ("utf-8-sig", "cp1252"):
         try:
-            return content.decode(encoding)
+            content.decode(encoding)
         except UnicodeDecodeError:
             continue
+        return encoding
     raise ImportFileError("The file is not readable text. Save it from your spreadsheet as CSV (UTF-8).")
 
 
-def read_rows(content: bytes) -> tuple[list[str], list[tuple[int, dict]], list[str]]:
-    """Headings mapped to our columns, rows as (line number, {column: value}), and headings we ignored."""
+def read_rows(content: bytes, each=None) -> tuple[list[str], list, list[str]]:
+    """Headings mapped to our columns, rows as (line number, {column: value}), and headings we ignored. With
+    `each(line, values)`, the rows are what it returns for each, as it is read: a 50,000-row file is not held twice."""
     if b"\x00" in content[:4096]:
         raise ImportFileError("This looks like a spreadsheet file, not CSV. Use 'Save as CSV' first.")
-    text = decode(content)
-    first_line = text.splitlines()[0] if text.strip() else ""
+    # Decoded as it is read, not into one string first (and a copy of it): memory for a 50,000-row file (issue 14).
+    stream = io.TextIOWrapper(io.BytesIO(content), encoding=_encoding(content), newline="")
+    first_line = stream.readline().rstrip("\r\n")
     if not first_line.strip():
         raise ImportFileError("The file is empty.")
+    stream.seek(0)
     delimiter = max([",", ";", "\t"], key=first_line.count)
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    reader = csv.reader(stream, delimiter=delimiter)
     try:
-        return _read_rows(reader)
+        return _read_rows(reader, each)
     except csv.Error as exc:  # a cell past the csv module's limit (128 kB), an unclosed quote at the end...
         raise ImportFileError(f"Line {reader.line_num} cannot be read ({exc}). Check that cell in the spreadsheet: "
                               "a cell longer than 131,072 characters, or a stray quote mark.") from None
@@ -141,7 +161,7 @@ def _column_letter(index: int) -> str:
     return letters
 
 
-def _read_rows(reader) -> tuple[list[str], list[tuple[int, dict]], list[str]]:
+def _read_rows(reader, each) -> tuple[list[str], list, list[str]]:
     headings = next(reader)
     mapping: dict[int, str] = {}
     ignored = []
@@ -177,8 +197,8 @@ def _read_rows(reader) -> tuple[list[str], list[tuple[int, dict]], list[str]]:
         if len(rows) >= MAX_ROWS:
             raise ImportFileError(f"The file has more than {MAX_ROWS} rows; split it into smaller files.")
         row = {column: (csvout.read_cell(values[index]) if index < len(values) else "")
-               for index, column in mapping.items()}
-        rows.append((reader.line_num, row))
+               for index, column in mapping.items() if column not in EXPORT_ONLY}
+        rows.append((reader.line_num, row) if each is None else each(reader.line_num, row))
     return [mapping[i] for i in sorted(mapping)], rows, ignored
 
 
@@ -226,10 +246,10 @@ def _parse_status(text: str) -> str:
 
 
 def _clean(line: int, raw: dict) -> ImportRow:
-    row = ImportRow(line=line, values={})
+    row = ImportRow(line=line, values=raw)  # cleaned in place: the file's values are not kept twice
     v = row.values
-    for column in COLUMNS:
-        v[column] = raw.get(column, "")
+    for column in IMPORT_COLUMNS:
+        v.setdefault(column, "")
     if not v["legal_name"]:
         row.errors.append("Business name is missing.")
     try:
@@ -273,10 +293,9 @@ def _clean(line: int, raw: dict) -> ImportRow:
 def plan_import(content: bytes) -> ImportPlan:
     """Read and check every row, and say what importing would do. Changes nothing."""
     try:
-        _, raw_rows, ignored = read_rows(content)
+        _, rows, ignored = read_rows(content, each=_clean)
     except ImportFileError as exc:
         return ImportPlan(rows=[], ignored_columns=[], file_errors=[str(exc)])
-    rows = [_clean(line, raw) for line, raw in raw_rows]
     ignored = [h for h in ignored]
     plan = ImportPlan(rows=rows, ignored_columns=ignored)
     if not rows:
@@ -284,18 +303,21 @@ def plan_import(content: bytes) -> ImportPlan:
         return plan
     good = [r for r in rows if not r.errors]
     refs = {r.values["external_ref"] for r in good if r.values["external_ref"]}
-    by_ref = {b.external_ref: b for b in db.session.scalars(sa.select(Business).where(
-        council_ref_matches(Business.external_ref.in_(refs)))
-                                                             .options(selectinload(Business.premises)))} if refs else {}
+    plan.existing = _existing_by_name([r.values for r in good if not r.values["external_ref"]])
+    ref_ids = _business_ids_by_ref(refs)
+    by_id = {b.id: b for b in _businesses_with_premises(
+        set(ref_ids.values()) | set(plan.existing.by_name_postcode.values())
+        | set(plan.existing.shopless_by_name.values()))}
+    by_ref = {ref: by_id[business_id] for ref, business_id in ref_ids.items()}
     seen_premises: dict[tuple, int] = {}
     new_business_keys: set = set()
     for row in good:
         v = row.values
         if v["no_shop"]:
-            found = by_ref.get(v["external_ref"]) if v["external_ref"] else _find_shopless_by_name(v)
+            found = by_ref.get(v["external_ref"]) if v["external_ref"] else by_id.get(plan.existing.business_id(v))
             row.action = "update" if found else "new business"
             continue
-        business = by_ref.get(v["external_ref"]) if v["external_ref"] else _find_by_name_postcode(v)
+        business = by_ref.get(v["external_ref"]) if v["external_ref"] else by_id.get(plan.existing.business_id(v))
         # Two shops of one business can share a postcode (a parade, a shopping centre): the address tells them apart.
         pkey = (v["external_ref"] or name_key(v["legal_name"]), postcode_key(v["postcode"]),
                 name_key(v["premises_name"]), address_key(v["address_line1"]))
@@ -332,21 +354,41 @@ def _same_new_business(values: dict, keys: set) -> bool:
     return not values["external_ref"] and ("name", name_key(values["legal_name"])) in keys
 
 
-def _find_shopless_by_name(values: dict) -> Business | None:
-    key = name_key(values["legal_name"])
-    return db.session.scalars(
-        sa.select(Business).where(Business.legal_name_key == key, ~Business.premises.any())
-        .options(selectinload(Business.premises)).limit(1)).first()
+IN_LIST = 5000  # values per IN list: within every database's limit on bound parameters
 
 
-def _find_by_name_postcode(values: dict) -> Business | None:
-    key = name_key(values["legal_name"])
-    return db.session.scalars(
-        sa.select(Business).join(Premises, Premises.business_id == Business.id)
-        .where(sa.or_(Business.legal_name_key == key, Business.trading_name_key == key),
-               Premises.postcode_key == postcode_key(values["postcode"]))
-        .options(selectinload(Business.premises)).limit(1)
-    ).first()
+def _existing_by_name(rows: list[dict]) -> ExistingByName:
+    """ExistingByName for these rows (those without a council reference), in a statement per IN_LIST names."""
+    found = ExistingByName()
+    wanted = {(name_key(v["legal_name"]), postcode_key(v["postcode"])) for v in rows if not v["no_shop"]}
+    names = sorted({name for name, _ in wanted})
+    for start in range(0, len(names), IN_LIST):
+        chunk = names[start:start + IN_LIST]
+        # Ordered by id so that, of two businesses of one name in one postcode, the older is the one matched.
+        for business_id, legal, trading, postcode in db.session.execute(
+                sa.select(Business.id, Business.legal_name_key, Business.trading_name_key, Premises.postcode_key)
+                .join(Premises, Premises.business_id == Business.id)
+                .where(sa.or_(Business.legal_name_key.in_(chunk), Business.trading_name_key.in_(chunk)))
+                .order_by(Business.id)):
+            for key in {(legal, postcode), (trading, postcode)} & wanted:
+                found.by_name_postcode.setdefault(key, business_id)
+    shopless = sorted({name_key(v["legal_name"]) for v in rows if v["no_shop"]})
+    for start in range(0, len(shopless), IN_LIST):
+        for business_id, legal in db.session.execute(
+                sa.select(Business.id, Business.legal_name_key)
+                .where(Business.legal_name_key.in_(shopless[start:start + IN_LIST]), ~Business.premises.any())
+                .order_by(Business.id)):
+            found.shopless_by_name.setdefault(legal, business_id)
+    return found
+
+
+def _businesses_with_premises(ids: set[int]) -> list[Business]:
+    """These businesses with their shops, in a statement (and one for the shops) per IN_LIST ids."""
+    ids, out = sorted(ids), []
+    for start in range(0, len(ids), IN_LIST):
+        out.extend(db.session.scalars(sa.select(Business).where(Business.id.in_(ids[start:start + IN_LIST]))
+                                      .options(selectinload(Business.premises))))
+    return out
 
 
 BUSINESS_COLUMNS = ["legal_name", "trading_name", "company_number", "business_type", "contact_name", "contact_email",
@@ -360,19 +402,20 @@ EMPTY_COUNTS = {"businesses created": 0, "businesses updated": 0, "shops created
 def _business_ids_by_ref(refs: set[str]) -> dict[str, int]:
     """Council reference -> business id, in IN lists of a size every database accepts."""
     refs, out = sorted(refs), {}
-    for start in range(0, len(refs), 5000):
+    for start in range(0, len(refs), IN_LIST):
         out.update(db.session.execute(sa.select(Business.external_ref, Business.id).where(
-            council_ref_matches(Business.external_ref.in_(refs[start:start + 5000])))).all())
+            council_ref_matches(Business.external_ref.in_(refs[start:start + IN_LIST])))).all())
     return out
 
 
-def apply_import(content: bytes, *, start_at: int = 0, counts: dict | None = None,
+def apply_import(content: bytes, *, plan: ImportPlan | None = None, start_at: int = 0, counts: dict | None = None,
                  on_progress=None) -> dict[str, int]:
     """Import the file. Raises ImportFileError, with nothing changed, if any row is bad (every row is checked
     first). The rows are then written IMPORT_CHUNK at a time, each chunk its own transaction, with
     `on_progress(rows_done, counts)` called inside it, so progress is saved with the rows; an import stopped half way
-    (a restart) continues from `start_at` with the `counts` saved so far, and meets nothing twice."""
-    plan = plan_import(content)
+    (a restart) continues from `start_at` with the `counts` saved so far, and meets nothing twice. `plan`: the
+    file's plan, when the caller has just made it (the CLI shows it first), so the file is not checked twice."""
+    plan = plan or plan_import(content)
     if not plan.ok:
         problems = plan.file_errors + [f"line {r.line}: {'; '.join(r.errors)}" for r in plan.error_rows[:5]]
         raise ImportFileError("Nothing was imported. " + " ".join(problems))
@@ -388,7 +431,7 @@ def apply_import(content: bytes, *, start_at: int = 0, counts: dict | None = Non
         for start in range(start_at, len(rows), IMPORT_CHUNK):
             chunk = rows[start:start + IMPORT_CHUNK]
             try:
-                _apply_chunk(chunk, ref_ids, seen, counts)
+                _apply_chunk(chunk, ref_ids, plan.existing, seen, counts)
                 db.session.flush()
                 if on_progress is not None:
                     on_progress(start + len(chunk), counts)
@@ -405,21 +448,33 @@ def apply_import(content: bytes, *, start_at: int = 0, counts: dict | None = Non
     return counts
 
 
-def _apply_chunk(chunk: list[ImportRow], ref_ids: dict[str, int], seen: dict, counts: dict) -> None:
-    keys = [r.values["external_ref"] or ("name", name_key(r.values["legal_name"])) for r in chunk]
-    wanted = {seen.get(k) or (ref_ids.get(k) if isinstance(k, str) else None) for k in keys} - {None}
+def _business_key(values: dict, ref_ids: dict[str, int], existing: ExistingByName):
+    """Which business a row is, as the plan judged it: by council reference; else an existing business by name and
+    postcode; else one new in this file, by legal name (the plan's 'new shop' of a 'new business')."""
+    if values["external_ref"]:
+        return values["external_ref"]
+    business_id = existing.business_id(values)
+    return ("id", business_id) if business_id is not None else ("name", name_key(values["legal_name"]))
+
+
+def _apply_chunk(chunk: list[ImportRow], ref_ids: dict[str, int], existing: ExistingByName, seen: dict,
+                 counts: dict) -> None:
+    keys = [_business_key(r.values, ref_ids, existing) for r in chunk]
+
+    def known(key) -> int | None:
+        if isinstance(key, str):
+            return seen.get(key) or ref_ids.get(key)
+        return key[1] if key[0] == "id" else seen.get(key)
+
+    wanted = {known(k) for k in keys} - {None}
     loaded = {b.id: b for b in db.session.scalars(sa.select(Business).where(Business.id.in_(wanted))
                                                   .options(selectinload(Business.premises)))} if wanted else {}
     here: dict[object, Business] = {}  # this chunk's businesses by key (new ones have no id until the flush)
     for row, key in zip(chunk, keys, strict=True):
         v = row.values
         business = here.get(key)
-        if business is None:
-            known = seen.get(key) or (ref_ids.get(key) if isinstance(key, str) else None)
-            if known is not None:
-                business = loaded.get(known) or db.session.get(Business, known)
-            elif not v["external_ref"]:
-                business = _find_shopless_by_name(v) if v["no_shop"] else _find_by_name_postcode(v)
+        if business is None and (business_id := known(key)) is not None:
+            business = loaded.get(business_id) or db.session.get(Business, business_id)
         business_data = {c: v[c] for c in BUSINESS_COLUMNS if v[c] != "" or c == "business_type"}
         if business is None:
             business = Business(external_ref=v["external_ref"] or None, **business_data,

@@ -327,3 +327,51 @@ def test_a_large_file_is_imported_in_the_background_with_its_progress_shown(app,
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Premises)) == before + 7
     done = client.get(f"/register/import/{batch.id}").get_data(as_text=True)
     assert "7 businesses created" in done and 'http-equiv="refresh"' not in done
+
+
+def _rows_without_refs(n: int, offset: int = 0) -> str:
+    letters = "ABDEFGHJLNPQRSTUWXYZ"
+    rows = ["Business Name;Post Code;Borough;Address"]
+    rows += [f"Corner {i} Ltd;E8 {i % 9 + 1}{letters[i % 20]}{letters[i // 20 % 20]};Hackney;{i} Mare Street"
+             for i in range(offset, offset + n)]
+    return "\r\n".join(rows) + "\r\n"
+
+
+def test_matching_rows_without_a_reference_costs_the_same_statements_for_10_or_200_rows(db):
+    """Issue 14: a row without a council reference was matched on name and postcode by a query of its own (13,700
+    queries, each flushing the session, were two thirds of a 50,000-row import). The look-up is now one per few
+    thousand names, in the preview and in the import."""
+    from tests.querycount import counted_statements
+
+    apply_import(_rows_without_refs(200).encode())  # the register already holds every business: re-imports below
+    with counted_statements() as ten:
+        assert plan_import(_rows_without_refs(10).encode()).counts() == {"update": 10}
+    with counted_statements() as two_hundred:
+        assert plan_import(_rows_without_refs(200).encode()).counts() == {"update": 200}
+    assert len(two_hundred) == len(ten)
+    with counted_statements() as imported:
+        counts = apply_import(_rows_without_refs(200).encode())
+    assert counts["businesses created"] == 0 and counts["shops created"] == 0
+    reads = [s for s in imported if s.lstrip().upper().startswith("SELECT") and "FROM business" in s]
+    assert len(reads) < 10, len(reads)
+
+
+def test_a_row_without_a_reference_finds_the_business_by_trading_name_and_the_shops_postcode(db):
+    """Name matching, the same in the preview and the import: an existing business by legal or trading name with a
+    shop in the row's postcode (the same name elsewhere is another business); a business new in the file by its
+    legal name."""
+    existing = create_business(legal_name="Okafor Trading Ltd", trading_name="Okafor Kitchens", postcode="N16 7AB")
+    content = (b"Business Name;Trading As;Post Code;Borough;Address\r\n"
+               b"Okafor Kitchens;;n16 7ab;Hackney;1 Church Street\r\n"  # the trading name, same postcode: the same
+               b"Okafor Kitchens;;SE15 4QL;Southwark;9 Rye Lane\r\n"  # another postcode: another business
+               b"Farah Stores Ltd;Farah Stores;E8 2AA;Hackney;4 Mare Street\r\n"
+               b"Farah Stores Ltd;;E3 4BB;Tower Hamlets;6 Roman Road\r\n")  # the new business's second shop
+    assert [r.action for r in plan_import(content).rows] == ["new shop", "new business", "new business",
+                                                               "new shop"]
+    counts = apply_import(content)
+    assert counts == {"businesses created": 2, "businesses updated": 1, "shops created": 4, "shops updated": 0}
+    assert sorted(p.postcode for p in db.session.get(Business, existing.id).premises) == ["N16 7AB", "N16 7AB"]
+    okafor_se15 = db.session.scalar(sa.select(Business).join(Premises).where(Premises.postcode == "SE15 4QL"))
+    assert okafor_se15.id != existing.id and [p.postcode for p in okafor_se15.premises] == ["SE15 4QL"]
+    farah = db.session.scalars(sa.select(Business).where(Business.legal_name.like("Farah%"))).all()
+    assert [sorted(p.postcode for p in b.premises) for b in farah] == [["E3 4BB", "E8 2AA"]]

@@ -44,7 +44,7 @@ def import_register_command(file, dry_run, authority):
             return
         try:
             with acting_as("cli:import-register"):
-                counts = apply_import(content)
+                counts = apply_import(content, plan=plan)
         except ImportFileError as exc:
             raise click.ClickException(str(exc)) from exc
         except OutsideAuthority as exc:
