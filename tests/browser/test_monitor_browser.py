@@ -1,6 +1,8 @@
-"""The listing monitor in a real browser: an officer adds an online store through the register, presses "Check now",
-the scheduler's work runs against a real local shop site, and the officer sees the verdict and the wording behind it.
-"""
+"""The listing monitor in a real browser on a phone (390 x 844, users.md "Online test-purchase team", issue 11 'Done
+when'): an officer adds an online store through the register, presses "Check now", the scheduler's work runs against a
+real local shop site, and the officer sees the verdict and the wording behind it; then picks the store from the
+monitor's list of targets and opens the online test purchase form for the listing. Screenshots of each step land in
+the test artefacts."""
 import re
 
 import pytest
@@ -10,7 +12,7 @@ from werkzeug import Response
 from retail.access import Role
 from retail.scrapers import monitor as mon
 from retail.scrapers import scheduler as sched
-from tests.browser.conftest import sign_in
+from tests.browser.conftest import screenshot, sign_in
 from tests.conftest import PASSWORD
 from tests.factories import create_business
 
@@ -69,6 +71,7 @@ def test_officer_adds_a_store_checks_it_now_and_sees_the_verdict_with_its_cues(p
     page.get_by_label("Store name").fill("Hedgerow Blades shop")
     page.get_by_label("Web address").fill(shop_url)
     page.get_by_label("Platform").select_option(label="Own website")
+    screenshot(page, "online-01-add-store-form")
     page.get_by_role("button", name="Add online store").click()
     expect(page.get_by_text("Online store added.")).to_be_visible()
     store_url = page.url
@@ -76,11 +79,13 @@ def test_officer_adds_a_store_checks_it_now_and_sees_the_verdict_with_its_cues(p
 
     monitor = page.locator("#monitor")
     expect(monitor).to_contain_text("This store is not monitored yet")
+    screenshot(page, "online-02-store-not-monitored-yet")
     assert _run_queued_checks(app) == []  # nothing is checked before the officer asks
 
     monitor.get_by_role("button", name="Check now").click()
     expect(page.get_by_text(re.compile("Check queued: the monitor will visit this store"))).to_be_visible()
     expect(page.locator("#monitor-progress")).to_contain_text("waiting for the monitor")
+    screenshot(page, "online-03-check-queued")
 
     # The scheduler's tick, in-process, against the real local site.
     assert _run_queued_checks(app) == [store_id]
@@ -101,3 +106,17 @@ def test_officer_adds_a_store_checks_it_now_and_sees_the_verdict_with_its_cues(p
     expect(why).to_contain_text("“By placing an order you confirm that you are 18”")
     expect(why).to_contain_text("Knives are only sold to adults.")  # the phrase's context, so the officer sees why
     expect(row.get_by_role("link", name="Plan test purchase")).to_be_visible()
+    screenshot(page, "online-04-verdict-with-its-wording")
+
+    # The online team picks its target from the monitor's list and opens the test purchase form for the listing.
+    page.goto(f"{live_server}/monitor/targets")
+    expect(page.get_by_role("heading", name="Online test purchase targets")).to_be_visible()
+    target = page.locator(".card", has=page.get_by_role("link", name="Hedgerow Blades shop"))
+    expect(target).to_have_count(1)
+    expect(target).to_contain_text("Weak age check")
+    expect(target).to_contain_text("Bushcraft Fixed Blade Knife")
+    screenshot(page, "online-05-monitor-targets")
+    target.get_by_role("link", name="Plan test purchase").click()
+    expect(page.get_by_role("heading", name="Online test purchase: the order")).to_be_visible()
+    expect(page.get_by_label("Listing address")).to_have_value(shop_site.url_for("/product/bushcraft-knife"))
+    screenshot(page, "online-06-test-purchase-planned-from-target")

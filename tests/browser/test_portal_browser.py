@@ -1,5 +1,7 @@
-"""The retailer portal in a real browser on a phone: a retailer reads their test purchase result and its letter and
-accepts a training invitation; and no page a retailer can reach ever shows a volunteer's code name or date of birth."""
+"""The retailer portal in a real browser on a phone (390 x 844, users.md "Retailer", issue 11 'Done when'): a retailer
+sees their shops' agreement and review date and who is trained until when, reads their test purchase result and its
+letter and accepts a training invitation; and no page a retailer can reach ever shows a volunteer's code name or date
+of birth. Screenshots of each step land in the test artefacts."""
 import re
 from collections import deque
 from datetime import date, time, timedelta
@@ -13,7 +15,7 @@ from retail import training as tr
 from retail.access import Role
 from retail.extensions import db
 from retail.timeutil import today_london
-from tests.browser.conftest import sign_in
+from tests.browser.conftest import screenshot, sign_in
 from tests.conftest import PASSWORD
 from tests.factories import SAFEGUARDS, create_business, create_store, sign_rra
 
@@ -22,12 +24,13 @@ CODE_NAME = "Zephyr-Quill"
 
 @pytest.fixture
 def retailer_records(app, users):
-    """For the retailer's business: an in-store failure and an online pass, both with their letters sent; an online
-    attempt still waiting for its letter; an open training invitation and a certificate."""
+    """For the retailer's business: the agreement signed, due for review in about nine months; an in-store failure
+    and an online pass, both with their letters sent; an online attempt still waiting for its letter; an open training
+    invitation and a certificate."""
     today = today_london()
     business = users[Role.RETAILER].business
     premises = business.premises[0]
-    sign_rra(business, signed_on=today - timedelta(days=100))
+    sign_rra(business, signed_on=today - timedelta(days=100)).review_due = today + timedelta(days=265)
     store = create_store(business, url="https://ownshop.example/")
     officer = users[Role.OFFICER]
     op = P.create_operation({"name": "Operation Sceptre, portal week", "lead_agency": "police",
@@ -82,12 +85,19 @@ def test_retailer_reads_their_result_and_letter_and_accepts_training(page, live_
     sign_in(page, live_server, users[Role.RETAILER].email, PASSWORD)
     expect(page).to_have_url(f"{live_server}/my")
     expect(page.get_by_role("heading", name="Own Shop", exact=True)).to_be_visible()
+    # Which shops are signed up to the agreement and when it is due for review; who is trained and until when.
+    expect(page.locator("#shops")).to_contain_text("Review due")
+    expect(page.locator("#training")).to_contain_text("Sam Shopkeeper")
+    expect(page.locator("#training")).to_contain_text("until")
+    screenshot(page, "retailer-01-portal-home")
 
     results = page.locator("#purchases")
     expect(results.get_by_text("Sold without any challenge")).to_be_visible()
     expect(results.get_by_text("Refused at checkout")).to_be_visible()
     expect(results.locator(".list-group-item")).to_have_count(2)  # the attempt whose letter is unsent is not shown
     expect(results).not_to_contain_text("Other Traders")
+    results.scroll_into_view_if_needed()
+    screenshot(page, "retailer-02-test-purchase-results")
 
     failed_result = results.locator(".list-group-item", has_text="Sold without any challenge")
     failed_result.get_by_role("link", name="Read the letter").click()
@@ -97,14 +107,18 @@ def test_retailer_reads_their_result_and_letter_and_accepts_training(page, live_
     expect(letter).to_contain_text("Retailer Own Ltd")
     expect(letter).to_contain_text("Own Shop")
     assert CODE_NAME not in letter.inner_text()
+    screenshot(page, "retailer-03-result-letter")
     # Someone else's letter is not found, not shown.
     response = page.goto(f"{live_server}/my/letters/{retailer_records['other_letter_id']}")
     assert response.status == 404
+    expect(page.locator("body")).not_to_contain_text("Other Traders")
+    screenshot(page, "retailer-04-other-business-letter-not-found")
 
     page.goto(f"{live_server}/my")
     page.get_by_role("link", name=re.compile("Please reply: training invitation")).click()
     expect(page.get_by_role("heading", name="Invitation to accredited trader training")).to_be_visible()
     expect(page.locator("#response")).to_have_text("Awaiting reply")
+    screenshot(page, "retailer-05-training-invitation")
     page.get_by_label("Session").select_option(index=0)
     expect(page.get_by_label("Session")).to_contain_text("Hackney Town Hall, Room 4")
     page.get_by_label("How many staff will come").fill("3")
@@ -113,9 +127,11 @@ def test_retailer_reads_their_result_and_letter_and_accepts_training(page, live_
     expect(page.locator("#response")).to_have_text("Accepted")
     expect(page.get_by_role("button", name="Accept the invitation")).to_have_count(0)
     expect(page.get_by_text(re.compile(r"Accepted on \d"))).to_be_visible()
+    screenshot(page, "retailer-06-invitation-accepted")
 
     page.get_by_role("link", name="My business").first.click()
     expect(page.get_by_text("No invitations waiting for your reply.")).to_be_visible()
+    screenshot(page, "retailer-07-no-invitations-waiting")
 
 
 def _dob_forms(dob: date) -> list[str]:
@@ -172,3 +188,7 @@ def test_no_retailer_page_shows_a_volunteers_code_name_or_birth_date(page, live_
     assert f"/my/invitations/{retailer_records['invitation'].id}" in visited
     assert any(path.startswith("/my/premises/") for path in visited)
     assert len(visited) >= 6, visited
+    # The shop's own page, as the crawl read it: its agreement and training, and nothing about the volunteer.
+    page.goto(f"{live_server}/my/premises/{users[Role.RETAILER].business.premises[0].id}")
+    expect(page.locator("main")).to_contain_text("Own Shop")
+    screenshot(page, "retailer-08-shop-page-no-volunteer-details")

@@ -1,5 +1,7 @@
-"""Test purchases in a real browser on a phone-sized screen: a police user logs an online test purchase in stages and
-prints its letter; an officer logs an in-store attempt, picking the shop by typing part of its postcode."""
+"""Test purchases in a real browser on a phone-sized screen (390 x 844, users.md "Police test-purchase team", issue 11
+'Done when'): a police user logs an online test purchase in stages and prints its letter; an officer logs an in-store
+attempt, picking the shop by typing part of its postcode, decides the follow-up and sends the week's letters in one go.
+Screenshots of each step land in the test artefacts."""
 import re
 from datetime import date, timedelta
 
@@ -11,7 +13,7 @@ from retail.access import Role
 from retail.extensions import db
 from retail.settings import save_settings
 from retail.timeutil import today_london
-from tests.browser.conftest import sign_in
+from tests.browser.conftest import screenshot, sign_in
 from tests.conftest import PASSWORD
 from tests.factories import create_business, create_premises, create_store
 
@@ -68,10 +70,12 @@ def test_police_log_an_online_purchase_in_stages_and_print_the_letter(page, live
     page.get_by_label("Order cancelled by the seller").select_option(label="No")
     page.get_by_label("An officer was present with the volunteer").select_option(label="Yes")
     page.get_by_label("Photograph of the volunteer on the day (reference)").fill("PH-DAY-3")
+    screenshot(page, "police-01-online-order-form")
     page.get_by_role("button", name="Save order").click()
     expect(page.get_by_text("Order saved. Record the dispatch when the parcel is sent.")).to_be_visible()
     expect(page.get_by_text("Ordered (waiting for dispatch)", exact=True)).to_be_visible()
     record_url = page.url
+    screenshot(page, "police-02-online-order-saved")
 
     # Stage 2: the dispatch, days later.
     page.get_by_role("link", name="Record the dispatch").click()
@@ -84,9 +88,11 @@ def test_police_log_an_online_purchase_in_stages_and_print_the_letter(page, live
     page.get_by_label("Courier in the register (a party with its own letter)").select_option(label="Speedy Parcels")
     page.get_by_label("Service", exact=True).fill("Next day")
     page.get_by_label("Age-verified delivery service").select_option(label="No")
+    screenshot(page, "police-03-online-dispatch-form")
     page.get_by_role("button", name="Save dispatch").click()
     expect(page.get_by_text("Dispatched (waiting for delivery)", exact=True)).to_be_visible()
     expect(_detail(page, "Dispatch")).to_contain_text("Speedy Parcels Next day")
+    screenshot(page, "police-04-online-dispatch-saved")
 
     # Stage 3: the delivery: handed to the child at home, no ID asked.
     page.get_by_role("link", name="Record the delivery").click()
@@ -96,13 +102,16 @@ def test_police_log_an_online_purchase_in_stages_and_print_the_letter(page, live
     page.get_by_label("ID asked").select_option(label="No")
     page.get_by_label("Left unattended").select_option(label="No")
     page.get_by_label("Signature taken").select_option(label="Yes")
+    screenshot(page, "police-05-online-delivery-form")
     page.get_by_role("button", name="Save delivery").click()
     expect(page.get_by_text("Delivered (outcome to set)", exact=True)).to_be_visible()
+    screenshot(page, "police-06-online-delivery-saved")
 
     # Stage 4: each party judged from the facts (s.141B A-D for the seller, s.39 for the courier).
     page.get_by_role("link", name="Conclude: judge each party").click()
     expect(page.get_by_role("heading", name="The seller: Failed")).to_be_visible()
     expect(page.get_by_role("heading", name="The courier: Failed")).to_be_visible()
+    screenshot(page, "police-07-online-each-party-judged")
     page.get_by_role("button", name="Conclude: judge each party").click()
     expect(page.get_by_text("Concluded: Delivered without an age check. The letters are ready to print.")
            ).to_be_visible()
@@ -114,6 +123,7 @@ def test_police_log_an_online_purchase_in_stages_and_print_the_letter(page, live
     expect(_detail(page, "Seller")).to_contain_text("B: parcel marked as a bladed article, for delivery only to someone 18 or over: met")
     expect(_detail(page, "Courier")).to_contain_text("Speedy Parcels")
     expect(page.locator("#letters")).to_contain_text("to the courier (Speedy Parcels Ltd)")
+    screenshot(page, "police-08-online-concluded-with-letters")
 
     # The notification letter: letterhead from settings, the result, never the volunteer.
     page.locator("#letters").get_by_role("link", name=re.compile(r"^Letter \d+ to the seller")).click()
@@ -123,6 +133,7 @@ def test_police_log_an_online_purchase_in_stages_and_print_the_letter(page, live
     expect(letter).to_contain_text("Blades Direct Ltd")
     expect(letter).to_contain_text("bladesdirect.example")
     assert CODE_NAME not in letter.inner_text()
+    screenshot(page, "police-09-online-seller-letter")
 
     # Printed: only the letter, with its letterhead; no navigation, no buttons, one A4 page.
     expect(page.get_by_role("button", name="Print")).to_be_visible()
@@ -132,6 +143,7 @@ def test_police_log_an_online_purchase_in_stages_and_print_the_letter(page, live
     expect(page.get_by_role("button", name="Mark as sent")).to_be_hidden()
     expect(page.locator("table.history")).to_be_hidden()
     expect(letter.locator(".letterhead")).to_be_visible()
+    screenshot(page, "police-10-online-letter-as-printed")
     pdf = page.pdf(format="A4", prefer_css_page_size=True, print_background=True)
     assert pdf.startswith(b"%PDF")
     assert _pdf_pages(pdf) == 1
@@ -152,6 +164,7 @@ def test_officer_logs_an_in_store_attempt_on_a_phone(page, live_server, users, o
     suggestions = page.get_by_role("listbox", name="Matching shops").get_by_role("option")
     expect(suggestions).to_have_count(1)
     expect(suggestions.first).to_contain_text("Patel Hardware, 1 High Street, N16 7QJ")
+    screenshot(page, "police-11-in-store-shop-by-postcode")
     suggestions.first.click()
     expect(shop).to_have_value("Patel Hardware, 1 High Street, N16 7QJ")
     expect(page.get_by_label("Operation")).to_have_value(str(operation.id))
@@ -161,6 +174,7 @@ def test_officer_logs_an_in_store_attempt_on_a_phone(page, live_server, users, o
     page.get_by_label("Exhibit reference").fill("EX-4411")
     page.get_by_label("An officer was present with the volunteer").select_option(label="Yes")
     page.get_by_label("Photograph of the volunteer on the day (reference)").fill("PH-DAY-4")
+    screenshot(page, "police-12-in-store-attempt-form")
     page.get_by_role("button", name="Save attempt").click()
 
     expect(page.get_by_text("Saved: Patel Hardware, Sold without any challenge.")).to_be_visible()
@@ -175,3 +189,30 @@ def test_officer_logs_an_in_store_attempt_on_a_phone(page, live_server, users, o
     expect(_detail(page, "Exhibits")).to_contain_text("Ref EX-4411")
     # A failure schedules a retest within three months.
     expect(page.locator("#actions")).to_contain_text("Retest scheduled")
+    screenshot(page, "police-13-in-store-attempt-saved-retest-scheduled")
+
+    # After the operation: the follow-up is decided (advice, warning, caution or prosecution) on the record.
+    page.locator("#actions").get_by_role("link", name="Record a decision").click()
+    expect(page.get_by_role("heading", name="Record a follow-up decision")).to_be_visible()
+    page.get_by_label("Action", exact=True).select_option(label="Warning letter")
+    page.get_by_label("Notes").fill("Second sale in the area this year: warning letter to the owner.")
+    screenshot(page, "police-14-in-store-follow-up-form")
+    page.get_by_role("button", name="Record action").click()
+    expect(page.get_by_text("Action recorded.")).to_be_visible()
+    expect(page.locator("#actions")).to_contain_text("Warning letter")
+    expect(page.locator("#actions")).to_contain_text("Retest scheduled")
+    screenshot(page, "police-15-in-store-follow-up-decided")
+
+    # Every attempt has its letter: the week's letters, printed in one go and recorded as sent.
+    page.goto(f"{live_server}/letters/week")
+    letters = page.locator("#letters-table")
+    expect(letters).to_contain_text("Patel Hardware")
+    assert CODE_NAME not in page.locator("main").inner_text()
+    screenshot(page, "police-16-weeks-letters")
+    download_all = page.get_by_role("link", name=re.compile(r"^Download all \d+ as one PDF$"))
+    pdf = page.request.get(f"{live_server}{download_all.get_attribute('href')}")
+    assert pdf.ok and pdf.headers["content-type"] == "application/pdf" and pdf.body().startswith(b"%PDF")
+    page.get_by_role("button", name="Confirm the ticked letters were sent").click()
+    expect(page.get_by_text(re.compile(r"\d+ letters? recorded as sent"))).to_be_visible()
+    expect(page.get_by_text("Every letter has been sent.")).to_be_visible()
+    screenshot(page, "police-17-weeks-letters-sent")
