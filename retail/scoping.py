@@ -141,11 +141,6 @@ def _shared_operation_ids(authority_id: int):
     return sa.select(operation_authority.c.operation_id).where(operation_authority.c.authority_id == authority_id)
 
 
-def _shared_purchase_ids(authority_id: int):
-    tp = TestPurchase.__table__
-    return sa.select(tp.c.id).where(tp.c.operation_id.in_(_shared_operation_ids(authority_id)))
-
-
 def _business_sessions(business_id: int):
     inv, att = TrainingInvitation.__table__, TrainingAttendance.__table__
     return sa.union(sa.select(inv.c.session_id).where(inv.c.business_id == business_id, inv.c.session_id.is_not(None)),
@@ -185,9 +180,10 @@ def _criteria(scope: Scope) -> list[tuple[type, object]]:
     return [
         (Operation, lambda cls: sa.or_(cls.authority_id == a, cls.id.in_(_shared_operation_ids(a)))),
         (TestPurchase, lambda cls: sa.or_(cls.authority_id == a, cls.operation_id.in_(_shared_operation_ids(a)))),
-        (NotificationLetter, lambda cls: sa.or_(cls.authority_id == a,
-                                                cls.test_purchase_id.in_(_shared_purchase_ids(a)))),
-        (FollowUpAction, lambda cls: sa.or_(cls.authority_id == a, cls.test_purchase_id.in_(_shared_purchase_ids(a)))),
+        # A letter or action carries its test purchase's operation (_carry_operation): one lookup of the shared
+        # operations, not a list of every purchase made in them (issue 15).
+        (NotificationLetter, lambda cls: sa.or_(cls.authority_id == a, cls.operation_id.in_(_shared_operation_ids(a)))),
+        (FollowUpAction, lambda cls: sa.or_(cls.authority_id == a, cls.operation_id.in_(_shared_operation_ids(a)))),
         (Volunteer, lambda cls: cls.authority_id == a),  # never shared, not even with an operation's partners
         (VolunteerConsent, lambda cls: cls.authority_id == a),
         (TrainingSession, lambda cls: cls.authority_id == a),
@@ -292,6 +288,22 @@ def _may_write(obj, scope: Scope) -> bool:
 
 
 @event.listens_for(Session, "before_flush")
+def _carry_operation(session: Session, flush_context, instances) -> None:
+    """A letter or action carries its test purchase's operation (the sharing rule reads it); a purchase moved to
+    another operation takes its letters and actions with it."""
+    for obj in session.new:
+        if isinstance(obj, (NotificationLetter, FollowUpAction)):
+            parent = obj.test_purchase if obj.test_purchase is not None else \
+                session.get(TestPurchase, obj.test_purchase_id)
+            obj.operation_id = parent.operation_id if parent is not None else None
+    for obj in session.dirty:
+        if isinstance(obj, TestPurchase) and sa.inspect(obj).attrs.operation_id.history.has_changes():
+            for table in (NotificationLetter.__table__, FollowUpAction.__table__):
+                session.connection().execute(sa.update(table).where(table.c.test_purchase_id == obj.id)
+                                             .values(operation_id=obj.operation_id))
+
+
+@event.listens_for(Session, "before_flush")
 def _guard_writes(session: Session, flush_context, instances) -> None:
     scope = None if session.info.get("unscoped") else current_scope()
     boroughs = None
@@ -365,16 +377,18 @@ _A = "nullif(current_setting('retail.authority_id', true), '')::int"
 _B = "nullif(current_setting('retail.business_id', true), '')::int"
 _SHARED_OPS = f"(SELECT operation_id FROM operation_authority WHERE authority_id = {_A})"
 _SHARED_TPS = f"(SELECT id FROM test_purchase WHERE operation_id IN {_SHARED_OPS})"
+# Letters and actions read the operation they carry (migration 0023). The migrations before it install the rule
+# through the test purchase instead, since their tables have no such column yet.
+_CARRIES_OPERATION = ("notification_letter", "follow_up_action")
+_THROUGH_PURCHASE = f"authority_id = {_A} OR test_purchase_id IN {_SHARED_TPS}"
 _SESSIONS = (f"(SELECT session_id FROM training_invitation WHERE business_id = {_B} "
              f"UNION SELECT session_id FROM training_attendance WHERE business_id = {_B})")
 RLS_RULES: dict[str, tuple[str, str, str]] = {
     # table: (authority rule, business rule, City Hall rule)
     "operation": (f"authority_id = {_A} OR id IN {_SHARED_OPS}", "false", "true"),
     "test_purchase": (f"authority_id = {_A} OR operation_id IN {_SHARED_OPS}", f"business_id = {_B}", "true"),
-    "notification_letter": (f"authority_id = {_A} OR test_purchase_id IN {_SHARED_TPS}", f"business_id = {_B}",
-                            "true"),
-    "follow_up_action": (f"authority_id = {_A} OR test_purchase_id IN {_SHARED_TPS}", f"business_id = {_B}",
-                         "true"),
+    "notification_letter": (f"authority_id = {_A} OR operation_id IN {_SHARED_OPS}", f"business_id = {_B}", "true"),
+    "follow_up_action": (f"authority_id = {_A} OR operation_id IN {_SHARED_OPS}", f"business_id = {_B}", "true"),
     "volunteer": (f"authority_id = {_A}", "false", "false"),
     "volunteer_consent": (f"authority_id = {_A}", "false", "false"),
     "training_session": (f"authority_id = {_A}", f"id IN {_SESSIONS}", "true"),
@@ -396,9 +410,10 @@ RLS_CHILD_RULES = {"naming_step": "case_id IN (SELECT id FROM naming_case)",
                    "operation_target": "operation_id IN (SELECT id FROM operation)"}
 
 
-def row_level_security_sql(existing_tables: set[str] | None = None) -> list[str]:
+def row_level_security_sql(existing_tables: set[str] | None = None, carry_operation: bool = True) -> list[str]:
     """The role, grants and policies. With `existing_tables`, policies only for those tables: a migration installs
-    the rules for the tables that exist at its revision, and each later migration that adds a table re-runs it."""
+    the rules for the tables that exist at its revision, and each later migration that adds a table re-runs it.
+    `carry_operation` False: letters and actions have no operation_id yet (a migration before 0023)."""
     statements = [
         f"DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '{RLS_ROLE}') THEN "
         f"CREATE ROLE {RLS_ROLE} NOLOGIN; END IF; END $$",
@@ -415,6 +430,8 @@ def row_level_security_sql(existing_tables: set[str] | None = None) -> list[str]
     for table, (authority_rule, business_rule, all_rule) in RLS_RULES.items():
         if existing_tables is not None and table not in existing_tables:
             continue
+        if table in _CARRIES_OPERATION and not carry_operation:
+            authority_rule = _THROUGH_PURCHASE
         rule = (f"{scope} = '' OR ({scope} = 'authority' AND ({authority_rule})) "
                 f"OR ({scope} = 'business' AND ({business_rule})) OR ({scope} = 'all' AND ({all_rule}))")
         statements += [
@@ -433,12 +450,17 @@ def row_level_security_sql(existing_tables: set[str] | None = None) -> list[str]
     return statements
 
 
-def install_row_level_security(connection) -> None:
-    """Create the `retail_scoped` role, its grants and the policies (PostgreSQL only; idempotent)."""
+def install_row_level_security(connection, carry_operation: bool | None = None) -> None:
+    """Create the `retail_scoped` role, its grants and the policies (PostgreSQL only; idempotent). `carry_operation`:
+    whether letters and actions have their operation_id (None: look)."""
     if connection.dialect.name != "postgresql":
         return
     from sqlalchemy import inspect
 
-    existing = set(inspect(connection).get_table_names())
-    for statement in row_level_security_sql(existing):
+    inspector = inspect(connection)
+    existing = set(inspector.get_table_names())
+    if carry_operation is None:
+        carry_operation = "notification_letter" not in existing or "operation_id" in {
+            column["name"] for column in inspector.get_columns("notification_letter")}
+    for statement in row_level_security_sql(existing, carry_operation):
         connection.exec_driver_sql(statement)

@@ -292,3 +292,38 @@ def test_postgresql_refuses_other_authorities_rows_to_raw_sql(app, world):
     _db.session.rollback()
     # Unscoped (the CLI, the scheduler) sees everything.
     assert _db.session.execute(sa.text("SELECT count(*) FROM volunteer")).scalar() == 3
+
+
+def test_a_shared_operations_letters_and_actions_follow_the_operation(app, world):
+    """Issue 15: a partner reads the letters and actions of an operation shared with it through the operation they
+    carry, not through a list of every test purchase made in shared operations (on PostgreSQL that list was built
+    twice a query, by the app's rule and by the row-level security policy). A purchase moved to an operation not
+    shared with the partner takes its letter and action out of the partner's sight."""
+    from tests.querycount import counted_statements
+
+    met, croydon = world["records"]["met"], world["records"]["croydon"]
+    hackney = Scope("authority", authority_id("hackney"))
+    with acting_for(hackney), counted_statements() as statements:
+        letters = set(_db.session.scalars(sa.select(NotificationLetter.id)))
+        actions = set(_db.session.scalars(sa.select(FollowUpAction.id)))
+    assert met["letter"] in letters and met["action"] in actions
+    assert croydon["letter"] not in letters and croydon["action"] not in actions
+    assert not [s for s in statements if "test_purchase" in s], statements
+    _db.session.rollback()
+
+    # The Met moves the attempt to an operation of its own that names Croydon, not Hackney.
+    other = Operation(name="met croydon operation", starts_on=date.today() - timedelta(days=3), ends_on=date.today(),
+                      lead_agency="police", boroughs=["croydon"], authority_id=authority_id("met"))
+    _db.session.add(other)
+    _db.session.flush()
+    _db.session.get(TestPurchase, met["purchase"]).operation_id = other.id
+    _db.session.commit()
+    assert _db.session.get(NotificationLetter, met["letter"]).operation_id == other.id
+    _db.session.remove()
+    with acting_for(hackney):
+        assert met["letter"] not in set(_db.session.scalars(sa.select(NotificationLetter.id)))
+        assert met["action"] not in set(_db.session.scalars(sa.select(FollowUpAction.id)))
+        if _db.engine.dialect.name == "postgresql":  # the database's own rule agrees
+            raw = set(_db.session.execute(sa.text("SELECT id FROM notification_letter")).scalars())
+            assert met["letter"] not in raw and world["records"]["hackney"]["letter"] in raw
+    _db.session.rollback()

@@ -19,7 +19,7 @@ from ..home import panel
 from ..idempotency import create_once
 from ..models.purchases import (ACTION_LABELS, ACTION_STATUS_LABELS, CHANNEL_LABELS, KIND_LABELS,
                                 OUTCOME_LABELS, RETAILER_VISIBLE_ACTIONS, STAGE_LABELS, ActionType, Channel,
-                                FollowUpAction, NotificationLetter, Operation, Stage, TestPurchase)
+                                FollowUpAction, NotificationLetter, OPEN_STAGES, Operation, TestPurchase)
 from ..models.register import OnlineStore, Premises
 from ..nav import add_nav
 from ..purchases.letters import period_told
@@ -691,7 +691,7 @@ def retests_panel(user) -> dict | None:
     unsent = db.session.scalar(sa.select(sa.func.count()).select_from(NotificationLetter)
                                .where(NotificationLetter.sent_on.is_(None)))
     in_progress = db.session.scalar(sa.select(sa.func.count()).select_from(TestPurchase)
-                                    .where(TestPurchase.stage != Stage.CONCLUDED))
+                                    .where(TestPurchase.stage.in_(OPEN_STAGES)))
     return {"title": "Retests due", "template": "purchases/_panel_retests.html", "data": data, "unsent": unsent,
             "in_progress": in_progress}
 

@@ -329,7 +329,8 @@ def generate_purchases(ctx: DemoContext) -> None:
     def add_action(row, action_type, decided_on, **values) -> dict:
         nonlocal action_id
         team = staff[row["_owner"]]
-        action = dict(id=action_id, test_purchase_id=row["id"], business_id=row["business_id"],
+        action = dict(id=action_id, test_purchase_id=row["id"], operation_id=row.get("operation_id"),
+                      business_id=row["business_id"],
                       premises_id=row["premises_id"], online_store_id=row["online_store_id"], action_type=action_type,
                       authority_id=row["authority_id"], status="pending", decided_on=decided_on,
                       decided_by=rng.choice([team["supervisor"], team["lead"]]),
@@ -445,7 +446,8 @@ def generate_purchases(ctx: DemoContext) -> None:
                     template = ("challenge25_fail" if row["failed"] else "challenge25_pass") \
                         if row["kind"] == "challenge25" else outcome.lower()
                     letter_rows.append(dict(
-                        id=letter_id, test_purchase_id=tp_id, business_id=row["business_id"], template=template,
+                        id=letter_id, test_purchase_id=tp_id, operation_id=op["id"], business_id=row["business_id"],
+                        template=template,
                         recipient_name=legal.get(row["business_id"], ""), recipient_address=address,
                         drafted_on=min(day + timedelta(days=1), today), sent_on=sent if sent <= today else None,
                         channel=rng.choice(["post", "post", "email", "hand-delivered"]) if sent <= today else None,

@@ -115,6 +115,11 @@ class Stage(StrEnum):
     CONCLUDED = "concluded"
 
 
+# The stages of an online order still under way, named rather than "not concluded" so a count of them is read from
+# ix_test_purchase_stage (a "!=" is a full scan of every test purchase on each home page load).
+OPEN_STAGES = (Stage.ORDERED, Stage.DISPATCHED, Stage.DELIVERED)
+
+
 STAGE_LABELS = {Stage.ORDERED: "Ordered (waiting for dispatch)", Stage.DISPATCHED: "Dispatched (waiting for delivery)",
                 Stage.DELIVERED: "Delivered (outcome to set)", Stage.CONCLUDED: "Concluded"}
 
@@ -491,10 +496,13 @@ class NotificationLetter(OwnedByAuthority, Audited, Versioned, Timestamps, db.Mo
     __tablename__ = "notification_letter"
     __table_args__ = (sa.Index("ix_notification_letter_unsent", "sent_on", "id"),
                       sa.Index("ix_notification_letter_business", "business_id", "sent_on"))
-    __audit_exclude__ = frozenset({"created_at", "updated_at", "version", "content"})
+    __audit_exclude__ = frozenset({"created_at", "updated_at", "version", "content", "operation_id"})
 
     id: Mapped[int] = mapped_column(primary_key=True)
     test_purchase_id: Mapped[int] = mapped_column(sa.ForeignKey("test_purchase.id"), nullable=False, index=True)
+    # The test purchase's operation, copied here and kept in step (scoping._carry_operation) so the rule "letters and
+    # actions of operations shared with us" reads the operation directly, not every purchase of those operations.
+    operation_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("operation.id"), index=True)
     business_id: Mapped[int] = mapped_column(sa.ForeignKey("business.id"), nullable=False)
     template: Mapped[str] = mapped_column(sa.String(60), nullable=False)
     recipient_name: Mapped[str] = mapped_column(sa.String(200), nullable=False, default="")
@@ -523,9 +531,13 @@ class FollowUpAction(OwnedByAuthority, Audited, Versioned, Timestamps, db.Model)
                       sa.Index("ix_follow_up_action_business", "business_id", "action_type", "status"),
                       sa.Index("ix_follow_up_action_premises", "premises_id", "action_type", "status"),
                       sa.Index("ix_follow_up_action_store", "online_store_id", "action_type", "status"))
+    __audit_exclude__ = frozenset({"created_at", "updated_at", "version", "operation_id"})
 
     id: Mapped[int] = mapped_column(primary_key=True)
     test_purchase_id: Mapped[int] = mapped_column(sa.ForeignKey("test_purchase.id"), nullable=False, index=True)
+    # The test purchase's operation, copied here and kept in step (scoping._carry_operation) so the rule "letters and
+    # actions of operations shared with us" reads the operation directly, not every purchase of those operations.
+    operation_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("operation.id"), index=True)
     business_id: Mapped[int] = mapped_column(sa.ForeignKey("business.id"), nullable=False)
     premises_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("premises.id"))
     online_store_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("online_store.id"))
