@@ -448,7 +448,7 @@ def apply_import(content: bytes, *, plan: ImportPlan | None = None, start_at: in
     return counts
 
 
-def _business_key(values: dict, ref_ids: dict[str, int], existing: ExistingByName):
+def _business_key(values: dict, existing: ExistingByName):
     """Which business a row is, as the plan judged it: by council reference; else an existing business by name and
     postcode; else one new in this file, by legal name (the plan's 'new shop' of a 'new business')."""
     if values["external_ref"]:
@@ -459,7 +459,7 @@ def _business_key(values: dict, ref_ids: dict[str, int], existing: ExistingByNam
 
 def _apply_chunk(chunk: list[ImportRow], ref_ids: dict[str, int], existing: ExistingByName, seen: dict,
                  counts: dict) -> None:
-    keys = [_business_key(r.values, ref_ids, existing) for r in chunk]
+    keys = [_business_key(r.values, existing) for r in chunk]
 
     def known(key) -> int | None:
         if isinstance(key, str):

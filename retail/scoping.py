@@ -224,11 +224,16 @@ def _committed(obj, name: str):
     return history.deleted[0] if history.deleted else getattr(obj, name)
 
 
+def _parent_purchase(session: Session, obj: NotificationLetter | FollowUpAction) -> TestPurchase | None:
+    """The test purchase a new letter or action hangs from, whether it was given as an object or as an id."""
+    return obj.test_purchase if obj.test_purchase is not None else session.get(TestPurchase, obj.test_purchase_id)
+
+
 def _derive_owner(session: Session, obj, scope: Scope | None) -> int | None:
     """The authority a new owned row belongs to: its parent's, else the signed-in user's."""
     parent = None
     if isinstance(obj, (NotificationLetter, FollowUpAction)):
-        parent = obj.test_purchase if obj.test_purchase is not None else session.get(TestPurchase, obj.test_purchase_id)
+        parent = _parent_purchase(session, obj)
     elif isinstance(obj, VolunteerConsent):
         parent = obj.volunteer if obj.volunteer is not None else session.get(Volunteer, obj.volunteer_id)
     elif isinstance(obj, TestPurchase) and scope is None and obj.operation_id:
@@ -293,8 +298,7 @@ def _carry_operation(session: Session, flush_context, instances) -> None:
     another operation takes its letters and actions with it."""
     for obj in session.new:
         if isinstance(obj, (NotificationLetter, FollowUpAction)):
-            parent = obj.test_purchase if obj.test_purchase is not None else \
-                session.get(TestPurchase, obj.test_purchase_id)
+            parent = _parent_purchase(session, obj)
             obj.operation_id = parent.operation_id if parent is not None else None
     for obj in session.dirty:
         if isinstance(obj, TestPurchase) and sa.inspect(obj).attrs.operation_id.history.has_changes():

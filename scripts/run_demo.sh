@@ -60,6 +60,7 @@ cat <<MSG
                   head@westminster.demo, officer@westminster.demo, officer2@westminster.demo
     The Met       police@met.demo, police2@met.demo (test-purchase team), supervisor@met.demo
     City Hall     city-hall@city-hall.demo (read-only measures across London)
+    London TS     admin@lts.demo (London Trading Standards: sets the London-wide evidence retention period)
     Retailers     retailer@hackney.demo, retailer@croydon.demo (one shop each)
   Public register of named businesses: http://127.0.0.1:${PORT}/named
   Logs of the scheduler and the demo shop: instance/*.log

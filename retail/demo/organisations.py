@@ -17,8 +17,9 @@ from . import DemoContext
 DEMO_BOROUGHS = ("hackney", "croydon", "westminster")
 POLICE = "met"
 CITY_HALL = "city-hall"
+PARTNERSHIP = "lts"  # London Trading Standards: sets what is London-wide (the monitor's evidence period)
 # The organisations a new user can sign in to, in the order the logins are printed.
-DEMO_ORGANISATIONS = DEMO_BOROUGHS + (POLICE, CITY_HALL)
+DEMO_ORGANISATIONS = DEMO_BOROUGHS + (POLICE, CITY_HALL, PARTNERSHIP)
 
 # (authority code, key, email, name, role). Everyone shares the one demo password.
 DEMO_USERS = [
@@ -47,6 +48,7 @@ DEMO_USERS = [
     ("met", "police", "police@met.demo", "PC Dana Police", Role.POLICE),
     ("met", "police2", "police2@met.demo", "PC Lee Constable", Role.POLICE),
     ("city-hall", "city-hall", "city-hall@city-hall.demo", "Casey Hall", Role.CITY_HALL),
+    ("lts", "admin", "admin@lts.demo", "Lou London Trading Standards", Role.ADMIN),
 ]
 
 LETTERHEADS = {
