@@ -511,8 +511,28 @@ def _apply_chunk(chunk: list[ImportRow], ref_ids: dict[str, int], existing: Exis
             _premises_keys(premises)
             if changed:
                 counts["shops updated"] += 1
+    _reserve_ids(Business, [b for b in here.values() if b.id is None])
+    _reserve_ids(Premises, [o for o in db.session.new if isinstance(o, Premises) and o.id is None])
     db.session.flush()
     seen.update({key: business.id for key, business in here.items()})
+
+
+def _reserve_ids(model, records: list) -> None:
+    """On PostgreSQL, give new records their ids from the table's sequence in one statement before the flush.
+
+    A record without an id is inserted with INSERT ... RETURNING, which SQLAlchemy sends as 1,000-row statements that
+    psycopg re-parses in Python each time (too long for its statement cache): about a fifth of a 50,000-row import.
+    With the ids known, the flush uses one short statement, parsed once and pipelined (issue 14). SQLite's driver
+    has no such cost, and its ids come free with each row.
+    """
+    if not records or db.session.get_bind().dialect.name != "postgresql":
+        return
+    table = model.__table__.name
+    ids = sorted(db.session.scalars(sa.text(
+        "SELECT nextval(pg_get_serial_sequence(:table, 'id')::regclass) FROM generate_series(1, :n)"),
+        {"table": table, "n": len(records)}))
+    for record, record_id in zip(records, ids, strict=True):
+        record.id = record_id
 
 
 # The best RRA status a business holds, as a number so SQL can take the maximum (0 = never signed).
