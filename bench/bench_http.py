@@ -85,6 +85,126 @@ def _time(session: requests.Session, url: str, runs: int) -> tuple[float, float,
             statistics.median(sql) if sql else 0.0, statements)
 
 
+def _rss_mb(pids: list[int]) -> float:
+    """Resident memory of the gunicorn workers, MB (summed)."""
+    total = 0
+    for pid in pids:
+        try:
+            for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    total += int(line.split()[1])
+        except OSError:
+            pass
+    return total / 1024
+
+
+def _workers(server: subprocess.Popen) -> list[int]:
+    children = Path(f"/proc/{server.pid}/task/{server.pid}/children")
+    return [int(pid) for pid in children.read_text().split()] if children.exists() else []
+
+
+def _export(session: requests.Session, url: str, server: subprocess.Popen) -> tuple[float, float, int, float]:
+    """The whole-register CSV as a browser downloads it: ms to the first byte, ms to the last, bytes, and the
+    largest growth of the workers' memory seen while it streamed (MB)."""
+    workers = _workers(server)
+    before = _rss_mb(workers)
+    peak = before
+    started = time.perf_counter()
+    first, size = None, 0
+    with session.get(url, stream=True) as response:
+        if response.status_code != 200:
+            raise RuntimeError(f"{url}: HTTP {response.status_code}")
+        for chunk in response.iter_content(chunk_size=1 << 16):
+            if first is None:
+                first = (time.perf_counter() - started) * 1000
+            size += len(chunk)
+            peak = max(peak, _rss_mb(workers)) if size % (1 << 22) < (1 << 16) else peak
+    total = (time.perf_counter() - started) * 1000
+    return first or total, total, size, max(peak, _rss_mb(workers)) - before
+
+
+def _bare_export_ms(url: str) -> float:
+    """The same rows written by the database driver and csv.writer alone: the statement the app runs, no app."""
+    import csv
+    import io
+
+    import sqlalchemy as sa
+
+    from retail.register_csv import export_statement
+
+    engine = sa.create_engine(url)
+    started = time.perf_counter()
+    with engine.connect() as conn:
+        out = io.StringIO()
+        writer = csv.writer(out)
+        result = conn.execution_options(stream_results=True, yield_per=2000).execute(export_statement())
+        for rows in result.partitions():
+            writer.writerows(rows)
+            out.seek(0)
+            out.truncate()
+    engine.dispose()
+    return (time.perf_counter() - started) * 1000
+
+
+def _prepare_post(url: str) -> dict:
+    """An operation in Hackney with a consenting volunteer, and shops to log attempts at (made once, kept)."""
+    from datetime import date, timedelta
+
+    import sqlalchemy as sa
+
+    from retail import purchases as P
+    from retail.app import create_app
+    from retail.extensions import db
+    from retail.models.authority import Authority
+    from retail.models.purchases import Operation, Volunteer
+    from retail.models.register import Premises
+    from retail.scoping import AUTHORITY, Scope, acting_for
+
+    app = create_app({"ENV_NAME": "development", "SQLALCHEMY_DATABASE_URI": url})
+    with app.app_context():
+        hackney = db.session.scalar(sa.select(Authority.id).where(Authority.code == "hackney"))
+        with acting_for(Scope(AUTHORITY, hackney)):
+            today = date.today()
+            op = db.session.scalar(sa.select(Operation).where(Operation.name == "HTTP benchmark operation"))
+            if op is None:
+                op = P.create_operation({"name": "HTTP benchmark operation", "lead_agency": "police",
+                                         "boroughs": ["hackney"], "starts_on": today - timedelta(days=1),
+                                         "ends_on": today + timedelta(days=60), "officer_ids": [],
+                                         "risk_assessment_ref": "RA-BENCH-HTTP"})
+                volunteer = P.create_volunteer({"code_name": "BENCH-HTTP", "active": True,
+                                                "date_of_birth": date(today.year - 14, 1, 1)})
+                P.add_consent(op, {"volunteer_id": volunteer.id, "given_by": "Guardian", "given_on": op.starts_on,
+                                   "birth_certificate_checked_by": "PC", "photo_ref": "PH-BH"})
+                db.session.commit()
+            volunteer = db.session.scalar(sa.select(Volunteer).where(Volunteer.code_name == "BENCH-HTTP"))
+            shops = db.session.scalars(sa.select(Premises.id).where(Premises.status == "trading",
+                                                                    Premises.borough == "hackney").limit(500)).all()
+            return {"operation": op.id, "volunteer": volunteer.id, "shops": shops}
+
+
+def _time_post(session: requests.Session, base: str, setup: dict, runs: int) -> tuple[float, float]:
+    """Median and p90 ms of logging an in-store attempt (the form's POST and its redirect, not the GET)."""
+    form = session.get(f"{base}/purchases/new?operation_id={setup['operation']}").text
+    token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', form).group(1)
+    times = []
+    for n in range(runs + 3):
+        data = {"kind": "underage", "operation_id": str(setup["operation"]),
+                "premises_id": str(setup["shops"][n % len(setup["shops"])]), "purchase_date": time.strftime("%Y-%m-%d"),
+                "volunteer_id": str(setup["volunteer"]), "staff_action": "refused", "sale_made": "no",
+                "item_category": "kitchen", "id_shown": "none", "signage_seen": "", "knives_secure": "",
+                "officer_present": "yes", "photo_on_day_ref": f"PH-DAY-{n}",
+                "submission_token": f"bench-http-{os.getpid()}-{time.time_ns()}-{n}", "csrf_token": token}
+        started = time.perf_counter()
+        response = session.post(f"{base}/purchases/new", data=data, allow_redirects=False)
+        if response.status_code != 302:
+            errors = re.findall(r"invalid-feedback[^>]*>([^<]+)<", response.text)
+            raise RuntimeError(f"logging an attempt: HTTP {response.status_code} {errors}")
+        if n >= 3:
+            times.append((time.perf_counter() - started) * 1000)
+    times.sort()
+    return statistics.median(times), times[int(len(times) * 0.9) - 1]
+
+
 def _sample_ids(url: str) -> dict:
     import sqlalchemy as sa
 
@@ -109,6 +229,7 @@ def main() -> None:
     args = parser.parse_args()
     url = ensure_seeded(args.scale)
     ids = _sample_ids(url)
+    setup = _prepare_post(url)
     port = _free_port()
     base = f"http://127.0.0.1:{port}"
     server = _start_gunicorn(url, port, args.workers)
@@ -137,6 +258,13 @@ def main() -> None:
             ratio = f"{median / sql:.1f}" if sql else "-"
             print(f"| {label} | {median:.0f} | {p90:.0f} | {sql:.1f} ({statements}) | {ratio} | {size // 1024} |",
                   flush=True)
+        median, p90 = _time_post(officer, base, setup, args.runs)
+        print(f"| log an in-store attempt (POST, target < 80 ms) | {median:.0f} | {p90:.0f} | - | - | - |", flush=True)
+        first, total, size, growth = _export(officer, base + "/register/export.csv", server)
+        bare = _bare_export_ms(url)
+        print(f"whole-register CSV export: first byte {first:.0f} ms, all {total / 1000:.1f} s, {size / 1e6:.1f} MB, "
+              f"worker memory +{growth:.0f} MB; the same rows by the driver and csv.writer alone: {bare / 1000:.1f} s "
+              f"({total / bare:.1f}x)", flush=True)
     finally:
         server.terminate()
         server.wait(timeout=30)

@@ -71,7 +71,8 @@ def main() -> None:
             "kind": "underage", "operation_id": str(op_id), "premises_id": str(next(shop_cycle)),
             "purchase_date": date.today().isoformat(), "volunteer_id": str(volunteer_id),
             "staff_action": "refused", "sale_made": "no", "item_category": "kitchen", "id_shown": "none",
-            "signage_seen": "", "knives_secure": "", "submission_token": f"bench-{os.getpid()}-{n}"})
+            "signage_seen": "", "knives_secure": "", "officer_present": "yes", "photo_on_day_ref": f"PH-DAY-{n}",
+            "submission_token": f"bench-{os.getpid()}-{n}"})
         assert response.status_code == 302, response.get_data(as_text=True)[:300]
 
     results.append(("log an in-store test purchase (POST)", median_ms(log_attempt, runs=args.runs)))
