@@ -18,6 +18,7 @@ from ..models.listings import (AGE_LABELS, Listing, ListingCheck, ListingEvidenc
                                MonitorRun, StoreMonitor)
 from ..models.register import OnlineStore
 from ..nav import add_nav
+from ..paging import ranked_page
 from ..timeline import TimelineEvent, timeline_provider
 from ..scrapers import evidence
 from ..scrapers import monitor as mon
@@ -309,10 +310,9 @@ def evidence_screenshot(evidence_id: int):
 @bp.route("/monitor/targets")
 @roles_required(STAFF)
 def targets():
-    page = db.paginate(T.targets_query(), per_page=25, error_out=False)
-    # db.paginate gives the page numbers; the rows (store, business, failures, RRA) come from the same query.
+    page = ranked_page(T.targets_query(), per_page=25)  # the rows (store, business, failures, RRA) and the total
     offset = (page.page - 1) * page.per_page
-    rows = db.session.execute(T.targets_query().limit(page.per_page).offset(offset)).all()
+    rows = page.items
     examples = T.risky_listings([row[1].id for row in rows])
     statuses = reg.rra_summary([row[2].id for row in rows])
     return render_template("monitor/targets.html", page=page, rows=rows, offset=offset, examples=examples,
