@@ -342,3 +342,45 @@ def _database_for_a_subprocess(tmp_path):
 def _monitor_row(engine, store_id: int):
     with engine.connect() as conn:
         return conn.execute(sa.select(StoreMonitor.__table__).where(StoreMonitor.online_store_id == store_id)).one()
+
+
+# --- classifying on every core (issue 15 part 5) ------------------------------------------------------------------
+
+def test_the_scheduler_classifies_on_every_core_by_default(monkeypatch):
+    """Classifying is most of a crawl's CPU, and the GIL keeps the crawl threads on one core: by default the
+    scheduler classifies in one process per core it may use; on a single core, in its threads."""
+    from retail.cli.monitor import scheduler_command
+
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0, 1}, raising=False)
+    assert sched.default_classify_processes() == 2
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0}, raising=False)
+    assert sched.default_classify_processes() == 0
+    option = next(p for p in scheduler_command.params if p.name == "classify_processes")
+    assert option.default is None  # None = the default above, worked out when the command starts
+
+
+def test_stores_classified_in_worker_processes_get_the_same_verdicts(app, monkeypatch):
+    """A drain with classification in two worker processes stores what the threads would: the zombie knife flagged,
+    the weak wording read as weak, every bladed listing counted."""
+    from tests.monitor_site import WEAK, ZOMBIE, home_page
+
+    monkeypatch.setitem(app.config, "RETAIL_ALLOW_LOOPBACK_FETCH", True)
+    monkeypatch.setitem(app.config, "RETAIL_FETCH_MIN_HOST_DELAY", 0)
+    site = Site()
+    site.set("/", home_page(["/product/chef-knife", "/product/zombie"]))
+    site.set("/product/chef-knife", product_page("Chef Knife", WEAK))
+    site.set("/product/zombie", ZOMBIE)
+    try:
+        (store,) = _stores(app, [site.base])
+        scheduler = sched.MonitorScheduler(app, workers=2, classify_processes=2)
+        try:
+            assert scheduler._classify_pool is not None
+            assert scheduler.drain() == 1
+        finally:
+            scheduler.shutdown()
+        monitor = mon.monitor_for(store.id)
+        db.session.refresh(monitor)
+        assert monitor.bladed_listings == 2 and monitor.age_check in ("none", "weak")
+        assert monitor.prohibited and "zombie" in " ".join(monitor.prohibited).lower()
+    finally:
+        site.close()

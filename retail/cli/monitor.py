@@ -23,13 +23,16 @@ from ..models.register import OnlineStore
 @click.option("--tick", "tick_seconds", default=15.0, show_default=True, help="Seconds between looks for due work.")
 @click.option("--drain", is_flag=True, help="Check everything due now, then exit (instead of running for ever).")
 @click.option("--nightly-now", is_flag=True, help="Run the nightly jobs now (if no process ran them today) and exit.")
-@click.option("--classify-processes", default=0, show_default=True,
-              help="Classify pages in this many worker processes (use the CPU cores; 0 = in the crawl threads).")
+@click.option("--classify-processes", type=int, default=None,
+              help="Classify pages in this many worker processes (0 = in the crawl threads). "
+                   "Default: one per CPU core when there are two or more.")
 @with_appcontext
 def scheduler_command(workers, tick_seconds, drain, nightly_now, classify_processes):
     """Run the listing monitor's scheduler in this process (start it once per machine; several may share a DB)."""
     from ..scrapers import scheduler as sched
 
+    if classify_processes is None:
+        classify_processes = sched.default_classify_processes()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("apscheduler").setLevel(logging.WARNING)  # not a line per tick
     app = current_app._get_current_object()
