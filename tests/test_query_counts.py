@@ -2,7 +2,8 @@
 
 Each unit of data is a business with a shop, an online store, an RRA, a failed test purchase with its warning, a
 second failure with its unsent letter and a retest due, two training refusals and a certificate: every list below
-shows one row per unit. The listing monitor's pages are measured in bench/ (they list checks, not businesses)."""
+shows one row per unit; pages that list other things (visits, operations, users, published entries) are held to the
+same count. The monitor's targets have their own test in test_monitor.py (they rank stores, not businesses)."""
 from datetime import timedelta
 
 import pytest
@@ -26,6 +27,19 @@ LIST_PAGES = [
     (Role.SUPERVISOR, "/compliance/candidates", "Unit {n}"),
     (Role.OFFICER, "/training", None),
     (Role.OFFICER, "/", None),
+    (Role.OFFICER, "/programme", "Unit {n}"),
+    (Role.OFFICER, "/training/invitations", None),
+    (Role.OFFICER, "/training/reminders", "Unit {n}"),
+    (Role.OFFICER, "/letters/week", "Unit {n}"),
+    (Role.SUPERVISOR, "/measures/offenders", "Unit {n}"),
+    (Role.SUPERVISOR, "/naming", None),
+    (Role.OFFICER, "/visits", None),
+    (Role.OFFICER, "/operations", None),
+    (Role.OFFICER, "/volunteers", None),
+    (Role.OFFICER, "/monitor", None),
+    (Role.ADMIN, "/admin/users", None),
+    (Role.OFFICER, "/named", None),
+    (Role.OFFICER, "/api/v1/named", None),
 ]
 
 

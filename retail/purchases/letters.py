@@ -114,7 +114,8 @@ def unsent_letters(limit: int | None = None) -> list[NotificationLetter]:
     query = (sa.select(NotificationLetter).where(NotificationLetter.sent_on.is_(None))
              .options(selectinload(NotificationLetter.test_purchase).selectinload(TestPurchase.operation),
                       selectinload(NotificationLetter.test_purchase).selectinload(TestPurchase.premises),
-                      selectinload(NotificationLetter.test_purchase).selectinload(TestPurchase.online_store))
+                      selectinload(NotificationLetter.test_purchase).selectinload(TestPurchase.online_store),
+                      selectinload(NotificationLetter.business))  # the week's list names each letter's business
              .order_by(NotificationLetter.id))
     if limit:
         query = query.limit(limit)
