@@ -363,10 +363,10 @@ def test_targets_rank_previous_online_failures(app, client, users):
     # Bravo failed an online test purchase before: it moves up. An in-store failure does not count.
     from datetime import date
 
+    # Added as the app adds them (the ORM): the commit refreshes the targets' ranking with the scores.
     for store, channel in ((b, "online"), (a, "in-store")):
-        mon.db.session.execute(sa.insert(model.__table__).values(
-            kind="underage", channel=channel, stage="concluded", business_id=store.business_id,
-            online_store_id=store.id, purchase_date=date(2026, 1, 5), failed=True))
+        mon.db.session.add(model(kind="underage", channel=channel, stage="concluded", business_id=store.business_id,
+                                 online_store_id=store.id, purchase_date=date(2026, 1, 5), failed=True))
     mon.db.session.commit()
     rows = mon.db.session.execute(targets.targets_query()).all()
     assert [r[1].id for r in rows] == [b.id, a.id]
@@ -421,9 +421,10 @@ def test_private_addresses_are_refused_unless_allowed(app, site, store, monkeypa
 
 
 def test_the_targets_page_reads_its_ranked_rows_and_their_total_in_one_statement(app, client, users):
-    """Issue 15: the ranking sorts on computed columns (previous failures, RRA), so every target is read to rank them.
-    The page ran that query three times (db.paginate's rows and count, then the rows again); now the rows and the
-    total come from one statement, whatever the number of targets, and page 2 continues the ranking."""
+    """Issue 15: the ranking sorted on columns computed for every store (previous failures, RRA), and the page ran
+    that query three times (db.paginate's rows and count, then the rows again). Now the ranking is kept on
+    store_monitor: one statement reads the page's store ids and the total from its index, whatever the number of
+    targets, then those stores' rows are loaded; page 2 continues the ranking."""
     from tests.querycount import counted_statements
 
     login_as(client, users[Role.OFFICER])
@@ -439,10 +440,37 @@ def test_the_targets_page_reads_its_ranked_rows_and_their_total_in_one_statement
     with counted_statements() as thirty:
         html = client.get("/monitor/targets").get_data(as_text=True)
     assert len(thirty) == len(one), (len(one), len(thirty))
-    assert len([s for s in thirty if "FROM store_monitor" in s]) == 1
+    ranking = [s for s in thirty if "OVER ()" in s]
+    assert len(ranking) == 1 and "FROM store_monitor" in ranking[0]
+    assert "test_purchase" not in ranking[0] and "rra_signature" not in ranking[0], "the ranking is stored, not counted"
     assert "#25" in html and "#26" not in html and "Target 24" in html and ">Target 25<" not in html
     second = client.get("/monitor/targets?page=2").get_data(as_text=True)
     assert "#26" in second and "#30" in second and "#31" not in second
     assert "Target 25" in second and "Target 29" in second and "Target 24<" not in second
     past_the_end = client.get("/monitor/targets?page=9")
     assert past_the_end.status_code == 200 and "#1<" not in past_the_end.get_data(as_text=True)
+
+
+def test_the_targets_ranking_follows_an_rra_signed_later_and_the_nightly_rescore_repairs_it(app, client, users):
+    """Issue 15: the ranking is kept on store_monitor (group, weight, failed online test purchases, RRA) so the
+    page reads an index. It must still follow the records it ranks by: an RRA signed after the store became a target
+    moves it below an equal non-signatory at once, and the nightly rescore rewrites a ranking that went stale."""
+    from retail import scoring
+
+    first = _target(create_business(legal_name="First Ltd", trading_name="First", shop=False),
+                    "https://first.example/", "none", 2)
+    second = _target(create_business(legal_name="Second Ltd", trading_name="Second", shop=False),
+                     "https://second.example/", "none", 2)
+    ranked = lambda: [store_id for (store_id,) in mon.db.session.execute(targets.ranked_store_ids_query())]  # noqa: E731
+    assert ranked() == [first.id, second.id]
+    sign_rra(mon.db.session.get(type(first), first.id).business)  # the first store's business signs: it moves down
+    assert ranked() == [second.id, first.id]
+    login_as(client, users[Role.OFFICER])
+    html = client.get("/monitor/targets").get_data(as_text=True)
+    assert html.index("second.example") < html.index("first.example")
+    # Something wrote the ranking behind the app's back: the nightly full rescore puts it right.
+    mon.db.session.execute(sa.update(StoreMonitor.__table__).values(target_group=None))
+    mon.db.session.commit()
+    assert ranked() == []
+    scoring.rescore_all()
+    assert ranked() == [second.id, first.id]

@@ -310,9 +310,10 @@ def evidence_screenshot(evidence_id: int):
 @bp.route("/monitor/targets")
 @roles_required(STAFF)
 def targets():
-    page = ranked_page(T.targets_query(), per_page=25)  # the rows (store, business, failures, RRA) and the total
+    # The page of ranked store ids and the total from the ranking's index, then those stores' rows.
+    page = ranked_page(T.ranked_store_ids_query(), per_page=25)
     offset = (page.page - 1) * page.per_page
-    rows = page.items
+    rows = T.target_rows([store_id for (store_id,) in page.items])
     examples = T.risky_listings([row[1].id for row in rows])
     statuses = reg.rra_summary([row[2].id for row in rows])
     return render_template("monitor/targets.html", page=page, rows=rows, offset=offset, examples=examples,

@@ -7,6 +7,7 @@ import click
 import sqlalchemy as sa
 
 from .. import naming, naming_appeal, scoring
+from ..scrapers.targets import refresh_ranking
 from ..extensions import db
 from ..models.accounts import User
 from ..models.compliance import CaseStatus
@@ -122,6 +123,7 @@ def generate_compliance(ctx: DemoContext) -> None:
     with ctx.progress(length=1, label="compliance scores") as bar:
         scores = scoring.compute_scores(None, today, rules=rules)
         scoring.store_scores(scores, rules.version, today)
+        refresh_ranking(db.session)  # the monitor's online targets, ranked by what the scores read
         bar.update(1)
     db.session.flush()
     candidates = sorted((s.business_id for s in scores.values() if s.candidate),

@@ -55,7 +55,8 @@ class StoreMonitor(Audited, Versioned, Timestamps, db.Model):
         "bladed_listings", "risky_listings", "prohibited", "prohibited_count", "verdict_listing_id",
         "verdict_policy_id",
         "verdict_reason", "check_requested_at", "check_requested_by", "lease_owner", "lease_expires_at",
-        "run_started_at", "progress_done", "progress_total", "verdict_at"})
+        "run_started_at", "progress_done", "progress_total", "verdict_at", "target_group", "target_weight",
+        "online_failures", "rra_active"})
     __table_args__ = (
         # The scheduler's "what is due" query, overdue first.
         sa.Index("ix_store_monitor_due", "enabled", "next_due_at"),
@@ -63,6 +64,9 @@ class StoreMonitor(Audited, Versioned, Timestamps, db.Model):
         sa.Index("ix_store_monitor_lease", "lease_expires_at"),
         # The targets page: stores whose verdict is weak/none or who sell prohibited items.
         sa.Index("ix_store_monitor_verdict", "age_check", "risky_listings"),
+        # The targets page's ranking, read from the index alone (issue 15): targets only have a group.
+        sa.Index("ix_store_monitor_target_rank", "target_group", "target_weight", "online_failures", "rra_active",
+                 "online_store_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -99,6 +103,14 @@ class StoreMonitor(Audited, Versioned, Timestamps, db.Model):
     verdict_policy_id: Mapped[Optional[int]] = mapped_column(sa.Integer)  # policy page that lifted the verdict
     verdict_reason: Mapped[str] = mapped_column(sa.Text, nullable=False, default="")
     verdict_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime())
+    # The online test purchase targets' ranking, kept by scrapers.targets.refresh_ranking() whenever scores are
+    # recomputed (after each commit touching the store, its business, a test purchase or an RRA; nightly for all),
+    # so the targets page sorts stored numbers instead of counting failures and RRAs for every store (issue 15).
+    # target_group: 0 no age check, 1 weak, 2 a real check only at delivery or prohibited items; NULL: not a target.
+    target_group: Mapped[Optional[int]] = mapped_column(sa.SmallInteger)
+    target_weight: Mapped[int] = mapped_column(sa.Integer, nullable=False, default=0, server_default="0")
+    online_failures: Mapped[int] = mapped_column(sa.Integer, nullable=False, default=0, server_default="0")
+    rra_active: Mapped[bool] = mapped_column(sa.Boolean, nullable=False, default=False, server_default=sa.false())
 
     store = relationship("OnlineStore", lazy="joined")
 

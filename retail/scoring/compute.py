@@ -20,6 +20,14 @@ from .rules import FACTOR_LABELS, GOOD, Rules, band_for, current_rules
 from .statements import IDS, bind_params, cached_statement
 
 
+def refresh_ranking(session: Session, business_ids=None) -> None:
+    """The monitor's online targets are ranked by what the scores read (failed online test purchases, RRA, the
+    store's verdict): their ranking is refreshed with them."""
+    from ..scrapers.targets import refresh_ranking as refresh
+
+    refresh(session, business_ids=None if business_ids is None else list(business_ids))
+
+
 @dataclass
 class BusinessScore:
     business_id: int
@@ -163,6 +171,7 @@ def rescore_all(today: date | None = None, session: Session | None = None) -> di
     rules = current_rules(session)
     scores = compute_scores(None, today, session, rules)
     added = store_scores(scores, rules.version, today, session)
+    refresh_ranking(session)
     session.commit()
     return {"businesses": len(scores), "changed": added, "rules_version": rules.version,
             "candidates": sum(1 for s in scores.values() if s.candidate)}
@@ -173,8 +182,10 @@ def rescore_businesses(business_ids, today: date | None = None, session: Session
     session = session or db.session
     today = today or today_london()
     rules = current_rules(session)
-    scores = compute_scores(list(business_ids), today, session, rules)
+    ids = list(business_ids)
+    scores = compute_scores(ids, today, session, rules)
     store_scores(scores, rules.version, today, session)
+    refresh_ranking(session, ids)
     if commit:
         session.commit()
     return scores

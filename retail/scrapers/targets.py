@@ -131,37 +131,80 @@ def acknowledge(alert: MonitorAlert, user) -> None:
 
 # --- online test purchase targets ---------------------------------------------------------------------------------
 
-def _purchase_failures_subquery():
-    """Count of failed online test purchases per store."""
+def _ranking_values() -> dict:
+    """What refresh_ranking writes on each store_monitor row, as SQL over the row and the records it ranks by."""
     from ..models.purchases import Channel, TestPurchase
 
-    return (sa.select(sa.func.count()).select_from(TestPurchase)
-            .where(TestPurchase.online_store_id == StoreMonitor.online_store_id,
-                   TestPurchase.channel == Channel.ONLINE, TestPurchase.failed.is_(True))
-            .scalar_subquery())
+    age_rank = sa.case((StoreMonitor.age_check == "none", 0), (StoreMonitor.age_check == "weak", 1), else_=2)
+    # No check, then a weak one, then a real check only at delivery (no check at sale: s.141B condition C only).
+    delivery_only = sa.and_(StoreMonitor.age_check == "strong", StoreMonitor.check_at_sale.is_(False),
+                            StoreMonitor.bladed_listings > 0)
+    is_target = sa.or_(sa.and_(StoreMonitor.age_check.in_(("none", "weak")), StoreMonitor.risky_listings > 0),
+                       StoreMonitor.prohibited_count > 0, delivery_only)
+    return {
+        "target_group": sa.case((is_target, age_rank), else_=sa.null()),
+        "target_weight": StoreMonitor.risky_listings + StoreMonitor.prohibited_count,
+        # Failed online test purchases of the store, London-wide: like the scores, the ranking is shared.
+        "online_failures": (sa.select(sa.func.count()).select_from(TestPurchase)
+                            .where(TestPurchase.online_store_id == StoreMonitor.online_store_id,
+                                   TestPurchase.channel == Channel.ONLINE, TestPurchase.failed.is_(True))
+                            .scalar_subquery()),
+        # One level of correlation to the row being updated (a nested subquery would not correlate to it).
+        "rra_active": sa.exists(sa.select(RraSignature.id)
+                                .join(OnlineStore, OnlineStore.business_id == RraSignature.business_id)
+                                .where(OnlineStore.id == StoreMonitor.online_store_id,
+                                       RraSignature.status == "active")),
+    }
+
+
+def refresh_ranking(session=None, *, business_ids=None) -> None:
+    """Write the targets ranking on store_monitor, for the stores of `business_ids` or (None) every store: one
+    UPDATE. Called wherever scores are recomputed, which is after every commit that changes what it reads (the
+    monitor's verdict, a test purchase, an RRA signature) and nightly. Does not commit."""
+    session = session or db.session
+    statement = sa.update(StoreMonitor.__table__).values(**_ranking_values())
+    if business_ids is None:
+        session.execute(statement)
+        return
+    ids = sorted(set(business_ids))
+    for start in range(0, len(ids), 1000):
+        stores = sa.select(OnlineStore.id).where(OnlineStore.business_id.in_(ids[start:start + 1000]))
+        session.execute(statement.where(StoreMonitor.online_store_id.in_(stores)))
+
+
+def _ranked():
+    """Targets in rank order: no check, then weak, then a check only at delivery or prohibited items; within each,
+    more risky and prohibited listings first, then more failed online test purchases, then non-signatories of the
+    RRA before signatories."""
+    return (StoreMonitor.target_group, StoreMonitor.target_weight.desc(), StoreMonitor.online_failures.desc(),
+            StoreMonitor.rra_active, StoreMonitor.online_store_id)
+
+
+def ranked_store_ids_query():
+    """The targets' store ids in rank order: read from ix_store_monitor_target_rank alone (the page's first step)."""
+    return sa.select(StoreMonitor.online_store_id).where(StoreMonitor.target_group.is_not(None)).order_by(*_ranked())
 
 
 def targets_query():
     """Stores selling bladed articles with no or weak age checks, or a real check only at delivery, or prohibited
-    items, best target first."""
-    # No check, then a weak one, then a real check only at delivery (no check at sale: s.141B condition C only).
-    age_rank = sa.case((StoreMonitor.age_check == "none", 0), (StoreMonitor.age_check == "weak", 1), else_=2)
-    delivery_only = sa.and_(StoreMonitor.age_check == "strong", StoreMonitor.check_at_sale.is_(False),
-                            StoreMonitor.bladed_listings > 0)
-    rra_active = sa.exists(sa.select(RraSignature.id).where(RraSignature.business_id == OnlineStore.business_id,
-                                                            RraSignature.status == "active"))
-    failures_col = _purchase_failures_subquery().label("failures")
-    rra_col = sa.case((rra_active, 1), else_=0).label("rra_active")
-    query = (
-        sa.select(StoreMonitor, OnlineStore, Business, failures_col, rra_col)
+    items, best target first: (monitor, store, business, failures, rra_active) rows."""
+    return (
+        sa.select(StoreMonitor, OnlineStore, Business, StoreMonitor.online_failures.label("failures"),
+                  StoreMonitor.rra_active.label("rra_active"))
         .join(OnlineStore, OnlineStore.id == StoreMonitor.online_store_id)
         .join(Business, Business.id == OnlineStore.business_id)
-        .where(sa.or_(sa.and_(StoreMonitor.age_check.in_(("none", "weak")), StoreMonitor.risky_listings > 0),
-                      StoreMonitor.prohibited_count > 0, delivery_only))
-        .order_by(age_rank, (StoreMonitor.risky_listings + StoreMonitor.prohibited_count).desc(),
-                  failures_col.desc(), rra_col, OnlineStore.id)
+        .where(StoreMonitor.target_group.is_not(None))
+        .order_by(*_ranked())
     )
-    return query
+
+
+def target_rows(store_ids: list[int]) -> list:
+    """targets_query's rows for these stores, in the order given (a page of ranked_store_ids_query)."""
+    if not store_ids:
+        return []
+    rows = {row[1].id: row for row in db.session.execute(
+        targets_query().order_by(None).where(StoreMonitor.online_store_id.in_(store_ids)))}
+    return [rows[store_id] for store_id in store_ids if store_id in rows]
 
 
 def risky_listings(store_ids: list[int], per_store: int = 3) -> dict[int, list[Listing]]:
