@@ -84,11 +84,14 @@ def candidate_evidence_for(business_ids, today: date | None = None, rules: Rules
     if not ids:
         return results
     since = months_before(today, rules["candidate_window_months"])
+    # The naming rule's own query with the columns the page shows, limited to these few businesses' purchases by id.
+    # Given only the rule, SQLite (no statistics) walks its index on `stage`, which nearly every purchase matches:
+    # 90 ms of the candidates page at UK scale for 50 businesses' sales; by id it reads their few purchases.
+    theirs = sa.select(TestPurchase.id).where(TestPurchase.business_id.in_(ids), TestPurchase.purchase_date >= since,
+                                              TestPurchase.purchase_date <= today)
     sales = db.session.execute(
-        sa.select(TestPurchase.business_id, TestPurchase.id, TestPurchase.purchase_date, TestPurchase.channel,
-                  TestPurchase.outcome)
-        .where(TestPurchase.id.in_(sa.select(underage_sales_query(ids, since, today).subquery().c.id)),
-               TestPurchase.purchase_date <= today)
+        underage_sales_query(ids, since, today).add_columns(TestPurchase.channel, TestPurchase.outcome)
+        .where(TestPurchase.id.in_(theirs), TestPurchase.purchase_date <= today)
         .order_by(TestPurchase.business_id, TestPurchase.purchase_date, TestPurchase.id)).all()
     first_sale: dict[int, date] = {}
     for row in sales:
