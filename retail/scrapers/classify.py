@@ -270,9 +270,12 @@ class _AnchorIndex:
         self._seen = 0
 
     def _compile(self) -> None:
+        # The monitor classifies in several threads: another thread may use the trie as soon as `_rx` is set, so
+        # the prefix table it needs is published first (setting it after once raised KeyError mid-crawl).
         literals = set(self.literals)
-        self._rx = re.compile("(?=(" + self._trie(self.literals) + "))")
+        rx = re.compile("(?=(" + self._trie(self.literals) + "))")
         self._prefixes = {a: [b for b in literals if a.startswith(b)] for a in literals}
+        self._rx = rx
 
     @staticmethod
     def _trie(words: list[str]) -> str:

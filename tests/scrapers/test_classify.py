@@ -485,3 +485,24 @@ def test_finding_anchors_by_substring_and_by_trie_agree():
     page = (knife_page("By ordering you confirm you are 18 or over. Photo ID is required on delivery by DPD; "
                        "we use Yoti at checkout. 18 months warranty, 18cm blade.") * 3).lower()
     assert by_find.positions(page) == by_trie.positions(page)
+
+
+def test_the_literal_index_is_ready_for_other_threads_the_moment_they_can_use_it():
+    """The monitor classifies in several crawl threads, and the literal index is compiled lazily by whichever
+    thread gets there: a thread that sees the compiled trie must also see its prefix table. Publishing the trie
+    first once raised KeyError: 'knife ' in another thread mid-crawl, losing that store's check."""
+    from retail.scrapers.classify import _AnchorIndex
+
+    seen_when_published = []
+
+    class Watched(_AnchorIndex):
+        def __setattr__(self, name, value):
+            if name == "_rx" and value is not None:
+                seen_when_published.append(dict(self._prefixes))
+            super().__setattr__(name, value)
+
+    index = Watched({"knife", "knife ", "knives", "age"})
+    index.TRIE_AFTER_CHARS = 0
+    found = index.positions("a knife and knives, age 18")
+    assert seen_when_published and sorted(seen_when_published[0].get("knife ", [])) == ["knife", "knife "]
+    assert found["knife"] == [2] and found["knives"] == [12] and found["age"] == [20]
