@@ -70,7 +70,7 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def run(mode: str, ports: list[int], products: int, workers: int, processes: int) -> dict:
+def run(mode: str, ports: list[int], products: int, workers: int, processes: int, screenshots: bool = False) -> dict:
     url = os.environ.get("BENCH_DATABASE_URL") or f"sqlite:///{tempfile.mkdtemp()}/crawl.sqlite3"
     os.environ["DATABASE_URL"] = url
     os.environ.setdefault("RETAIL_ENV", "development")
@@ -81,7 +81,10 @@ def run(mode: str, ports: list[int], products: int, workers: int, processes: int
     from retail.scrapers.scheduler import MonitorScheduler
     from tests.factories import create_business, create_store
 
-    app = create_app({"RETAIL_ALLOW_LOOPBACK_FETCH": True, "RETAIL_FETCH_MIN_HOST_DELAY": 0})
+    # Screenshots of listings with a finding (headless Chromium, up to 20 a store a run) are off by default here: the
+    # comparison is with changedetection.io's checks, which take none; --screenshots measures them too.
+    app = create_app({"RETAIL_ALLOW_LOOPBACK_FETCH": True, "RETAIL_FETCH_MIN_HOST_DELAY": 0,
+                      "RETAIL_MONITOR_SCREENSHOTS": screenshots})
     if os.environ.get("BENCH_SQLITE_SYNC_NORMAL"):  # experiment: fewer fsyncs (safe with WAL)
         import sqlalchemy as sa
 
@@ -125,6 +128,7 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=8, help="crawl threads (one store per host at a time)")
     parser.add_argument("--processes", type=int, default=os.cpu_count() or 2, help="classification processes")
     parser.add_argument("--mode", choices=["threads", "pool", "both"], default="both")
+    parser.add_argument("--screenshots", action="store_true", help="also take the evidence screenshots (Chromium)")
     args = parser.parse_args()
     server = subprocess.Popen([sys.executable, "-c", SERVER, str(args.hosts), str(args.products)],
                               stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
@@ -135,7 +139,7 @@ def main() -> None:
         modes = ["threads", "pool"] if args.mode == "both" else [args.mode]
         for mode in modes:
             server_cpu = cpu_seconds(server.pid)
-            r = run(mode, ports, args.products, args.workers, args.processes)
+            r = run(mode, ports, args.products, args.workers, args.processes, args.screenshots)
             r["server_cpu"] = cpu_seconds(server.pid) - server_cpu
             label = "classify in crawl threads" if mode == "threads" else f"classify in {args.processes} processes"
             print(f"{label:34s} {r['pages']:5d} pages ({r['errors']} errors) in {r['seconds']:.1f} s = "

@@ -107,6 +107,8 @@ def _top_up(scale: str) -> None:
     rng = random.Random(5)
     today = date.today()
     premises = db.session.execute(sa.text("SELECT id, business_id FROM premises")).all()
+    # Owned records belong to an authority (pan-London scoping): the synthetic ones to Hackney's.
+    authority_id = db.session.scalar(sa.text("SELECT id FROM authority WHERE code = 'hackney'"))
     have = db.session.scalar(sa.select(sa.func.count()).select_from(TestPurchase))
     if have < want_purchases:
         start = next_id(TestPurchase.__table__)
@@ -120,7 +122,8 @@ def _top_up(scale: str) -> None:
                 ["PASS_REFUSED", "PASS_ID_REQUESTED_REFUSED"])
             rows.append(dict(id=start + i, kind=kind, channel="in-store", stage="concluded", business_id=bid,
                              premises_id=pid, purchase_date=on, outcome=outcome, failed=failed, concluded_on=on,
-                             version=1, created_at=datetime.now(UTC), updated_at=datetime.now(UTC)))
+                             authority_id=authority_id, version=1, created_at=datetime.now(UTC),
+                             updated_at=datetime.now(UTC)))
         bulk_insert(TestPurchase.__table__, rows, chunk=10000)
         print(f"  added {len(rows)} synthetic test purchases", flush=True)
     have = (db.session.scalar(sa.select(sa.func.count()).select_from(TrainingAttendance))
@@ -132,7 +135,7 @@ def _top_up(scale: str) -> None:
         db.session.flush()
         session_ids = []
         for k in range(40):
-            s = TrainingSession(course_id=course.id, venue="Bench hall",
+            s = TrainingSession(course_id=course.id, venue="Bench hall", authority_id=authority_id,
                                 starts_at=now - timedelta(days=30 * k))
             db.session.add(s)
             db.session.flush()
