@@ -173,10 +173,12 @@ def _incremental(runs: int) -> list[float]:
     rng = random.Random(11)
     premises = db.session.execute(sa.text("SELECT id, business_id FROM premises ORDER BY random() LIMIT :n"),
                                   {"n": runs}).all()
+    authority_id = db.session.scalar(sa.text("SELECT id FROM authority WHERE code = 'hackney'"))
     timings = []
     with scoring.scoring_paused():  # time the rescore itself, not the hook
         for pid, bid in premises:
             tp = TestPurchase(kind="underage", channel="in-store", stage="concluded", business_id=bid,
+                              authority_id=authority_id,
                               premises_id=pid, purchase_date=date.today() - timedelta(days=rng.randint(0, 30)),
                               outcome="FAIL_SOLD_NO_CHALLENGE", failed=True, concluded_on=date.today())
             db.session.add(tp)
