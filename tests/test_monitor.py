@@ -474,3 +474,23 @@ def test_the_targets_ranking_follows_an_rra_signed_later_and_the_nightly_rescore
     assert ranked() == []
     scoring.rescore_all()
     assert ranked() == [second.id, first.id]
+
+
+def test_the_targets_csv_streams_in_rank_order_a_batch_at_a_time(app, client, users):
+    """Issue 15 part 2: the targets download streams, and reads the stores a batch at a time (ranked ids first, then
+    the rows of each batch), so its memory and its statements do not grow with every target."""
+    from tests.querycount import counted_statements
+
+    stores = [_target(create_business(legal_name=f"Csv {n} Ltd", trading_name=f"Csv {n}", shop=False),
+                      f"https://csv{n}.example/", "none", 10 - n) for n in range(7)]
+    login_as(client, users[Role.OFFICER])
+    response = client.get("/monitor/targets.csv")
+    assert response.is_streamed
+    rows = list(csv.DictReader(io.StringIO(response.get_data(as_text=True))))
+    assert [r["store_id"] for r in rows] == [str(s.id) for s in stores]
+    assert [r["rank"] for r in rows] == [str(n) for n in range(1, 8)]
+    with app.test_request_context(), counted_statements() as small_batches:
+        assert len(list(targets.target_csv_rows(batch=2))) == 8  # the heading and 7 stores
+    with app.test_request_context(), counted_statements() as one_batch:
+        list(targets.target_csv_rows(batch=10))
+    assert len(small_batches) > len(one_batch)  # one ids query, then a fixed few per batch

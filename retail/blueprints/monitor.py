@@ -3,7 +3,7 @@ from datetime import date
 
 import sqlalchemy as sa
 from flask import (Blueprint, Response, abort, current_app, flash, jsonify, redirect, render_template, request,
-                   url_for)
+                   stream_with_context, url_for)
 from flask_login import current_user
 from sqlalchemy.orm.exc import StaleDataError
 from wtforms import BooleanField, IntegerField, StringField, SubmitField, TextAreaField
@@ -324,5 +324,5 @@ def targets():
 @roles_required(STAFF)
 def targets_csv():
     filename = f"online-test-purchase-targets-{date.today().isoformat()}.csv"
-    return Response(T.csv_text(T.target_csv_rows()), mimetype="text/csv",
+    return Response(stream_with_context(T.csv_chunks(T.target_csv_rows())), mimetype="text/csv",
                     headers={"Content-Disposition": f"attachment; filename={filename}"})

@@ -236,12 +236,14 @@ TARGET_CSV_COLUMNS = ["rank", "store_id", "store", "url", "business", "platform"
                       "example_listing", "last_checked"]
 
 
-def target_csv_rows():
+def target_csv_rows(batch: int = 500):
+    """The targets CSV's rows, in rank order. The ranked ids are read first (integers only), then 500 stores at a
+    time with their example listings: memory stays bounded and the statements grow per 500 rows, not per row."""
     yield TARGET_CSV_COLUMNS
-    rows = db.session.execute(targets_query()).all()
+    ids = db.session.scalars(ranked_store_ids_query()).all()
     rank = 0
-    for start in range(0, len(rows), 500):  # example listings fetched 500 stores at a time, not one query per row
-        chunk = rows[start:start + 500]
+    for start in range(0, len(ids), batch):
+        chunk = target_rows(ids[start:start + batch])
         examples = risky_listings([row[1].id for row in chunk], 1)
         for monitor, store, business, failures, rra in chunk:
             rank += 1
@@ -250,11 +252,17 @@ def target_csv_rows():
                    monitor.age_check or "", monitor.risky_listings, monitor.bladed_listings,
                    "; ".join(monitor.prohibited or []), failures or 0, "yes" if rra else "no",
                    example[0].url if example else "", monitor.last_run_at.isoformat() if monitor.last_run_at else ""]
+        db.session.expunge_all()  # this batch's objects are written out: let them go
 
 
-def csv_text(rows) -> str:
+def csv_chunks(rows, every: int = 500):
+    """CSV text for `rows`, yielded every `every` rows (a streamed download: the first bytes go out at once)."""
     buffer = io.StringIO()
     writer = csvout.writer(buffer)
-    for row in rows:
+    for n, row in enumerate(rows, 1):
         writer.writerow(row)
-    return buffer.getvalue()
+        if n % every == 0:
+            yield buffer.getvalue()
+            buffer.seek(0)
+            buffer.truncate()
+    yield buffer.getvalue()
