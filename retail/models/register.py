@@ -217,6 +217,8 @@ class Premises(Audited, Versioned, Timestamps, db.Model):
         sa.Index("ix_premises_postcode_key", "postcode_key"),
         sa.Index("ix_premises_borough", "borough", "business_id"),
         sa.Index("ix_premises_name_key", "name_key"),
+        # Every staff home page counts the trading shops: an index-only count, not a read of every shop (issue 15).
+        sa.Index("ix_premises_status", "status"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
