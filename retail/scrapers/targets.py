@@ -252,7 +252,6 @@ def target_csv_rows(batch: int = 500):
                    monitor.age_check or "", monitor.risky_listings, monitor.bladed_listings,
                    "; ".join(monitor.prohibited or []), failures or 0, "yes" if rra else "no",
                    example[0].url if example else "", monitor.last_run_at.isoformat() if monitor.last_run_at else ""]
-        db.session.expunge_all()  # this batch's objects are written out: let them go
 
 
 def csv_chunks(rows, every: int = 500):
