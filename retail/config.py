@@ -82,6 +82,8 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         "RETAIL_STORE_DEADLINE": float(os.environ.get("RETAIL_STORE_DEADLINE", "1800")),
         "RETAIL_CONTACT_URL": os.environ.get("RETAIL_CONTACT_URL", "https://example.invalid/knife-retail-tracker"),
         "RETAIL_FETCH_MIN_HOST_DELAY": float(os.environ.get("RETAIL_FETCH_MIN_HOST_DELAY", "5")),
+        # A web request's rescore runs once its response is sent (retail/scoring/rescoring.py); off: before it.
+        "RESCORE_AFTER_RESPONSE": env_flag("RETAIL_RESCORE_AFTER_RESPONSE", True),
         # A Server-Timing header with each request's SQL time (benchmarks, developers); see retail/server_timing.py.
         "RETAIL_SERVER_TIMING": env_flag("RETAIL_SERVER_TIMING"),
         # Full-page screenshots of listings with a finding, by headless Chromium (issue 13 part 5). Off in tests

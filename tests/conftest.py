@@ -5,6 +5,7 @@ import re
 
 import pytest
 import sqlalchemy as sa
+from flask.testing import FlaskClient
 
 from retail import create_app
 from retail.access import Role
@@ -44,7 +45,16 @@ def _schema_app(database_url):
         _db.drop_all()
         _db.create_all()
         install_row_level_security_for_tests()
+    app.test_client_class = ServerLikeClient
     return app
+
+
+class ServerLikeClient(FlaskClient):
+    """Reads each response through and closes it, as a WSGI server does, so that work the app runs once a response
+    is sent (the rescore after a save) has run when the test looks."""
+
+    def open(self, *args, buffered: bool = True, **kwargs):
+        return super().open(*args, buffered=buffered, **kwargs)
 
 
 def install_row_level_security_for_tests():

@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 
 import sqlalchemy as sa
+from flask import after_this_request, current_app, has_request_context, request
 from sqlalchemy import event, inspect
 from sqlalchemy.orm import Session
 
@@ -65,8 +66,46 @@ def _rescore_after_commit(session: Session) -> None:
         engine = db.engine
     except RuntimeError:  # outside an app context: the nightly recompute will catch up
         return
-    # A fresh session on its own connection: the committed session cannot run SQL in this hook, and the scores are
-    # written in their own transaction so a scoring problem never undoes the officer's change.
+    if not _deferred_to_after_response(businesses, stores):
+        _rescore(engine, businesses, stores)
+
+
+_PENDING, _RESPONSE_BUILT = "retail.rescore_pending", "retail.rescore_response_built"  # per request, in its environ
+
+
+def _deferred_to_after_response(businesses: set[int], stores: set[int]) -> bool:
+    """In a web request, the rescore waits until the response has been sent: the officer's save is answered at
+    once (a chain's rescore reads every shop it has: 30-60 ms on PostgreSQL at UK scale) and the scores follow a
+    moment later, in the same worker. Commits after the response is built, and work outside a request (commands,
+    the scheduler), rescore at once."""
+    if not has_request_context() or not current_app.config.get("RESCORE_AFTER_RESPONSE", True) \
+            or request.environ.get(_RESPONSE_BUILT):
+        return False
+    pending = request.environ.get(_PENDING)
+    if pending is None:
+        pending = request.environ[_PENDING] = (set(), set())
+        after_this_request(_rescore_when_sent)
+    pending[0].update(businesses)
+    pending[1].update(stores)
+    return True
+
+
+def _rescore_when_sent(response):
+    request.environ[_RESPONSE_BUILT] = True
+    businesses, stores = request.environ.pop(_PENDING)
+    app = current_app._get_current_object()
+
+    def rescore():  # called by the WSGI server once the response is sent, outside the request
+        with app.app_context():
+            _rescore(db.engine, businesses, stores)
+
+    response.call_on_close(rescore)
+    return response
+
+
+def _rescore(engine, businesses: set[int], stores: set[int]) -> None:
+    # A fresh session on its own connection: the committed session cannot run SQL in the commit hook, and the
+    # scores are written in their own transaction so a scoring problem never undoes the officer's change.
     # Scores are London-wide: they count every authority's records, whoever's commit triggered them.
     fresh = unscoped_session(Session(bind=engine))
     fresh.info["scoring_paused"] = True
