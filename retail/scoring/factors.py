@@ -129,21 +129,37 @@ def _refusals_stmt(scoped):
     return scope_to_ids(query, TrainingRefusal.business_id, scoped)
 
 
-def _selling_premises_stmt(scoped):
-    """Trading shops that sell knives, in id order (training is owed for each of them)."""
-    sells = sa.exists().where(premises_sells.c.premises_id == Premises.id)
-    query = (sa.select(Premises.business_id, Premises.id, Premises.name)
-             .where(Premises.status == PremisesStatus.TRADING, sells).order_by(Premises.id))
-    return scope_to_ids(query, Premises.business_id, scoped)
+MISSING_ON = sa.bindparam("missing_on", type_=sa.Boolean)
+LAPSED_ON = sa.bindparam("lapsed_on", type_=sa.Boolean)
 
 
-def _certificates_stmt(scoped):
-    """Per shop (or per business, for certificates recorded without a shop): the latest certificate expiry."""
+def _latest_of(a, b):
+    """The later of two dates either of which may be NULL (SQLite has no GREATEST)."""
+    return sa.case((a.is_(None), b), (b.is_(None), a), (a > b, a), else_=b)
+
+
+def _training_gaps_stmt(scoped):
+    """Trading shops that sell knives without a current certificate, the first `cap` per business in shop id order:
+    `latest` is the last expiry (NULL: never trained). A certificate counts for its shop, or for every shop of its
+    business when recorded without one. One statement: a chain's rescore no longer reads all its shops into Python."""
     cert = TrainingAttendance
-    query = (sa.select(cert.business_id, cert.premises_id, sa.func.max(cert.certificate_expires).label("expires"))
-             .where(cert.passed.is_(True), cert.certificate_expires.is_not(None))
-             .group_by(cert.business_id, cert.premises_id))
-    return scope_to_ids(query, cert.business_id, scoped)
+    valid = (cert.passed.is_(True), cert.certificate_expires.is_not(None))
+    expires = sa.func.max(cert.certificate_expires).label("expires")
+    per_shop = scope_to_ids(sa.select(cert.premises_id, expires).where(*valid, cert.premises_id.is_not(None)),
+                            cert.business_id, scoped).group_by(cert.premises_id).subquery()
+    per_business = scope_to_ids(sa.select(cert.business_id, expires).where(*valid, cert.premises_id.is_(None)),
+                                cert.business_id, scoped).group_by(cert.business_id).subquery()
+    latest = _latest_of(per_shop.c.expires, per_business.c.expires)
+    sells = sa.exists().where(premises_sells.c.premises_id == Premises.id)
+    gaps = (sa.select(Premises.business_id, Premises.id, Premises.name, latest.label("latest"),
+                      sa.func.row_number().over(partition_by=Premises.business_id, order_by=Premises.id).label("rank"))
+            .outerjoin(per_shop, per_shop.c.premises_id == Premises.id)
+            .outerjoin(per_business, per_business.c.business_id == Premises.business_id)
+            .where(Premises.status == PremisesStatus.TRADING, sells,
+                   sa.or_(sa.and_(latest.is_(None), MISSING_ON), sa.and_(latest < TODAY, LAPSED_ON))))
+    gaps = scope_to_ids(gaps, Premises.business_id, scoped).subquery()
+    return (sa.select(gaps.c.business_id, gaps.c.id, gaps.c.name, gaps.c.latest)
+            .where(gaps.c.rank <= CAP).order_by(gaps.c.id))
 
 
 def _trained_stmt(scoped):
@@ -172,33 +188,20 @@ def _training_factors(session, rules: Rules, today: date, business_ids) -> list[
         text = "Declined an invitation to knife-sales training" if declined else "Did not attend booked training"
         out.append(Factor(row.business_id, key, rules[key], row.refused_on, record_type, record_id, text,
                           row.premises_id))
-    # Shops that sell knives without a current certificate: lapsed (had one) or missing (never had one). Two
-    # grouped scans joined in memory: a correlated lookup per shop costs minutes at national scale.
+    # Shops that sell knives without a current certificate: lapsed (had one) or missing (never had one), at most
+    # `training_max_factors` per business.
     cap = rules["training_max_factors"]
     if cap and (rules["training_missing"] or rules["training_lapsed"]):
-        by_premises: dict[int, date] = {}
-        by_business: dict[int, date] = {}
-        for business_id, premises_id, expires in session.connection().execute(
-                cached_statement("certificates", scoped, _certificates_stmt), bind_params(business_ids)):
-            if premises_id is None:
-                by_business[business_id] = max(expires, by_business.get(business_id, expires))
-            else:
-                by_premises[premises_id] = max(expires, by_premises.get(premises_id, expires))
-        counted: dict[int, int] = {}
-        for business_id, premises_id, name in session.connection().execute(
-                cached_statement("selling_premises", scoped, _selling_premises_stmt), bind_params(business_ids)):
-            latest = max(by_premises.get(premises_id, date.min), by_business.get(business_id, date.min))
-            if latest >= today or counted.get(business_id, 0) >= cap:
-                continue
-            if latest != date.min:
+        params = bind_params(business_ids, today=today, cap=cap, missing_on=bool(rules["training_missing"]),
+                             lapsed_on=bool(rules["training_lapsed"]))
+        for business_id, premises_id, name, latest in session.connection().execute(
+                cached_statement("training_gaps", scoped, _training_gaps_stmt), params):
+            if latest is not None:
                 key = "training_lapsed"
                 text = f"{name}: every training certificate expired on or before {latest:%d %b %Y}"
             else:
                 key, text = "training_missing", f"{name}: sells knives, no trained staff on record"
-            if rules[key]:
-                counted[business_id] = counted.get(business_id, 0) + 1
-                out.append(Factor(business_id, key, rules[key], None if latest == date.min else latest, "premises",
-                                  premises_id, text, premises_id))
+            out.append(Factor(business_id, key, rules[key], latest, "premises", premises_id, text, premises_id))
     # Training completed: the most recent current certificate earns the credit once per business.
     if rules["training_completed"]:
         for row in session.connection().execute(cached_statement("trained", scoped, _trained_stmt),
