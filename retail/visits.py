@@ -120,6 +120,10 @@ def update_visit(visit: AdviceVisit, data: dict, version=None) -> AdviceVisit:
     return visit
 
 
+# The list's order, newest first, for keyset paging
+LIST_ORDER = ((AdviceVisit.visited_on, True), (AdviceVisit.id, True))
+
+
 def visits_query(premises_id: int | None = None, business_id: int | None = None):
     query = sa.select(AdviceVisit).order_by(AdviceVisit.visited_on.desc(), AdviceVisit.id.desc())
     if premises_id:

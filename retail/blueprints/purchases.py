@@ -12,6 +12,7 @@ from ..access import STAFF, Role, roles_required
 from ..audit import history
 from ..boroughs import BOROUGH_CHOICES
 from ..extensions import db
+from ..paging import keyset_page
 from ..forms.purchases import (ActionCreateForm, ActionEditForm, DeliveryForm, DispatchForm, InStoreAmendForm,
                                InStoreCreateForm, InStoreEditForm, MarkSentForm, OnlineAmendForm, OnlineEditForm,
                                OrderCreateForm, OutcomeForm)
@@ -178,9 +179,9 @@ def index():
     filters = _filters()
     if filters.kind not in ("", *KIND_LABELS) or filters.channel not in ("", *CHANNEL_LABELS):
         abort(400)
-    page = db.paginate(P.with_names(P.purchases_query(filters)), per_page=current_app.config["REGISTER_PAGE_SIZE"],
-                       error_out=False, max_per_page=100)
-    args = {k: v for k, v in request.args.items() if k != "page" and v}
+    page = keyset_page(P.with_names(P.purchases_query(filters)), P.LIST_ORDER, current_app.config["REGISTER_PAGE_SIZE"],
+                       request.args)
+    args = {k: v for k, v in request.args.items() if k not in ("page", "after", "before") and v}
     return render_template("purchases/index.html", page=page, filters=filters, args=args,
                            kind_labels=KIND_LABELS, channel_labels=CHANNEL_LABELS, outcome_labels=OUTCOME_LABELS,
                            stage_labels=STAGE_LABELS, borough_choices=BOROUGH_CHOICES)

@@ -17,6 +17,7 @@ from .. import training as tr
 from ..access import STAFF, roles_required
 from ..audit import history
 from ..extensions import db
+from ..paging import keyset_page
 from ..forms.training import (
     AttendeeForm,
     CourseCreateForm,
@@ -312,8 +313,8 @@ def invitations():
                                                   selectinload(TrainingInvitation.session))
     if response in {r.value for r in InvitationResponse}:
         query = query.where(TrainingInvitation.response == response)
-    page = db.paginate(query.order_by(TrainingInvitation.id.desc()),
-                       per_page=current_app.config.get("REGISTER_PAGE_SIZE", 50), error_out=False, max_per_page=100)
+    page = keyset_page(query, [(TrainingInvitation.id, True)], current_app.config.get("REGISTER_PAGE_SIZE", 50),
+                       request.args)
     return render_template("training/invitations.html", page=page, response=response,
                            labels={r.value: label for r, label in RESPONSE_LABELS.items()})
 

@@ -6,6 +6,7 @@ from .. import visits as V
 from ..access import STAFF, Role, roles_required
 from ..audit import history
 from ..extensions import db
+from ..paging import keyset_page
 from ..forms.visits import VisitEditForm, VisitForm
 from ..idempotency import create_once
 from ..models.register import Premises
@@ -55,8 +56,7 @@ def _visit_data(form) -> dict:
 @bp.route("/visits")
 @roles_required(STAFF)
 def index():
-    page = db.paginate(V.visits_query(), per_page=current_app.config.get("REGISTER_PAGE_SIZE", 50), error_out=False,
-                       max_per_page=100)
+    page = keyset_page(V.visits_query(), V.LIST_ORDER, current_app.config.get("REGISTER_PAGE_SIZE", 50), request.args)
     return render_template("visits/index.html", page=page, today=today_london())
 
 

@@ -30,7 +30,7 @@ from .operations import (CONSENT_FIELDS, OPERATION_FIELDS, VOLUNTEER_FIELDS, add
                          volunteer_availability, volunteers_for_operation, withdraw_consent)
 from .items import ITEM_FIELDS, judge_item, verdict_label
 from .outcomes import apply_online_judgment, derive_in_store_outcome, judge_online, online_facts
-from .queries import (RETEST_PANEL_DAYS, PurchaseFilters, business_purchases, couriers, pending_enforcement,
+from .queries import (LIST_ORDER, RETEST_PANEL_DAYS, PurchaseFilters, business_purchases, couriers, pending_enforcement,
                       purchases_query, repeat_failures, resolve_premises, retailer_results, retests_due, with_names)
 from .validation import (BOOL_FIELDS, DELIVERY_FIELDS, DISPATCH_FIELDS, IN_STORE_FIELDS, ORDER_FIELDS,
                          SAFEGUARD_FIELDS, apply_purchase_fields, check_listing_url, fields_for, validate_in_store,
@@ -48,7 +48,7 @@ __all__ = [
     "enforcement_summary",
     "export_rows", "fields_for", "judge_item", "judge_online", "letter_context", "letter_html", "letter_period",
     "letter_template", "LetterAlreadySent", "mark_letters_sent", "online_facts", "pending_enforcement",
-    "primary_authority_name", "PurchaseError", "PurchaseFilters", "purchases_query", "record_delivery",
+    "primary_authority_name", "PurchaseError", "PurchaseFilters", "LIST_ORDER", "purchases_query", "record_delivery",
     "record_dispatch", "render_letter_body", "repeat_failures", "resolve_premises", "retailer_results", "retests_due",
     "StaleRecord", "sync_enforcement_stage", "sync_letter", "sync_retest", "unsent_letters", "update_action",
     "update_operation", "update_purchase", "update_volunteer", "validate_in_store", "validate_order",

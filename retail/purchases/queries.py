@@ -60,6 +60,10 @@ def purchases_query(filters: PurchaseFilters):
     return query.order_by(TestPurchase.purchase_date.desc(), TestPurchase.id.desc())
 
 
+# The list's order, newest first, for keyset paging (served by ix_test_purchase_date)
+LIST_ORDER = ((TestPurchase.purchase_date, True), (TestPurchase.id, True))
+
+
 def with_names(query):
     return query.options(selectinload(TestPurchase.premises), selectinload(TestPurchase.online_store),
                          selectinload(TestPurchase.business), selectinload(TestPurchase.letters))
