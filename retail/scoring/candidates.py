@@ -15,7 +15,7 @@ from ..scoping import london_wide
 from ..timeutil import today_london
 from .rules import Rules, current_rules, months_before
 from .statements import (PASS_OUTCOMES, SINCE, TODAY, bind_params, cached_statement, concluded_failure,
-                         counts_against, scope_to_ids, seller_failure, underage_sales_query)
+                         counts_against, scope_of, scope_to_ids, seller_failure, underage_sales_query)
 
 
 def _pending_stmt(scoped):
@@ -28,7 +28,7 @@ def _pending_stmt(scoped):
 def enforcement_pending_ids(business_ids=None, session: Session | None = None) -> set[int]:
     """Businesses with a simple caution or prosecution decision still pending: never named while this lasts."""
     session = session or db.session
-    scoped = business_ids is not None
+    scoped = scope_of(business_ids)
     return set(session.scalars(cached_statement("pending", scoped, _pending_stmt), bind_params(business_ids)))
 
 
@@ -55,7 +55,7 @@ def candidate_query(rules: Rules, today: date, business_ids=None):
     the first of them."""
     params = bind_params(business_ids, since=months_before(today, rules["candidate_window_months"]), today=today,
                      min_sales=rules["candidate_min_sales"], min_refusals=rules["candidate_min_refusals"])
-    return cached_statement("candidates", business_ids is not None, _candidate_stmt), params
+    return cached_statement("candidates", scope_of(business_ids), _candidate_stmt), params
 
 
 def candidate_ids(rules: Rules, today: date, business_ids=None, session: Session | None = None) -> tuple[set, set]:

@@ -17,7 +17,7 @@ from ..timeutil import today_london, utcnow
 from .candidates import candidate_ids
 from .factors import Factor, collect_factors
 from .rules import FACTOR_LABELS, GOOD, Rules, band_for, current_rules
-from .statements import IDS, bind_params, cached_statement
+from .statements import IDS, IdRange, bind_params, cached_statement
 
 
 def refresh_ranking(session: Session, business_ids=None) -> None:
@@ -79,6 +79,9 @@ def compute_scores(business_ids=None, today: date | None = None, session: Sessio
     rules = rules or current_rules(session)
     if business_ids is None:
         ids = list(session.scalars(sa.select(Business.id)))
+    elif isinstance(business_ids, IdRange):
+        ids = list(session.scalars(sa.select(Business.id).where(
+            Business.id.between(business_ids.low, business_ids.high))))
     else:
         ids = list(session.scalars(cached_statement("businesses", True, lambda scoped: sa.select(Business.id).where(
             Business.id.in_(IDS))), bind_params(business_ids)))
@@ -99,14 +102,29 @@ _FACTOR_COLUMNS = ("score_id", "business_id", "premises_id", "online_store_id", 
 
 
 def _driver_insert(connection, table, columns, rows: list[tuple], chunk: int = 20000) -> None:
-    """executemany straight to the driver: SQLAlchemy's per-row parameter processing costs more than the insert
-    itself at national scale. Callers pass values already in the form the backend stores (see _storage)."""
-    mark = "?" if connection.dialect.paramstyle == "qmark" else "%s"
+    """Rows straight to the driver: SQLAlchemy's per-row parameter processing costs more than the insert itself at
+    national scale. PostgreSQL: COPY (a full rewrite's ~400,000 factor rows took 5.5 s as pipelined INSERTs);
+    elsewhere executemany. Callers pass values already in the form the backend stores (see _storage)."""
     quote = connection.dialect.identifier_preparer.quote
-    sql = (f"INSERT INTO {quote(table.name)} ({', '.join(quote(c) for c in columns)}) "
-           f"VALUES ({', '.join(mark for _ in columns)})")
+    names = ", ".join(quote(c) for c in columns)
+    if connection.dialect.name == "postgresql":
+        with connection.connection.driver_connection.cursor() as cursor:
+            with cursor.copy(f"COPY {quote(table.name)} ({names}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
+        return
+    mark = "?" if connection.dialect.paramstyle == "qmark" else "%s"
+    sql = f"INSERT INTO {quote(table.name)} ({names}) VALUES ({', '.join(mark for _ in columns)})"
     for start in range(0, len(rows), chunk):
         connection.exec_driver_sql(sql, rows[start:start + chunk])
+
+
+def _no_longer_current(connection, table, score_ids: list[int], chunk: int) -> None:
+    if connection.dialect.name == "postgresql":  # one statement, the ids as one array parameter
+        connection.exec_driver_sql(f"UPDATE {table.name} SET current = false WHERE id = ANY(%s)", (score_ids,))
+        return
+    for start in range(0, len(score_ids), chunk):
+        connection.execute(table.update().where(table.c.id.in_(score_ids[start:start + chunk])).values(current=False))
 
 
 def _storage(connection):
@@ -118,7 +136,7 @@ def _storage(connection):
 
 
 def store_scores(scores: dict[int, BusinessScore], rules_version: int, today: date,
-                 session: Session | None = None, chunk: int = 5000) -> int:
+                 session: Session | None = None, chunk: int = 5000, id_range: IdRange | None = None) -> int:
     """Add a score row (and its factors) for each business whose score changed; mark it current. Returns rows added.
     Nothing is deleted: earlier rows stay as the business's trend."""
     session = session or db.session
@@ -128,7 +146,9 @@ def store_scores(scores: dict[int, BusinessScore], rules_version: int, today: da
     table = ComplianceScore.__table__
     query = sa.select(table.c.business_id, table.c.id, table.c.fingerprint).where(
         table.c.current.is_(True)).order_by(table.c.id)
-    if len(ids) <= 1000:  # a few businesses: use the index; many: one scan of the current rows
+    if id_range is not None:
+        query = query.where(table.c.business_id.between(id_range.low, id_range.high))
+    elif len(ids) <= 1000:  # a few businesses: use the index; many: one scan of the current rows
         query = query.where(table.c.business_id.in_(ids))
     wanted = set(ids)
     for business_id, score_id, fingerprint in connection.execute(query):
@@ -144,8 +164,8 @@ def store_scores(scores: dict[int, BusinessScore], rules_version: int, today: da
     if not changed:
         return 0
     stale = [existing[s.business_id][0] for s in changed if s.business_id in existing]
-    for start in range(0, len(stale), chunk):
-        connection.execute(table.update().where(table.c.id.in_(stale[start:start + chunk])).values(current=False))
+    if stale:
+        _no_longer_current(connection, table, stale, chunk)
     as_date, as_datetime = _storage(connection)
     now, day = as_datetime(utcnow()), as_date(today)
     batch = uuid.uuid4().hex
@@ -164,17 +184,28 @@ def store_scores(scores: dict[int, BusinessScore], rules_version: int, today: da
     return len(changed)
 
 
-def rescore_all(today: date | None = None, session: Session | None = None) -> dict:
-    """The nightly full recompute: every business, set-based queries, bulk writes. Commits."""
+FULL_RESCORE_BATCH = 10000  # businesses per batch: what the full rescore holds in memory at once
+
+
+def rescore_all(today: date | None = None, session: Session | None = None,
+                batch: int = FULL_RESCORE_BATCH) -> dict:
+    """The nightly full recompute: every business, set-based queries, bulk writes, in batches of `batch` business
+    ids so that memory stays that of one batch whatever the size of the register. One transaction. Commits."""
     session = session or db.session
     today = today or today_london()
     rules = current_rules(session)
-    scores = compute_scores(None, today, session, rules)
-    added = store_scores(scores, rules.version, today, session)
+    low, high = session.execute(sa.select(sa.func.min(Business.id), sa.func.max(Business.id))).one()
+    businesses = added = candidates = 0
+    for start in range(low or 0, (high or 0) + 1, batch):
+        id_range = IdRange(start, start + batch - 1)
+        scores = compute_scores(id_range, today, session, rules)
+        added += store_scores(scores, rules.version, today, session, id_range=id_range)
+        businesses += len(scores)
+        candidates += sum(1 for s in scores.values() if s.candidate)
+        del scores
     refresh_ranking(session)
     session.commit()
-    return {"businesses": len(scores), "changed": added, "rules_version": rules.version,
-            "candidates": sum(1 for s in scores.values() if s.candidate)}
+    return {"businesses": businesses, "changed": added, "rules_version": rules.version, "candidates": candidates}
 
 
 def rescore_businesses(business_ids, today: date | None = None, session: Session | None = None,

@@ -18,7 +18,7 @@ from ..models.training import RefusalKind, TrainingAttendance, TrainingRefusal
 from ..models.visits import SALE_POINTS, AdviceVisit, CheckResult
 from .rules import Rules, months_before
 from .statements import (CAP, PASS_OUTCOMES, SINCE, TODAY, bind_params, cached_statement, concluded_failure,
-                         counts_against, scope_to_ids, seller_failure)
+                         counts_against, scope_of, scope_to_ids, seller_failure)
 
 
 @dataclass(slots=True)
@@ -68,7 +68,7 @@ def _passes_stmt(scoped):
 
 
 def _purchase_factors(session, rules: Rules, today: date, business_ids) -> list[Factor]:
-    scoped = business_ids is not None
+    scoped = scope_of(business_ids)
     since = months_before(today, rules["lookback_months"])
     full = months_before(today, rules["full_weight_months"])
     params = bind_params(business_ids, since=since, today=today)
@@ -174,7 +174,7 @@ def _trained_stmt(scoped):
 
 
 def _training_factors(session, rules: Rules, today: date, business_ids) -> list[Factor]:
-    scoped = business_ids is not None
+    scoped = scope_of(business_ids)
     since = months_before(today, rules["lookback_months"])
     params = bind_params(business_ids, since=since, today=today)
     out: list[Factor] = []
@@ -232,7 +232,7 @@ def _never_stmt(scoped):
 
 
 def _rra_factors(session, rules: Rules, today: date, business_ids) -> list[Factor]:
-    scoped = business_ids is not None
+    scoped = scope_of(business_ids)
     params = bind_params(business_ids)
     out: list[Factor] = []
     for row in session.connection().execute(cached_statement("rra", scoped, _rra_stmt), params):
@@ -276,7 +276,7 @@ def _prohibited_stmt(scoped):
 def _listing_factors(session, rules: Rules, today: date, business_ids) -> list[Factor]:
     if not rules["listing_max_factors"]:
         return []
-    scoped = business_ids is not None
+    scoped = scope_of(business_ids)
     params = bind_params(business_ids, cap=rules["listing_max_factors"])
     out: list[Factor] = []
     for row in session.connection().execute(cached_statement("ages", scoped, _ages_stmt), params):
@@ -316,7 +316,7 @@ def _visit_factors(session, rules: Rules, today: date, business_ids) -> list[Fac
     same point, once per sale, on top of the sale itself."""
     if not rules["advice_ignored"]:
         return []
-    scoped = business_ids is not None
+    scoped = scope_of(business_ids)
     params = bind_params(business_ids, since=months_before(today, rules["lookback_months"]), today=today)
     return [Factor(row.business_id, "advice_ignored", rules["advice_ignored"], row.purchase_date, "test_purchase",
                    row.id, f"Sold after advice on {row.advised_on:%d %b %Y} on Challenge 25, till prompts or "
