@@ -217,8 +217,16 @@ def _sample_ids(url: str) -> dict:
         purchase = conn.execute(sa.text(
             "SELECT id FROM test_purchase WHERE failed AND authority_id = "
             "(SELECT id FROM authority WHERE code = 'hackney') ORDER BY id DESC LIMIT 1")).scalar()
+        # A deep page of the officer's test purchases: the list's cursor three quarters of the way down Hackney's
+        # own (keyset paging: it should cost what the first page does).
+        hackney = "(SELECT id FROM authority WHERE code = 'hackney')"
+        owned = conn.execute(sa.text(f"SELECT count(*) FROM test_purchase WHERE authority_id = {hackney}")).scalar()
+        deep_date, deep_id = conn.execute(sa.text(
+            f"SELECT purchase_date, id FROM test_purchase WHERE authority_id = {hackney} "
+            "ORDER BY purchase_date DESC, id DESC LIMIT 1 OFFSET :skip"), {"skip": owned * 3 // 4}).one()
     engine.dispose()
-    return {"chain": chain, "independent": independent, "purchase": purchase}
+    return {"chain": chain, "independent": independent, "purchase": purchase,
+            "deep_cursor": f"{str(deep_date)[:10]}~{deep_id}"}
 
 
 def main() -> None:
@@ -242,6 +250,7 @@ def main() -> None:
             ("business page (independent)", officer, f"/businesses/{ids['independent']}"),
             ("business page (largest chain)", officer, f"/businesses/{ids['chain']}"),
             ("test purchases list", officer, "/purchases"),
+            ("test purchases, a page 3/4 down", officer, f"/purchases?after={ids['deep_cursor']}"),
             ("test purchase record", officer, f"/purchases/{ids['purchase']}"),
             ("monitor targets", officer, "/monitor/targets"),
             ("naming candidates", supervisor, "/compliance/candidates"),
