@@ -35,6 +35,8 @@ class ComplianceScore(db.Model):
         sa.Index("ix_compliance_score_business", "business_id", "current"),
         sa.Index("ix_compliance_score_current_band", "current", "band"),
         sa.Index("ix_compliance_score_current_candidate", "current", "candidate"),
+        # The candidates page lists those held back by a pending caution or prosecution (a few hundred of 224,000)
+        sa.Index("ix_compliance_score_current_pending", "current", "enforcement_pending"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -84,17 +84,11 @@ def candidate_evidence_for(business_ids, today: date | None = None, rules: Rules
     if not ids:
         return results
     since = months_before(today, rules["candidate_window_months"])
-    # The naming rule's own query with the columns the page shows. Given only the rule, SQLite (no statistics) walks
-    # its index on `stage`, which nearly every purchase matches (90 ms of the candidates page at UK scale for 50
-    # businesses' sales): there it is limited by id to these businesses' purchases, read from a covering index.
-    # PostgreSQL plans the rule well by itself, and the extra subquery doubled its time.
+    # The naming rule's own query with the columns the page shows; both databases answer it from the index on
+    # (stage, business_id), one range per business.
     query = (underage_sales_query(ids, since, today).add_columns(TestPurchase.channel, TestPurchase.outcome)
              .where(TestPurchase.purchase_date <= today)
              .order_by(TestPurchase.business_id, TestPurchase.purchase_date, TestPurchase.id))
-    if db.session.get_bind().dialect.name == "sqlite":
-        query = query.where(TestPurchase.id.in_(sa.select(TestPurchase.id).where(
-            TestPurchase.business_id.in_(ids), TestPurchase.purchase_date >= since,
-            TestPurchase.purchase_date <= today)))
     sales = db.session.execute(query).all()
     first_sale: dict[int, date] = {}
     for row in sales:
