@@ -1,20 +1,19 @@
 """Polite, SSRF-guarded HTTP fetching for the listing monitor: robots.txt, per-host delays, retries, size caps,
-and a hard time limit on every fetch."""
+and a hard time limit on every fetch.
+
+The parts live in sibling modules, lowest first: `settings` (FetchSettings), `urls`, `deadlines` (time limits),
+`decoding` (charsets), `address_guard` (the SSRF guard) and `transport` (one HTTP exchange); this module keeps the
+Fetcher's policy (redirects, retries, per-host politeness, robots.txt) and re-exports their public names.
+"""
 
 from __future__ import annotations
 
-import codecs
 import email.utils
 import hashlib
-import ipaddress
 import logging
-import os
-import re
-import socket
 import threading
 import time
-import zlib
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -23,16 +22,45 @@ from urllib.parse import urljoin, urlsplit, urlunsplit
 
 import requests
 from protego import Protego
-from requests.adapters import HTTPAdapter
-from urllib3.connection import HTTPConnection, HTTPSConnection
-from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
-from urllib3.exceptions import (
-    ConnectTimeoutError,
-    NameResolutionError,
-    NewConnectionError,
+
+from .address_guard import (
+    SPECIAL_PURPOSE_IPV4,
+    SPECIAL_PURPOSE_IPV6,
+    BlockedAddressError,
+    _AddressGuard,
+    is_loopback_address,
+    is_public_address,
 )
-from urllib3.exceptions import HTTPError as Urllib3Error
-from urllib3.util import connection as urllib3_connection
+from .deadlines import STOPPED, _Budget, _Deadline
+from .decoding import MAX_GARBLED_SHARE, decode_body, garbled_reason
+from .settings import FetchSettings, Resolver, system_resolver
+from .transport import RETRYABLE_STATUSES, _Response, _TransportMixin
+from .urls import _DEFAULT_PORTS, host_key, normalise_url
+
+__all__ = [
+    "HTML_TYPES",
+    "MAX_GARBLED_SHARE",
+    "REDIRECT_STATUSES",
+    "RETRYABLE_STATUSES",
+    "ROBOTS_MAX_BYTES",
+    "SITEMAP_TYPES",
+    "SPECIAL_PURPOSE_IPV4",
+    "SPECIAL_PURPOSE_IPV6",
+    "STOPPED",
+    "BlockedAddressError",
+    "FetchResult",
+    "FetchSettings",
+    "Fetcher",
+    "Resolver",
+    "decode_body",
+    "garbled_reason",
+    "host_key",
+    "is_loopback_address",
+    "is_public_address",
+    "normalise_url",
+    "parse_retry_after",
+    "system_resolver",
+]
 
 log = logging.getLogger(__name__)
 
@@ -47,68 +75,9 @@ SITEMAP_TYPES: tuple[str, ...] = (
     "application/x-gzip",
 )
 
-RETRYABLE_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 # RFC 9309 asks crawlers to parse at least 500 KiB of robots.txt; more than that is not a real file.
 ROBOTS_MAX_BYTES = 512 * 1024
-# Bodies are read one socket read at a time (at most this much), so the time limit is checked as bytes arrive
-# rather than after a full buffer, which a server dripping a byte a second would never fill.
-_READ_CHUNK = 16 * 1024
-_GZIP_TYPES = frozenset({"application/gzip", "application/x-gzip"})
-_DEFAULT_PORTS = {"http": 80, "https": 443}
-
-Resolver = Callable[[str, int], list[str]]
-
-
-def system_resolver(host: str, port: int) -> list[str]:
-    """Resolve ``host`` to the distinct IP addresses a TCP connection could use."""
-    infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    return list(dict.fromkeys(str(info[4][0]) for info in infos))
-
-
-@dataclass(frozen=True, kw_only=True)
-class FetchSettings:
-    """Everything the fetcher needs; the Flask app builds this from its config so this module stays Flask-free."""
-
-    # "{contact_url}" is filled in from contact_url; with no contact URL the "(+...)" part is dropped.
-    user_agent: str = "KnifeRetailComplianceTracker/1.0 (+{contact_url})"
-    contact_url: str = ""
-    connect_timeout: float = 5.0
-    # Per socket read: cuts off a server that goes silent, but not one that drips a byte now and then.
-    read_timeout: float = 20.0
-    # The hard limit on the network time of one fetch() (connect, TLS, headers and body of every redirect hop,
-    # retry and its robots.txt), enforced by shutting the socket down when it passes. Waiting for the host's turn
-    # (politeness delays, backoff) is not network time: each wait is bounded by max_host_wait, and by the
-    # caller's time_limit when one is given.
-    total_timeout: float = 60.0
-    max_bytes: int = 5 * 1024 * 1024
-    min_host_delay: float = 5.0
-    max_retries: int = 3
-    backoff_base: float = 1.0
-    max_retry_after: float = 120.0
-    # If a host asks us (Crawl-delay, Retry-After) to wait longer than this before the next request,
-    # the fetch fails fast with an error and the monitor tries again on a later run.
-    max_host_wait: float = 300.0
-    # Loopback (127.0.0.0/8, ::1) may be fetched: the demo shop and the tests. Every other non-public address
-    # is refused whatever this says.
-    allow_loopback: bool = False
-    # "host:port" pairs (IPv6 as "[::1]:8080") that may resolve to loopback even when allow_loopback is False.
-    allowed_loopback_hosts: frozenset[str] = frozenset()
-    max_redirects: int = 5
-    robots_ttl: float = 24 * 3600.0
-    # A robots.txt that failed (5xx, network) blocks the host, but only briefly so a blip does not cost a day.
-    robots_error_ttl: float = 15 * 60.0
-    sleep: Callable[[float], None] = time.sleep
-    clock: Callable[[], float] = time.monotonic
-    resolver: Resolver = system_resolver
-
-    def __post_init__(self) -> None:
-        if "{contact_url}" in self.user_agent:
-            if self.contact_url:
-                agent = self.user_agent.replace("{contact_url}", self.contact_url)
-            else:
-                agent = self.user_agent.replace("(+{contact_url})", "").replace("{contact_url}", "").strip()
-            object.__setattr__(self, "user_agent", agent)
 
 
 @dataclass
@@ -136,339 +105,6 @@ class FetchResult:
     def ok(self) -> bool:
         """True when the fetch produced usable text."""
         return self.error is None and self.text is not None
-
-
-# --------------------------------------------------------------------------- URLs
-
-
-def normalise_url(url: str) -> str:
-    """Canonical form used for de-duplication and loop detection: drop fragment, keep query."""
-    parts = urlsplit(url.strip())
-    scheme = parts.scheme.lower()
-    host = (parts.hostname or "").lower()
-    if ":" in host:  # IPv6 literal
-        host = f"[{host}]"
-    path = parts.path or ("/" if scheme in _DEFAULT_PORTS else "")
-    try:
-        port = parts.port
-    except ValueError:  # leave a bad port in place so the fetch refuses it rather than silently using :80
-        return urlunsplit((scheme, parts.netloc, path, parts.query, ""))
-    netloc = host
-    if parts.username or parts.password:
-        userinfo = parts.username or ""
-        if parts.password:
-            userinfo += ":" + parts.password
-        netloc = f"{userinfo}@{netloc}"
-    if port is not None and port != _DEFAULT_PORTS.get(scheme):
-        netloc += f":{port}"
-    return urlunsplit((scheme, netloc, path, parts.query, ""))
-
-
-def host_key(url: str) -> str:
-    """Politeness and robots.txt key: scheme://host:port, with the default port filled in.
-
-    Scheme and port are part of the key because robots.txt is per origin (RFC 9309); it also lets tests
-    treat two local servers on different ports as two hosts.
-    """
-    parts = urlsplit(url)
-    scheme = parts.scheme.lower()
-    host = (parts.hostname or "").lower()
-    if ":" in host:
-        host = f"[{host}]"
-    port = parts.port or _DEFAULT_PORTS.get(scheme, 0)
-    return f"{scheme}://{host}:{port}"
-
-
-# --------------------------------------------------------------------------- SSRF guard
-
-
-class BlockedAddressError(Exception):
-    """A URL's host resolved to an address we will not contact (deliberately not an OSError, so no retry)."""
-
-
-# The IANA IPv4 and IPv6 Special-Purpose Address Registries, plus multicast and the reserved ranges: no shop is
-# there. An explicit list because ipaddress.is_global has had gaps across Python versions (192.0.0.8 passes it on
-# some). Whole blocks are refused even where the registry marks a few addresses in them globally reachable
-# (192.0.0.9, AS112, AMT): those are infrastructure, not shops.
-SPECIAL_PURPOSE_IPV4 = tuple(ipaddress.IPv4Network(net) for net in (
-    "0.0.0.0/8",  # "this network"
-    "10.0.0.0/8",  # private (RFC 1918)
-    "100.64.0.0/10",  # shared address space, carrier-grade NAT (RFC 6598)
-    "127.0.0.0/8",  # loopback
-    "169.254.0.0/16",  # link-local, where cloud metadata services live (169.254.169.254)
-    "172.16.0.0/12",  # private
-    "192.0.0.0/24",  # IETF protocol assignments: 192.0.0.8 dummy, DS-Lite, NAT64 discovery...
-    "192.0.2.0/24",  # documentation (TEST-NET-1)
-    "192.31.196.0/24",  # AS112-v4
-    "192.52.193.0/24",  # AMT
-    "192.88.99.0/24",  # deprecated 6to4 relay anycast
-    "192.168.0.0/16",  # private
-    "192.175.48.0/24",  # AS112 direct delegation
-    "198.18.0.0/15",  # benchmarking
-    "198.51.100.0/24",  # documentation (TEST-NET-2)
-    "203.0.113.0/24",  # documentation (TEST-NET-3)
-    "224.0.0.0/4",  # multicast
-    "240.0.0.0/4",  # reserved, and 255.255.255.255 broadcast
-))
-SPECIAL_PURPOSE_IPV6 = tuple(ipaddress.IPv6Network(net) for net in (
-    "::/128",  # unspecified
-    "::1/128",  # loopback
-    "::/96",  # IPv4-compatible (deprecated)
-    "::ffff:0:0/96",  # IPv4-mapped: would reach any IPv4 address, private ones included
-    "64:ff9b::/96",  # NAT64 well-known prefix: reaches IPv4 hosts through a translator
-    "64:ff9b:1::/48",  # local-use NAT64
-    "100::/64",  # discard-only
-    "2001::/23",  # IETF protocol assignments: Teredo, benchmarking, ORCHID...
-    "2001:db8::/32",  # documentation
-    "2002::/16",  # 6to4: reaches IPv4 hosts through relays
-    "3fff::/20",  # documentation
-    "5f00::/16",  # segment routing (SRv6) SIDs
-    "fc00::/7",  # unique local
-    "fe80::/10",  # link-local
-    "fec0::/10",  # site-local (deprecated)
-    "ff00::/8",  # multicast
-))
-# Everything else outside global unicast is reserved by the IETF.
-_GLOBAL_UNICAST_V6 = ipaddress.IPv6Network("2000::/3")
-_LOOPBACK = (ipaddress.IPv4Network("127.0.0.0/8"), ipaddress.IPv6Network("::1/128"))
-
-
-def _ip(address: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
-    try:
-        return ipaddress.ip_address(address.split("%", 1)[0])  # drop an IPv6 zone id
-    except ValueError:
-        return None
-
-
-def is_public_address(address: str) -> bool:
-    """True only for globally routable unicast addresses outside every special-purpose range."""
-    ip = _ip(address)
-    if ip is None:
-        return False
-    if isinstance(ip, ipaddress.IPv6Address):
-        if ip not in _GLOBAL_UNICAST_V6 or any(ip in net for net in SPECIAL_PURPOSE_IPV6):
-            return False
-    elif any(ip in net for net in SPECIAL_PURPOSE_IPV4):
-        return False
-    # is_global and the flags below as a second opinion, should a new special range reach Python first.
-    return ip.is_global and not (
-        ip.is_loopback
-        or ip.is_private
-        or ip.is_link_local
-        or ip.is_multicast
-        or ip.is_reserved
-        or ip.is_unspecified
-    )
-
-
-def is_loopback_address(address: str) -> bool:
-    """127.0.0.0/8 or ::1 (not an IPv4-mapped form, which the guard refuses outright)."""
-    ip = _ip(address)
-    return ip is not None and any(ip.version == net.version and ip in net for net in _LOOPBACK)
-
-
-def _host_port(host: str, port: int) -> str:
-    host = host.lower()
-    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
-
-
-class _AddressGuard:
-    """Resolves hosts and refuses non-public addresses; shared by the pre-check and the socket connect.
-
-    Also tells the connections of this thread which time limit they run under (``local.deadline``).
-    """
-
-    def __init__(self, settings: FetchSettings) -> None:
-        self._settings = settings
-        self.local = threading.local()
-
-    def deadline(self) -> _Deadline | None:
-        return getattr(self.local, "deadline", None)
-
-    def _allowed(self, host: str, port: int, address: str) -> bool:
-        if is_public_address(address):
-            return True
-        if not is_loopback_address(address):
-            return False
-        return self._settings.allow_loopback or _host_port(host, port) in self._settings.allowed_loopback_hosts
-
-    def resolve_checked(self, host: str, port: int) -> list[str]:
-        """Return the addresses to connect to, or raise BlockedAddressError / socket.gaierror."""
-        addresses = self._settings.resolver(host, port)
-        if not addresses:
-            raise socket.gaierror(f"no addresses for {host!r}")
-        # Refuse if ANY address is refused: an attacker controlling DNS could otherwise mix a public
-        # address with 169.254.169.254 and win whenever the connect falls through to the second one.
-        for address in addresses:
-            if not self._allowed(host, port, address):
-                if address == host.strip("[]"):
-                    raise BlockedAddressError(f"refused: {address} is not a public address")
-                raise BlockedAddressError(f"refused: {host} resolves to non-public address {address}")
-        return addresses
-
-
-class _GuardedConnectionMixin:
-    """Connects to the addresses the guard just approved, so DNS cannot be rebound between check and connect."""
-
-    _address_guard: _AddressGuard
-    host: str
-    port: int
-    timeout: float | None
-    source_address: tuple[str, int] | None
-    socket_options: list[tuple[int, int, int | bytes]] | None
-
-    def _new_conn(self) -> socket.socket:
-        # Mirrors urllib3's HTTPConnection._new_conn, except that resolution and the address check happen
-        # here, immediately before connecting to the very address that was checked. TLS still uses self.host
-        # for SNI and certificate checks, so pinning the IP does not weaken HTTPS.
-        try:
-            addresses = self._address_guard.resolve_checked(self.host, self.port)
-        except socket.gaierror as exc:
-            raise NameResolutionError(self.host, self, exc) from exc  # type: ignore[arg-type]
-        deadline = self._address_guard.deadline()
-        last_error: OSError | None = None
-        for address in addresses:
-            timeout = self.timeout
-            if deadline is not None and isinstance(timeout, int | float):
-                timeout = max(0.001, min(timeout, deadline.remaining()))
-            try:
-                sock = urllib3_connection.create_connection(
-                    (address, self.port),
-                    timeout,
-                    source_address=self.source_address,
-                    socket_options=self.socket_options,
-                )
-                if deadline is not None:
-                    deadline.watch(sock)  # before TLS: the handshake is under the time limit too
-                return sock
-            except TimeoutError as exc:
-                raise ConnectTimeoutError(
-                    self, f"Connection to {self.host} timed out. (connect timeout={self.timeout})"
-                ) from exc
-            except OSError as exc:
-                last_error = exc
-        raise NewConnectionError(self, f"Failed to establish a new connection: {last_error}")  # type: ignore[arg-type]
-
-    def request(self, *args: object, **kwargs: object) -> None:
-        # A kept-alive connection from the pool did not pass through _new_conn for this request.
-        deadline = self._address_guard.deadline()
-        sock = getattr(self, "sock", None)
-        if deadline is not None and sock is not None:
-            deadline.watch(sock)
-        super().request(*args, **kwargs)  # type: ignore[misc]
-
-
-class _GuardedAdapter(HTTPAdapter):
-    """A requests adapter whose connection pools create only guard-checked, IP-pinned connections."""
-
-    def __init__(self, guard: _AddressGuard) -> None:
-        # Per-guard subclasses because urllib3 builds connections from classes, not from instances we control.
-        http_conn = type("GuardedHTTPConnection", (_GuardedConnectionMixin, HTTPConnection), {"_address_guard": guard})
-        https_conn = type(
-            "GuardedHTTPSConnection", (_GuardedConnectionMixin, HTTPSConnection), {"_address_guard": guard}
-        )
-        self._pool_classes = {
-            "http": type("GuardedHTTPConnectionPool", (HTTPConnectionPool,), {"ConnectionCls": http_conn}),
-            "https": type("GuardedHTTPSConnectionPool", (HTTPSConnectionPool,), {"ConnectionCls": https_conn}),
-        }
-        super().__init__(max_retries=0)  # retries are ours: they must respect per-host politeness
-
-    def init_poolmanager(self, *args: object, **kwargs: object) -> None:
-        super().init_poolmanager(*args, **kwargs)  # type: ignore[arg-type]
-        self.poolmanager.pool_classes_by_scheme = self._pool_classes
-
-
-# --------------------------------------------------------------------------- body decoding
-
-_META_CHARSET = re.compile(rb"""<meta[^>]+?charset\s*=\s*["']?\s*([A-Za-z0-9_.:\-]+)""", re.IGNORECASE)
-_XML_ENCODING = re.compile(rb"""^\s*<\?xml[^>]*?encoding\s*=\s*["']([A-Za-z0-9_.:\-]+)""", re.IGNORECASE)
-_HEADER_CHARSET = re.compile(r"""charset\s*=\s*["']?([^"';\s]+)""", re.IGNORECASE)
-# WHATWG: browsers decode these labels as windows-1252 (and GB2312 as GBK), so shops rely on it.
-_CODEC_ALIASES = {"iso8859-1": "cp1252", "ascii": "cp1252", "latin-1": "cp1252", "gb2312": "gbk"}
-_BOMS = ((codecs.BOM_UTF8, "utf-8"), (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"))
-
-
-def _codec_name(label: str | None, *, from_document: bool = False) -> str | None:
-    """Map a charset label to a Python text codec name, or None if unknown or not a text encoding."""
-    if not label:
-        return None
-    try:
-        info = codecs.lookup(label.strip().strip("\"'"))
-    except LookupError:
-        return None
-    if not getattr(info, "_is_text_encoding", True):  # e.g. "base64", "rot13"
-        return None
-    name = _CODEC_ALIASES.get(info.name, info.name)
-    # A document that says it is UTF-16 in ASCII-compatible bytes is lying (WHATWG also treats it as UTF-8).
-    if from_document and name.startswith(("utf-16", "utf-32")):
-        return "utf-8"
-    return name
-
-
-def decode_body(body: bytes, content_type_header: str | None) -> tuple[str, str]:
-    """Decode HTML/XML bytes to text; never raises. Returns (text, codec used).
-
-    Order: byte-order mark, Content-Type charset, <meta>/XML declaration in the first 4 KB, then UTF-8,
-    falling back to windows-1252 (the commonest legacy encoding on UK shop sites) with replacement characters.
-    """
-    for bom, name in _BOMS:
-        if body.startswith(bom):
-            return body.decode(name, errors="replace").lstrip("\ufeff"), name
-    candidates: list[str | None] = []
-    if content_type_header:
-        match = _HEADER_CHARSET.search(content_type_header)
-        candidates.append(_codec_name(match.group(1)) if match else None)
-    head = body[:4096]
-    for pattern in (_XML_ENCODING, _META_CHARSET):
-        match = pattern.search(head)
-        if match:
-            candidates.append(_codec_name(match.group(1).decode("ascii", "replace"), from_document=True))
-    for name in candidates:
-        if name:
-            try:
-                return body.decode(name, errors="replace"), name
-            except (LookupError, TypeError, ValueError):  # codec exists but cannot decode str-wise
-                continue
-    try:
-        return body.decode("utf-8"), "utf-8"
-    except UnicodeDecodeError:
-        return body.decode("cp1252", errors="replace"), "cp1252"
-
-
-# What a page of text never has more than a trace of: C0 control characters (other than tab, line breaks, form
-# feed and ESC, which ISO-2022 encodings use) and the replacement character that decoding leaves where the bytes
-# were not valid in the charset. Random binary is about one in ten of these; a legacy page with a stray byte or
-# two (which browsers show with a "?" and we still read) stays well under the limit.
-_GARBLED = re.compile("[\x00-\x08\x0b\x0e-\x1a\x1c-\x1f\ufffd]")
-MAX_GARBLED_SHARE = 0.005
-
-
-def garbled_reason(text: str, codec: str) -> str | None:
-    """Why decoded text is not a readable page (binary, or bytes not in the declared charset), or None."""
-    if not text:
-        return None
-    bad = sum(1 for _ in _GARBLED.finditer(text))
-    if bad > len(text) * MAX_GARBLED_SHARE:
-        return (f"not a readable page: {bad} of {len(text)} characters are control characters or bytes that "
-                f"are not valid {codec}")
-    return None
-
-
-def _looks_like_markup(body: bytes, *, html_only: bool) -> bool:
-    head = body[:1024].lstrip(b"\xef\xbb\xbf \t\r\n").lower()
-    if html_only:
-        return head.startswith((b"<!doctype html", b"<html")) or b"<html" in head or b"<body" in head
-    return head.startswith(b"<")
-
-
-def _gunzip_capped(data: bytes, max_bytes: int) -> tuple[bytes, bool]:
-    """Decompress gzip without trusting its claimed size (a 10 KB file can expand to gigabytes)."""
-    decompressor = zlib.decompressobj(wbits=31)
-    try:
-        out = decompressor.decompress(data, max_bytes + 1)
-    except zlib.error:
-        return b"", False
-    return out[:max_bytes], len(out) > max_bytes
 
 
 def parse_retry_after(value: str | None, now: datetime | None = None) -> float | None:
@@ -505,105 +141,11 @@ class _RobotsEntry:
     expires: float
 
 
-@dataclass
-class _Response:
-    """One HTTP exchange, already closed; body is set only when we decided to read it."""
-
-    status: int | None = None
-    headers: Mapping[str, str] = field(default_factory=dict)
-    body: bytes | None = None
-    truncated: bool = False
-    skipped_reason: str | None = None
-    error: str | None = None
-    retryable: bool = False
-
-
 class _HostBusy(Exception):
     pass
 
 
-STOPPED = "fetch stopped: the monitor is shutting down"
-
-
-class _Deadline:
-    """The hard time limit of one HTTP exchange.
-
-    When it passes (or the fetcher is cancelled) every socket the exchange used is shut down, which wakes a
-    blocked connect, TLS handshake, header or body read at once: socket timeouts bound each read, not the whole,
-    so a server sending a byte every few seconds would otherwise hold the fetch for ever. The sockets are watched
-    through duplicates of their descriptors, which stay valid when TLS wraps the original.
-    """
-
-    def __init__(self, seconds: float, reason: str) -> None:
-        self.seconds = seconds
-        self._ends = time.monotonic() + seconds
-        self._lock = threading.Lock()
-        self._watched: dict[int, socket.socket] = {}
-        self.expired: str | None = None  # why, once it has passed
-        self._timer = threading.Timer(max(0.0, seconds), self.expire, args=(reason,))
-        self._timer.daemon = True
-
-    def start(self) -> None:
-        self._timer.start()
-
-    def remaining(self) -> float:
-        return self._ends - time.monotonic()
-
-    def watch(self, sock: socket.socket) -> None:
-        try:
-            fd = sock.fileno()
-            if fd < 0:
-                return
-            with self._lock:
-                if fd in self._watched:
-                    return
-                self._watched[fd] = twin = socket.socket(fileno=os.dup(fd))
-                expired = self.expired is not None
-        except OSError:
-            return
-        if expired:
-            _shutdown(twin)
-
-    def expire(self, reason: str) -> None:
-        with self._lock:
-            if self.expired is not None:
-                return
-            self.expired = reason
-            watched = list(self._watched.values())
-        for twin in watched:
-            _shutdown(twin)
-
-    def finish(self) -> None:
-        self._timer.cancel()
-        with self._lock:
-            watched, self._watched = list(self._watched.values()), {}
-            if self.expired is None:
-                self.expired = ""  # finished in time: a late timer does nothing (empty, so still falsy)
-        for twin in watched:
-            twin.close()
-
-
-def _shutdown(sock: socket.socket) -> None:
-    try:
-        sock.shutdown(socket.SHUT_RDWR)
-    except OSError:
-        pass  # already closed by its owner: nothing left to stop
-
-
-@dataclass
-class _Budget:
-    """What one fetch() may still spend: network seconds, and an optional wall-clock end (the caller's limit)."""
-
-    network_left: float
-    hard_end: float | None  # settings.clock() value
-
-    def left(self, now: float) -> float:
-        if self.hard_end is None:
-            return self.network_left
-        return min(self.network_left, self.hard_end - now)
-
-
-class Fetcher:
+class Fetcher(_TransportMixin):
     """Fetches pages politely: robots.txt, one request at a time per host, delays, retries, SSRF checks.
 
     Thread-safe: share one instance across a thread pool. Different hosts run in parallel; requests to the
@@ -903,149 +445,6 @@ class Fetcher:
         finally:
             state.lock.release()
 
-    def _session(self) -> requests.Session:
-        session: requests.Session | None = getattr(self._local, "session", None)
-        if session is None:
-            session = requests.Session()
-            # Environment proxies would carry our requests past the address guard, and .netrc could leak
-            # credentials to shops, so the environment is ignored entirely.
-            session.trust_env = False
-            session.headers["User-Agent"] = self.settings.user_agent
-            session.headers["Accept-Language"] = "en-GB,en;q=0.8"
-            adapter = _GuardedAdapter(self._guard)
-            session.mount("http://", adapter)
-            session.mount("https://", adapter)
-            self._local.session = session
-            with self._lock:
-                self._sessions.append(session)
-        return session
-
-    def _send(
-        self,
-        url: str,
-        headers: Mapping[str, str],
-        accept: tuple[str, ...] | None,
-        max_bytes: int,
-        keep_partial: bool,
-    ) -> _Response:
-        """One GET under the fetch's time limit. Reads the body only if it is a 2xx of an accepted type."""
-        settings = self.settings
-        if self._cancelled.is_set():
-            return _Response(error=STOPPED)
-        budget: _Budget | None = getattr(self._local, "budget", None)
-        started = settings.clock()
-        limit = settings.total_timeout if budget is None else budget.left(started)
-        if limit <= 0:
-            return _Response(error=f"time limit reached: no time left of this fetch's {settings.total_timeout:g} s")
-        deadline = _Deadline(limit, f"time limit reached: no complete answer within {limit:.3g} s")
-        with self._lock:
-            self._inflight.add(deadline)
-        if self._cancelled.is_set():
-            deadline.expire(STOPPED)
-        self._guard.local.deadline = deadline
-        deadline.start()
-        try:
-            return self._exchange(url, headers, accept, max_bytes, keep_partial, deadline)
-        finally:
-            deadline.finish()
-            self._guard.local.deadline = None
-            with self._lock:
-                self._inflight.discard(deadline)
-            if budget is not None:
-                budget.network_left -= settings.clock() - started
-
-    def _exchange(
-        self,
-        url: str,
-        headers: Mapping[str, str],
-        accept: tuple[str, ...] | None,
-        max_bytes: int,
-        keep_partial: bool,
-        deadline: _Deadline,
-    ) -> _Response:
-        settings = self.settings
-        try:
-            resp = self._session().get(
-                url,
-                headers=dict(headers),
-                stream=True,
-                allow_redirects=False,
-                timeout=(settings.connect_timeout, settings.read_timeout),
-            )
-        except BlockedAddressError as exc:
-            return _Response(error=str(exc))
-        except (requests.RequestException, ValueError, UnicodeError, OSError) as exc:
-            if deadline.expired:  # the watchdog shut the socket: not a network blip worth retrying
-                return _Response(error=deadline.expired)
-            if isinstance(exc, requests.Timeout | requests.ConnectionError):
-                return _Response(error=f"connection failed: {_short(exc)}", retryable=True)
-            return _Response(error=f"request failed: {_short(exc)}")
-
-        with resp:  # closing a streamed response drops the connection without reading the rest
-            out = _Response(status=resp.status_code, headers=resp.headers)
-            if resp.status_code in RETRYABLE_STATUSES:
-                out.error = f"HTTP {resp.status_code}"
-                out.retryable = True
-                return out
-            if not 200 <= resp.status_code < 300:
-                return out
-
-            mime = (resp.headers.get("Content-Type") or "").split(";", 1)[0].strip().lower()
-            sniff_html = False
-            if accept is not None and mime not in accept:
-                if mime == "text/plain" and "text/html" in accept:
-                    sniff_html = True  # some shops serve HTML as text/plain; check before trusting it
-                elif mime in _GZIP_TYPES and any("xml" in a for a in accept):
-                    pass  # gzipped sitemap: read and inflate below
-                elif mime:
-                    out.skipped_reason = f"content type {mime}"
-                    return out  # a binary is never downloaded
-
-            declared = resp.headers.get("Content-Length", "")
-            if not keep_partial and declared.isdigit() and int(declared) > max_bytes:
-                out.truncated = True
-                out.skipped_reason = f"body over {max_bytes} bytes"
-                return out
-
-            body = bytearray()
-            try:
-                while not deadline.expired:
-                    # One socket read each time (urllib3's read1), content-decoded and capped in size.
-                    chunk = resp.raw.read1(_READ_CHUNK, decode_content=True)
-                    if not chunk:
-                        break
-                    body += chunk
-                    if len(body) > max_bytes:
-                        del body[max_bytes:]
-                        out.truncated = True
-                        out.skipped_reason = f"body over {max_bytes} bytes"
-                        break
-            except (requests.RequestException, Urllib3Error, OSError) as exc:
-                if deadline.expired:
-                    out.error = deadline.expired
-                    return out
-                out.error = f"connection failed while reading body: {_short(exc)}"
-                out.retryable = True
-                return out
-            if deadline.expired:  # a shut-down socket can also look like a clean end of the body
-                out.error = deadline.expired
-                return out
-
-        data = bytes(body)
-        if mime in _GZIP_TYPES and accept is not None and not out.truncated:
-            data, out.truncated = _gunzip_capped(data, max_bytes)
-            if out.truncated:
-                out.skipped_reason = f"body over {max_bytes} bytes"
-        elif (
-            accept is not None
-            and (sniff_html or not mime)
-            and not _looks_like_markup(data, html_only=sniff_html)
-        ):
-            out.skipped_reason = f"content type {mime or '(none)'} does not look like a page"
-            return out
-        out.body = data
-        return out
-
     # ----------------------------------------------------------------- robots.txt
 
     def _robots_verdict(self, url: str) -> tuple[str, str] | None:
@@ -1107,12 +506,3 @@ class Fetcher:
             state = self._hosts.setdefault(key, _HostState())
         state.crawl_delay = float(delay)  # effective delay is max(min_host_delay, this): it never lowers ours
         return _RobotsEntry(parser, None, now + settings.robots_ttl)
-
-
-def _short(exc: BaseException) -> str:
-    """A one-line reason from requests' deeply nested exception messages."""
-    text = str(exc) or exc.__class__.__name__
-    for marker in ("Connection refused", "timed out", "Name or service not known", "Failed to resolve"):
-        if marker in text:
-            return f"{exc.__class__.__name__}: {marker}"
-    return text if len(text) <= 200 else text[:197] + "..."
