@@ -1,5 +1,6 @@
 """Shared helpers for benchmarks: a seeded database per scale (kept between runs) and a timing loop."""
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -28,7 +29,9 @@ def ensure_seeded(scale: str) -> str:
     result = subprocess.run(flask + ["seed-demo", "--scale", scale, "--password", PASSWORD, "--if-empty"],
                             cwd=ROOT, env=env, check=True, capture_output=True, text=True)
     if "not seeding again" not in result.stdout:
-        print(f"seeded {scale} in {time.monotonic() - started:.0f} s")
+        # The largest child process so far: the seed's own process (db upgrade before it is far smaller).
+        peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss // 1024
+        print(f"seeded {scale} in {time.monotonic() - started:.0f} s, peak memory {peak_mb} MB")
     return url
 
 
