@@ -384,3 +384,28 @@ def test_stores_classified_in_worker_processes_get_the_same_verdicts(app, monkey
         assert monitor.prohibited and "zombie" in " ".join(monitor.prohibited).lower()
     finally:
         site.close()
+
+
+def test_a_second_stop_signal_while_the_scheduler_stops_is_harmless():
+    """An operator presses Ctrl-C twice (or systemd sends SIGTERM twice): the second signal arrives while the
+    scheduler is already stopping and must not end it with a traceback (APScheduler refuses a second shutdown)."""
+    from apscheduler.schedulers.blocking import BlockingScheduler
+
+    class Monitor:
+        owner, stops = "test-owner", 0
+
+        def request_stop(self):
+            self.stops += 1
+
+    monitor, scheduler = Monitor(), BlockingScheduler()
+    runner = threading.Thread(target=scheduler.start, daemon=True)
+    runner.start()
+    for _ in range(100):
+        if scheduler.running:
+            break
+        time.sleep(0.01)
+    stop = sched.signal_stopper(monitor, scheduler)
+    stop(signal.SIGTERM, None)
+    stop(signal.SIGINT, None)  # the second signal, while it stops
+    runner.join(timeout=5)
+    assert not runner.is_alive() and not scheduler.running and monitor.stops == 2

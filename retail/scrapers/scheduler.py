@@ -510,6 +510,18 @@ class MonitorScheduler:
             self._classify_pool.shutdown(wait=True, cancel_futures=True)
 
 
+def signal_stopper(monitor, scheduler):
+    """The SIGTERM / SIGINT handler: stop taking work, cut fetches short, end the scheduler's loop. A second signal
+    while it stops (an operator's second Ctrl-C) only logs again: shutting an already stopped APScheduler raises."""
+    def stop(signum, frame):
+        log.info("scheduler %s stopping (signal %s)", monitor.owner, signum)
+        monitor.request_stop()
+        if scheduler.running:
+            scheduler.shutdown(wait=False)
+
+    return stop
+
+
 def run_forever(app, *, workers: int = 4, tick_seconds: float = 15.0, classify_processes: int = 0) -> None:
     """The `flask scheduler` process: an APScheduler BlockingScheduler with the tick and the nightly check."""
     from apscheduler.schedulers.blocking import BlockingScheduler
@@ -524,11 +536,7 @@ def run_forever(app, *, workers: int = 4, tick_seconds: float = 15.0, classify_p
     scheduler.add_job(monitor.frequent, "interval", minutes=1, id="frequent", max_instances=1, coalesce=True,
                       next_run_time=datetime.now(LONDON) + timedelta(seconds=10))
 
-    def stop(signum, frame):
-        log.info("scheduler %s stopping (signal %s)", monitor.owner, signum)
-        monitor.request_stop()
-        scheduler.shutdown(wait=False)
-
+    stop = signal_stopper(monitor, scheduler)
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
     log.info("scheduler %s started: %d workers, tick every %.0f s", monitor.owner, workers, tick_seconds)
