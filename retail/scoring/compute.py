@@ -10,6 +10,7 @@ from datetime import UTC, date
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from ..bulk import insert_rows
 from ..extensions import db
 from ..models.compliance import ComplianceScore, ScoreFactor
 from ..models.register import Business
@@ -101,24 +102,6 @@ _FACTOR_COLUMNS = ("score_id", "business_id", "premises_id", "online_store_id", 
                    "record_id", "description")
 
 
-def _driver_insert(connection, table, columns, rows: list[tuple], chunk: int = 20000) -> None:
-    """Rows straight to the driver: SQLAlchemy's per-row parameter processing costs more than the insert itself at
-    national scale. PostgreSQL: COPY (a full rewrite's ~400,000 factor rows took 5.5 s as pipelined INSERTs);
-    elsewhere executemany. Callers pass values already in the form the backend stores (see _storage)."""
-    quote = connection.dialect.identifier_preparer.quote
-    names = ", ".join(quote(c) for c in columns)
-    if connection.dialect.name == "postgresql":
-        with connection.connection.driver_connection.cursor() as cursor:
-            with cursor.copy(f"COPY {quote(table.name)} ({names}) FROM STDIN") as copy:
-                for row in rows:
-                    copy.write_row(row)
-        return
-    mark = "?" if connection.dialect.paramstyle == "qmark" else "%s"
-    sql = f"INSERT INTO {quote(table.name)} ({names}) VALUES ({', '.join(mark for _ in columns)})"
-    for start in range(0, len(rows), chunk):
-        connection.exec_driver_sql(sql, rows[start:start + chunk])
-
-
 def _no_longer_current(connection, table, score_ids: list[int], chunk: int) -> None:
     if connection.dialect.name == "postgresql":  # one statement, the ids as one array parameter
         connection.exec_driver_sql(f"UPDATE {table.name} SET current = false WHERE id = ANY(%s)", (score_ids,))
@@ -170,7 +153,7 @@ def store_scores(scores: dict[int, BusinessScore], rules_version: int, today: da
     now, day = as_datetime(utcnow()), as_date(today)
     batch = uuid.uuid4().hex
     before = connection.execute(sa.select(sa.func.max(table.c.id))).scalar() or 0
-    _driver_insert(connection, table, _SCORE_COLUMNS, [
+    insert_rows(connection, table, _SCORE_COLUMNS, [
         (s.business_id, now, day, rules_version, s.total, s.worst_points, s.worst_kind, s.band, s.candidate,
          s.enforcement_pending, True, s.fingerprint, batch) for s in changed])
     new_ids = dict(connection.execute(sa.select(table.c.business_id, table.c.id)
@@ -180,7 +163,7 @@ def store_scores(scores: dict[int, BusinessScore], rules_version: int, today: da
         s.score_id = score_id = new_ids[s.business_id]
         factor_rows.extend((score_id, s.business_id, f.premises_id, f.online_store_id, f.kind, f.points,
                             as_date(f.on), f.record_type, f.record_id, f.description[:300]) for f in s.factors)
-    _driver_insert(connection, ScoreFactor.__table__, _FACTOR_COLUMNS, factor_rows)
+    insert_rows(connection, ScoreFactor.__table__, _FACTOR_COLUMNS, factor_rows)
     return len(changed)
 
 
