@@ -26,15 +26,16 @@ from urllib.parse import urlsplit
 from retail.scrapers import rules as R
 from retail.scrapers.page_reading import _parse_html, _parse_text
 from retail.scrapers.rule_matching import (
-    _ANCHORS,
     _BLADE_DECOY,
     _BLADE_TOPIC,
-    _COMPILED,
     _OTHER_TOPIC,
     _RULE_INDEX,
+    scan_rules,
     write_rule_index,
 )
-from retail.scrapers.rule_matching import _INDEX, _AnchorIndex, _analyse  # noqa: F401  (re-exported for tests)
+from retail.scrapers.rule_matching import (  # noqa: F401  (re-exported for tests)
+    _ANCHORS, _COMPILED, _INDEX, _PREFILTER, _AnchorIndex, _analyse,
+)
 
 __all__ = ["Cue", "Verdict", "classify", "main"]
 
@@ -192,10 +193,8 @@ def classify(document: str, url: str | None = None, *, is_html: bool | None = No
     low = _lower(text)
 
     hits: dict[str, list[_Hit]] = {}
-    index = _ANCHORS.positions(low)
-    for rule, rx in _COMPILED:
-        for m in rx.scan(low, text, index):
-            hits.setdefault(rule.kind, []).append(_Hit(rule, m.start(), m.end()))
+    for rule, m in scan_rules(low, text):
+        hits.setdefault(rule.kind, []).append(_Hit(rule, m.start(), m.end()))
     decoys = hits.get(R.DECOY, [])
     decoy_spans = _Spans([(h.start, h.end) for h in decoys])
     cues: list[_Hit] = []

@@ -35,7 +35,8 @@ _PARSER = etree.HTMLParser(encoding="utf-8", remove_comments=True, remove_pis=Tr
 # Case variants are spelled out: IGNORECASE would halve the speed of these two passes over the raw page.
 _BLOCK_TAG = re.compile(r"<(?=/?(?:" + "|".join(_BLOCK_TAGS + tuple(t.upper() for t in _BLOCK_TAGS)) + r")[\s/>])")
 _INLINE_TAG = re.compile(r"<(?=(?:a|img|span|input|select|A|IMG|SPAN|INPUT|SELECT)[\s/>])")
-_CLASS_OR_ID = etree.XPath("//@class | //@id")
+# One path rather than the union "//@class | //@id", which lxml sorts back into document order: 10x slower.
+_CLASS_OR_ID = etree.XPath("//@*[name() = 'class' or name() = 'id']")
 _CHROME_HINT = re.compile(r"nav|menu|footer|header|masthead", re.IGNORECASE)
 # A buy control: a button or link whose words buy the thing ("Buy £35", "Add to basket", "Order now"). Many small
 # shops have no basket form and no structured data, only this (issue 13).

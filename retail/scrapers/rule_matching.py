@@ -1,9 +1,11 @@
 """Fast rule matching: the wording rules compiled into scanners that skip what a page cannot match, and their index."""
 from __future__ import annotations
 
+import codecs
 import json
 import re
-from collections.abc import Iterator
+import threading
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -161,10 +163,24 @@ class _Scanner:
                 merged.append((lo, hi))
         return merged
 
-    def scan(self, low: str, original: str, index: dict[str, list[int]]) -> Iterator[re.Match[str]]:
-        """Every match in the page, searching only where one can be."""
+    def windows_ending_at(self, ends: Iterable[int], n: int) -> list[tuple[int, int]]:
+        """Stretches of text that hold every match, given where matches of a looser pattern end (_Prefilter):
+        each match starts at most max_width before its end; lookarounds read a little either side."""
+        reach = (self.max_width or n) + 40
+        merged: list[tuple[int, int]] = []
+        for end in ends:  # ascending: Hyperscan reports matches in order of their end
+            lo, hi = max(0, end - reach), min(n, end + 40)
+            if merged and lo <= merged[-1][1]:
+                merged[-1] = (merged[-1][0], max(hi, merged[-1][1]))
+            else:
+                merged.append((lo, hi))
+        return merged
+
+    def scan(self, low: str, original: str, index: dict[str, list[int]],
+             windows: list[tuple[int, int]] | None = None) -> Iterator[re.Match[str]]:
+        """Every match in the page, searching only where one can be (`windows`, or those the anchor index gives)."""
         last = 0
-        for lo, hi in self.windows(low, original, index):
+        for lo, hi in self.windows(low, original, index) if windows is None else windows:
             for m in self.finditer(low, original, max(lo, last), hi):
                 last = m.end()
                 yield m
@@ -306,3 +322,147 @@ _BLADE_TOPIC = _Scanner(_BLADE_TOPIC_PATTERN, _INDEX.get(_BLADE_TOPIC_PATTERN))
 _BLADE_DECOY = _Scanner("|".join(
     b for r in R.DECOY_RULES if r.id in {"blade-accessory", "not-a-blade"} for b in _split_top_level(r.pattern)
 ))
+
+
+class _ShadowTable(dict):
+    """str.translate table for _ascii_shadow: each non-ASCII character becomes one ASCII character of the same class
+    for Python's regex (a decimal digit, another letter or digit, a space, anything else), so offsets, \\b, \\w,
+    \\d and \\s agree between the text and its shadow."""
+
+    def __missing__(self, code: int) -> int | str:
+        if code < 128:
+            value: int | str = code
+        else:
+            ch = chr(code)
+            value = "0" if ch.isdecimal() else "x" if ch.isalnum() else " " if ch.isspace() else "\x01"
+        self[code] = value
+        return value
+
+
+_SHADOW = _ShadowTable()
+# A non-ASCII character in a negated class would exclude only its shadow's class member: too strict to prefilter.
+_NEGATED_CLASS_NON_ASCII = re.compile(r"\[\^(?:\\.|[^\]])*[^\x00-\x7f]")
+
+
+def _shadow_run(error: UnicodeEncodeError) -> tuple[str, int]:
+    """Encoding error handler: a run of non-ASCII characters becomes its shadow (one character each)."""
+    return "".join(_SHADOW[ord(c)] for c in error.object[error.start:error.end]), error.end
+
+
+codecs.register_error("retail-ascii-shadow", _shadow_run)
+
+
+def _ascii_shadow(low: str) -> bytes:
+    # The encoder runs in C and calls back only for each run of non-ASCII characters (a "£", an "é"): on a 50 KB
+    # page, a tenth of the time of str.translate.
+    return low.encode("ascii", "retail-ascii-shadow")
+
+
+def _shadow_pattern(pattern: str) -> str:
+    return "".join(c if ord(c) < 128 else f"\\x{ord(_SHADOW[ord(c)]):02x}" for c in pattern)
+
+
+hyperscan: Any = None  # Intel's multi-pattern regex engine, imported when the prefilter is first compiled
+
+
+class _Prefilter:
+    """Every rule's pattern in one Hyperscan database, run once over the page in C.
+
+    Compiled with HS_FLAG_PREFILTER, Hyperscan matches a looser version of each pattern (lookarounds and bounded
+    repeats it cannot take are relaxed) and reports the end of every match, so a rule with no report cannot match
+    and is skipped, and one with reports is searched by Python's regex only just before each end. On a page that
+    repeats "knife" and "blade" hundreds of times, the anchor index sent six rules to every repeat; this sends each
+    rule only where it matches. Hyperscan reads bytes, ASCII-wise: the page is scanned as its ASCII shadow (same
+    length, same character classes, _ShadowTable), so every Python match is also a prefilter match.
+
+    Compiling takes about a second: worth it for a process that classifies many pages (the monitor), not for the
+    command line's one page. Until COMPILE_AFTER_CHARS characters have been classified, the anchor index is used.
+    """
+
+    COMPILE_AFTER_CHARS = 200_000
+
+    def __init__(self, scanners: list[_Scanner]):
+        self._scanners = scanners
+        self._db: Any = None
+        self.covered: frozenset[int] = frozenset()  # indexes into `scanners` that the database holds
+        self._seen = 0
+        self._lock = threading.Lock()
+        self._local = threading.local()  # a Hyperscan scratch space is per thread
+        self._unavailable = False
+
+    def ready(self, low: str) -> bool:
+        if self._db is not None:
+            return True
+        self._seen += len(low)
+        if self._seen < self.COMPILE_AFTER_CHARS or self._unavailable:
+            return False
+        with self._lock:
+            if self._db is None and not self._unavailable:
+                self._compile()
+        return self._db is not None
+
+    def _compile(self) -> None:
+        global hyperscan
+        try:  # imported here, not at the top: the command line classifies one page and never compiles
+            import hyperscan
+        except ImportError:  # pragma: no cover - it is in requirements.txt; without it the anchor index does the work
+            self._unavailable = True
+            return
+        wanted = {i: _shadow_pattern(sc.pattern).encode("ascii") for i, sc in enumerate(self._scanners)
+                  if not sc.on_original and not _NEGATED_CLASS_NON_ASCII.search(sc.pattern)}
+        try:
+            db = self._database(wanted)
+        except hyperscan.error:  # one pattern it cannot take: find which, and leave those to the anchor index
+            wanted = {i: p for i, p in wanted.items() if self._compiles(i, p)}
+            db = self._database(wanted)
+        self.covered = frozenset(wanted)
+        self._db = db  # published last: another thread that sees it also sees `covered`
+
+    @staticmethod
+    def _database(patterns: dict[int, bytes]) -> Any:
+        db = hyperscan.Database()
+        flags = hyperscan.HS_FLAG_PREFILTER | hyperscan.HS_FLAG_ALLOWEMPTY
+        db.compile(expressions=list(patterns.values()), ids=list(patterns), elements=len(patterns),
+                   flags=[flags] * len(patterns))
+        return db
+
+    def _compiles(self, index: int, pattern: bytes) -> bool:
+        try:
+            self._database({index: pattern})
+        except hyperscan.error:
+            return False
+        return True
+
+    def ends(self, low: str) -> dict[int, list[int]]:
+        """Scanner index -> the ends of its prefilter matches, ascending (only for indexes in `covered`)."""
+        scratch = getattr(self._local, "scratch", None)
+        if scratch is None or self._local.db is not self._db:
+            scratch = self._local.scratch = hyperscan.Scratch(self._db)
+            self._local.db = self._db
+        found: dict[int, list[int]] = {}
+
+        def on_match(index: int, _start: int, end: int, _flags: int, _context: Any) -> None:
+            found.setdefault(index, []).append(end)
+
+        self._db.scan(_ascii_shadow(low), match_event_handler=on_match, scratch=scratch)
+        return found
+
+
+_PREFILTER = _Prefilter([sc for _r, sc in _COMPILED])
+
+
+def scan_rules(low: str, original: str) -> Iterator[tuple[R.Rule, re.Match[str]]]:
+    """Every match of every rule on a page (`low` is `original` lower-cased, same offsets), in rule order."""
+    ends = _PREFILTER.ends(low) if _PREFILTER.ready(low) else None
+    covered = _PREFILTER.covered if ends is not None else frozenset()
+    index: dict[str, list[int]] | None = None
+    for i, (rule, scanner) in enumerate(_COMPILED):
+        if i in covered:
+            hits = ends.get(i)  # type: ignore[union-attr]
+            if hits:
+                yield from ((rule, m) for m in scanner.scan(low, original, {},
+                                                           scanner.windows_ending_at(hits, len(low))))
+            continue
+        if index is None and not scanner.on_original:
+            index = _ANCHORS.positions(low)
+        yield from ((rule, m) for m in scanner.scan(low, original, index or {}))

@@ -506,3 +506,78 @@ def test_the_literal_index_is_ready_for_other_threads_the_moment_they_can_use_it
     found = index.positions("a knife and knives, age 18")
     assert seen_when_published and sorted(seen_when_published[0].get("knife ", [])) == ["knife", "knife "]
     assert found["knife"] == [2] and found["knives"] == [12] and found["age"] == [20]
+
+
+# --- the Hyperscan prefilter (issue 13 part 7, issue 15 crawl): one C pass finds where each rule can match -------
+
+NON_ASCII_PAGE = ("<html><body><h1>Café knives — naïve «Buy» offers</h1><p>£35 Buy now. Ｋnife ٣٣ 18€ 18£ "
+                  "You must be 18 or over;\u00a0photo ID is required on delivery. Délivery by DPD Age Verified. "
+                  "The 18cm blade, 18 months warranty. Zombie knife £18.00 (trainer, no edge). Wir prüfen dein "
+                  "Alter: 18+ Ausweis. ¡Edad mínima 18 años!</p></body></html>")
+
+
+@pytest.fixture(scope="module")
+def prefilter():
+    from retail.scrapers import rule_matching as M
+
+    fresh = M._Prefilter([scanner for _rule, scanner in M._COMPILED])
+    fresh.COMPILE_AFTER_CHARS = 0
+    assert fresh.ready("x"), "hyperscan is in requirements.txt: the prefilter must compile"
+    return fresh
+
+
+def _pages():
+    for name in sorted(EXPECTED):
+        yield name, (FIXTURES / name).read_text(encoding="utf-8")
+    yield "non-ascii", NON_ASCII_PAGE
+
+
+@pytest.mark.parametrize("name, document", list(_pages()), ids=[n for n, _ in _pages()])
+def test_the_prefiltered_scan_finds_exactly_what_a_full_scan_finds(prefilter, monkeypatch, name, document):
+    """The prefilter only says where to look: every rule's matches must be those of a plain scan of the whole page,
+    including around characters outside ASCII (Hyperscan reads bytes; the page is scanned as its ASCII shadow)."""
+    from retail.scrapers import classify as module
+    from retail.scrapers import rule_matching as M
+
+    monkeypatch.setattr(M, "_PREFILTER", prefilter)
+    page = module._parse_html(document)
+    low = module._lower(page.text)
+    found = sorted((rule.id, m.span()) for rule, m in M.scan_rules(low, page.text))
+    full = sorted((rule.id, m.span()) for rule, scanner in M._COMPILED for m in scanner.finditer(low, page.text))
+    assert found == full
+    assert found, "every page here matches some rule"
+
+
+def test_the_prefilter_holds_every_rule_it_can(prefilter):
+    """Only the case-sensitive rules (acronyms, run on the original text) are left to the anchor index: a rule that
+    stopped compiling would silently fall back to the slow path."""
+    from retail.scrapers import rule_matching as M
+
+    left_out = [rule.id for i, (rule, scanner) in enumerate(M._COMPILED) if i not in prefilter.covered]
+    assert left_out == [rule.id for rule, scanner in M._COMPILED if scanner.on_original]
+
+
+def test_the_ascii_shadow_keeps_offsets_and_character_classes():
+    import re
+
+    from retail.scrapers.rule_matching import _ascii_shadow
+
+    text = "café £35 ٣ a\u00a0b — 18€ naïve _x"
+    shadow = _ascii_shadow(text).decode("ascii")
+    assert len(shadow) == len(text)
+    for pattern in (r"\w", r"\d", r"\s", r"\b"):
+        assert [m.start() for m in re.finditer(pattern, text)] == [m.start() for m in re.finditer(pattern, shadow)]
+
+
+def test_classifying_in_threads_with_the_prefilter_gives_the_same_verdicts(prefilter, monkeypatch):
+    """The monitor classifies in several crawl threads: each needs its own Hyperscan scratch space."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from retail.scrapers import rule_matching as M
+
+    monkeypatch.setattr(M, "_PREFILTER", prefilter)
+    documents = [document for _name, document in _pages()] * 3
+    alone = [classify(d).to_dict() for d in documents]
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        together = list(pool.map(lambda d: classify(d).to_dict(), documents))
+    assert together == alone
