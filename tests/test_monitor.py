@@ -494,3 +494,40 @@ def test_the_targets_csv_streams_in_rank_order_a_batch_at_a_time(app, client, us
     with app.test_request_context(), counted_statements() as one_batch:
         list(targets.target_csv_rows(batch=10))
     assert len(small_batches) > len(one_batch)  # one ids query, then a fixed few per batch
+
+
+def test_each_checked_page_costs_a_handful_of_statements(app, site, store, fetcher, monkeypatch):
+    """Issue 15 (crawl at 2x changedetection.io): on PostgreSQL the crawl is bound by what each page costs in
+    statements, not by the fetch. A page is saved as: the listing (read, or made), its evidence, the check, and one
+    update of the listing; the store's conditional-request validators are read once per check, not once a page.
+    It was ten statements a page, with three updates of the same listing row."""
+    from tests.querycount import counted_statements
+
+    site.set("/product/santoku", product_page("Santoku Knife", STRONG), etag=True)
+    pages: list[tuple[str, list[str]]] = []
+    original = mon.StoreChecker._fetch_listing
+
+    def counted(self, url, kind, **kwargs):
+        with counted_statements() as statements:
+            outcome = original(self, url, kind, **kwargs)
+        if kind == ListingKind.PRODUCT:
+            pages.append((url.rsplit("/", 1)[1], list(statements)))
+        return outcome
+
+    monkeypatch.setattr(mon.StoreChecker, "_fetch_listing", counted)
+    mon.check_store(store.id, fetcher)
+    first = dict(pages)
+    pages.clear()
+    mon.check_store(store.id, fetcher)
+    second = dict(pages)
+    assert {"chef-knife", "santoku", "cleaver"} <= set(first) and set(first) == set(second)
+    # New listings: read, made, evidence kept, check written, listing updated once (a page robots.txt keeps us from
+    # has no evidence: four).
+    fetched = ("chef-knife", "paring-knife", "santoku", "cleaver")
+    assert [len(first[name]) for name in fetched] == [5, 5, 5, 5] and len(first["hidden-knife"]) == 4, first
+    # Seen again (a 304 for the santoku, the same page for the others): the evidence's fetch time moves.
+    assert all(len(s) <= 6 for s in second.values()), second
+    for statements in (*first.values(), *second.values()):
+        assert sum(s.lstrip().upper().startswith("UPDATE LISTING ") for s in statements) == 1
+    # The validators are still used: the santoku's ETag made its second fetch a 304.
+    assert _listing(store, "/product/santoku").last_status == 304

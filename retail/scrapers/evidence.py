@@ -37,11 +37,12 @@ MAX_SCREENSHOTS_PER_RUN = 20
 
 
 def keep_page(listing: Listing, body: bytes, sha256: str, *, final_url: str, status: int | None,
-              content_type: str | None, at: datetime) -> ListingEvidence:
+              content_type: str | None, at: datetime, new_listing: bool = False) -> ListingEvidence:
     """The evidence row for this exact page of the listing: made the first time the page is seen, and only its
-    last fetch time moves when the same page comes back."""
-    evidence = db.session.scalar(sa.select(ListingEvidence).where(ListingEvidence.listing_id == listing.id,
-                                                                  ListingEvidence.sha256 == sha256))
+    last fetch time moves when the same page comes back. `new_listing`: the listing was made just now, so it has no
+    evidence yet to look up."""
+    evidence = None if new_listing else db.session.scalar(sa.select(ListingEvidence).where(
+        ListingEvidence.listing_id == listing.id, ListingEvidence.sha256 == sha256))
     if evidence is None:
         evidence = ListingEvidence(listing_id=listing.id, online_store_id=listing.online_store_id, sha256=sha256,
                                    size=len(body), html_gz=gzip.compress(body, compresslevel=6, mtime=0),
