@@ -9,7 +9,6 @@ import secrets
 from functools import lru_cache
 
 from werkzeug.security import check_password_hash, generate_password_hash
-from zxcvbn import zxcvbn
 
 from .validation import InvalidValue
 
@@ -29,6 +28,8 @@ def password_problem(password: str, user_inputs: tuple[str, ...] = ()) -> str | 
         return f"Use at least {MIN_LENGTH} characters."
     # zxcvbn refuses more than 72 characters (its cost grows with length); past that a password is not guessable
     # from a list anyway, so the first 72 are what it judges.
+    from zxcvbn import zxcvbn  # here, not at the top: its word lists hold ~14 MB in every process that loads the app
+
     words = [part for value in user_inputs if value for part in _parts(value)]
     result = zxcvbn(password[:ZXCVBN_MAX], user_inputs=[w[:ZXCVBN_MAX] for w in words])
     if result["score"] >= MIN_SCORE:
