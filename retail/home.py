@@ -1,10 +1,7 @@
 """What the home page shows. Later features add panels here (retests due, expiring certificates, alerts)."""
 from collections.abc import Callable
 
-import sqlalchemy as sa
-
-from .extensions import db
-from .models.register import Business, Premises
+from . import register_totals
 
 # Each provider takes the user and returns a panel dict {"title", "template", ...} or None. Areas register theirs.
 PANEL_PROVIDERS: list[Callable] = []
@@ -29,8 +26,7 @@ def staff_panels(user) -> list[dict]:
 def register_counts(user) -> dict | None:
     if not user.is_staff:  # City Hall reads the measures, not the register's pages
         return None
-    businesses = db.session.scalar(sa.select(sa.func.count()).select_from(Business))
-    premises = db.session.scalar(sa.select(sa.func.count()).select_from(Premises).where(Premises.status == "trading"))
-    return {"title": "Register", "template": "main/_panel_register.html", "businesses": businesses,
-            "premises": premises}
+    counts = register_totals.totals()  # kept by triggers: counting the register cost 23 ms a page at UK scale
+    return {"title": "Register", "template": "main/_panel_register.html",
+            "businesses": counts[register_totals.BUSINESSES], "premises": counts[register_totals.TRADING_PREMISES]}
 

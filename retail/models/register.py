@@ -377,3 +377,21 @@ class ImportBatch(db.Model):
     error: Mapped[str] = mapped_column(sa.Text, nullable=False, default="")
 
     user = relationship("User")
+
+
+class RegisterTotal(db.Model):
+    """A count every staff home page shows (businesses, trading shops), kept by database triggers on the tables it
+    counts (retail/register_totals.py) so the page reads one small row instead of counting 250,000 (issue 15)."""
+
+    __tablename__ = "register_total"
+
+    name: Mapped[str] = mapped_column(sa.String(40), primary_key=True)
+    value: Mapped[int] = mapped_column(sa.BigInteger, nullable=False, default=0)
+
+
+@sa.event.listens_for(db.metadata, "after_create")
+def _install_register_totals(target, connection, **kw) -> None:
+    """A schema built from the models (the tests') gets the triggers the migration installs."""
+    from ..register_totals import install
+
+    install(connection)

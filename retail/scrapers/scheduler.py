@@ -35,7 +35,7 @@ import sqlalchemy as sa
 from flask import current_app
 from sqlalchemy.exc import IntegrityError
 
-from .. import naming, register_import, retention, scoring
+from .. import naming, register_import, register_totals, retention, scoring
 from ..letters import digest, outbox
 from ..audit import acting_as
 from ..extensions import db
@@ -51,7 +51,7 @@ log = logging.getLogger(__name__)
 # scheduler process, inside an app context, after NIGHTLY_AT London time. A failing job is logged and does not stop
 # the others.
 NIGHTLY_JOBS: list[Callable[[], None]] = [scoring.nightly_rescore, naming.nightly_expire,
-                                          retention.nightly_retention]
+                                          retention.nightly_retention, register_totals.recount]
 NIGHTLY_AT = dtime(2, 30)
 
 # The morning run: each member of staff's digest of their home page, queued once a day and sent by the outbox job
