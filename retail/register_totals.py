@@ -61,12 +61,19 @@ _POSTGRES = [
 
 
 def _postgres_triggers() -> list[str]:
+    # Every trigger touches both totals, businesses first, even to add 0: two transactions that write businesses and
+    # shops in opposite orders (an import adding a shop, then a business; an officer adding a business with its
+    # shop) then lock the two rows in the same order and cannot deadlock. A statement that changes neither total
+    # (an edit of a shop's address) locks nothing.
+    both = ("INSERT INTO register_total (name, value) VALUES ('businesses', {b}), ('trading_premises', {p}) "
+            "ON CONFLICT (name) DO UPDATE SET value = register_total.value + excluded.value")
     statements = []
     for name, table, event, transition, total, delta in _POSTGRES:
+        add = both.format(b="delta" if total == BUSINESSES else "0", p="delta" if total == TRADING_PREMISES else "0")
         statements.append(
             f"CREATE OR REPLACE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql AS $$\n"
             f"DECLARE delta bigint := {delta};\n"
-            f"BEGIN\n  IF delta <> 0 THEN\n    {_add(total, 'delta')};\n  END IF;\n  RETURN NULL;\nEND $$")
+            f"BEGIN\n  IF delta <> 0 THEN\n    {add};\n  END IF;\n  RETURN NULL;\nEND $$")
         statements.append(f"CREATE TRIGGER {name} AFTER {event} ON {table} REFERENCING {transition} "
                           f"FOR EACH STATEMENT EXECUTE FUNCTION {name}()")
     return statements

@@ -302,3 +302,55 @@ def test_the_home_pages_register_totals_are_kept_by_the_database(client, users, 
     db.session.execute(sa.text("UPDATE register_total SET value = 999"))
     db.session.commit()
     assert register_totals.recount() == expected and register_totals.totals() == expected
+
+
+def test_writing_businesses_and_shops_in_opposite_orders_does_not_deadlock_on_the_totals(app, db):
+    """PostgreSQL: the totals are two rows that every writing transaction locks until it commits. An import adding a
+    shop and then a business, beside an officer adding a business and then its shop, would take them in opposite
+    orders and deadlock; each trigger therefore locks both, businesses first. SQLite writes one at a time."""
+    import threading
+
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("SQLite has one writer at a time: there is no lock order to get wrong")
+    from retail.models.register import BusinessType
+
+    owner = create_business(legal_name="Owner Ltd", trading_name="Owner")
+    authority_id = owner.premises[0].authority_id
+
+    def shop(connection, name):
+        connection.execute(Premises.__table__.insert().values(
+            business_id=owner.id, name=name, name_key=name.lower(), address_line1="1 Row", postcode="E8 1AA",
+            postcode_key="E81AA", borough="hackney", authority_id=authority_id, status="trading"))
+
+    def business(connection, name):
+        connection.execute(Business.__table__.insert().values(
+            legal_name=name, legal_name_key=name.lower(), business_type=BusinessType.INDEPENDENT))
+
+    importer, officer = db.engine.connect(), db.engine.connect()
+    importer_tx, officer_tx = importer.begin(), officer.begin()
+    outcome = {}
+    try:
+        shop(importer, "Imported Shop")  # the import's chunk: a shop first
+
+        def officer_adds_a_business_with_its_shop():
+            try:
+                business(officer, "Officer Ltd")
+                shop(officer, "Officer Shop")
+                officer_tx.commit()
+                outcome["officer"] = "saved"
+            except Exception as exc:  # noqa: BLE001 - a deadlock is what this test looks for
+                outcome["officer"] = exc
+
+        thread = threading.Thread(target=officer_adds_a_business_with_its_shop)
+        thread.start()
+        thread.join(0.5)  # the officer is now waiting on the importer's lock (or would hold the business total)
+        business(importer, "Imported Ltd")  # then a business: with one lock per total, this is where it deadlocked
+        importer_tx.commit()
+        thread.join(10)
+    finally:
+        importer.close()
+        officer.close()
+    assert outcome.get("officer") == "saved", outcome
+    from retail import register_totals
+
+    assert register_totals.totals() == {"businesses": 3, "trading_premises": 3}
