@@ -24,6 +24,10 @@ def upgrade():
         sa.PrimaryKeyConstraint("name", name=op.f("pk_register_total")),
     )
     register_totals.install(op.get_bind())  # the triggers, then today's counts, in this transaction
+    # A signed-in user's writes run as the row-level security role, and their triggers write the totals: grant it.
+    from retail.scoping import install_row_level_security
+
+    install_row_level_security(op.get_bind())
 
 
 def downgrade():

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import codecs
 import json
+import logging
 import re
 import threading
 from collections.abc import Iterable, Iterator
@@ -17,6 +18,8 @@ except ImportError:  # pragma: no cover - Python < 3.11
     import sre_parse as _sre_parse  # type: ignore[no-redef]
 
 from retail.scrapers import rules as R
+
+log = logging.getLogger(__name__)
 
 
 def _split_top_level(pattern: str) -> list[str]:
@@ -168,7 +171,7 @@ class _Scanner:
         each match starts at most max_width before its end; lookarounds read a little either side."""
         reach = (self.max_width or n) + 40
         merged: list[tuple[int, int]] = []
-        for end in ends:  # ascending: Hyperscan reports matches in order of their end
+        for end in sorted(ends):
             lo, hi = max(0, end - reach), min(n, end + 40)
             if merged and lo <= merged[-1][1]:
                 merged[-1] = (merged[-1][0], max(hi, merged[-1][1]))
@@ -398,7 +401,11 @@ class _Prefilter:
             return False
         with self._lock:
             if self._db is None and not self._unavailable:
-                self._compile()
+                try:
+                    self._compile()
+                except Exception:  # noqa: BLE001 - a crawl must go on: the anchor index finds the same matches
+                    log.exception("the rules' Hyperscan prefilter did not compile; classifying without it")
+                    self._unavailable = True
         return self._db is not None
 
     def _compile(self) -> None:

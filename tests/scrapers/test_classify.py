@@ -581,3 +581,21 @@ def test_classifying_in_threads_with_the_prefilter_gives_the_same_verdicts(prefi
     with ThreadPoolExecutor(max_workers=6) as pool:
         together = list(pool.map(lambda d: classify(d).to_dict(), documents))
     assert together == alone
+
+
+def test_a_prefilter_that_cannot_compile_leaves_classification_to_the_anchor_index(monkeypatch):
+    """A crawl must go on if Hyperscan refuses the rules (a rule it cannot take, a CPU it does not support): the
+    verdict is the same, found the slower way."""
+    from retail.scrapers import rule_matching as M
+
+    broken = M._Prefilter([scanner for _rule, scanner in M._COMPILED])
+    broken.COMPILE_AFTER_CHARS = 0
+
+    def refuse():
+        raise RuntimeError("no Hyperscan here")
+
+    monkeypatch.setattr(broken, "_compile", refuse)
+    monkeypatch.setattr(M, "_PREFILTER", broken)
+    page = knife_page("We use Yoti to verify your age at checkout.")
+    verdict = classify(page)
+    assert not broken.ready("x") and verdict.age_check == "strong" and verdict.bladed
