@@ -69,6 +69,11 @@
   });
   var status = document.querySelector("[data-offline-status]");
   var sending = false;
+  // navigator.onLine can say "online" with no signal at all (a weak or captive connection; a page opened again from
+  // the phone with no signal), and then no "online" event ever comes to say the signal is back. So a send that
+  // finds no signal tries again by itself: in 3 s, then twice as long each time, up to 30 s.
+  var FIRST_RETRY = 3000, LAST_RETRY = 30000;
+  var retryIn = FIRST_RETRY, retryTimer = null, noSignal = false;
 
   function render(items, note) {
     if (!status) { return; }
@@ -82,7 +87,7 @@
     var line = document.createElement("div");
     line.className = "fw-semibold";
     line.textContent = waiting.length ? "Waiting to send (" + waiting.length + ")" +
-      (navigator.onLine ? ": sending…" : ": no signal, kept on this phone") :
+      (navigator.onLine && !noSignal ? ": sending…" : ": no signal, kept on this phone") :
       (problems.length ? problems.length + " not saved: open each to fix it" : (note || ""));
     status.appendChild(line);
     if (problems.length) {
@@ -137,16 +142,26 @@
     }, function () { return -1; });  // still no signal: keep it
   }
 
+  function retryLater() {
+    if (retryTimer) { return; }
+    retryTimer = setTimeout(function () { retryTimer = null; sendAll(); }, retryIn);
+    retryIn = Math.min(retryIn * 2, LAST_RETRY);
+  }
+
   function sendAll() {
     if (sending || !navigator.onLine) { return Promise.resolve(); }
     sending = true;
     return allItems().then(function (items) {
       var mine = items.filter(function (i) { return i.user === user && !i.problem; });
-      var saved = 0;
+      var saved = 0, unsent = 0;
       return mine.reduce(function (chain, item) {
-        return chain.then(function () { return sendOne(item).then(function (n) { if (n > 0) { saved += n; } }); });
+        return chain.then(function () {
+          return sendOne(item).then(function (n) { if (n > 0) { saved += n; } else if (n < 0) { unsent += 1; } });
+        });
       }, Promise.resolve()).then(function () {
         sending = false;
+        noSignal = unsent > 0;
+        if (noSignal) { retryLater(); } else { retryIn = FIRST_RETRY; }
         return refresh(saved ? "Sent: " + saved + " record" + (saved === 1 ? "" : "s") + " saved." : "");
       });
     }).catch(function () { sending = false; });
@@ -176,7 +191,7 @@
     });
   });
 
-  window.addEventListener("online", function () { refresh().then(sendAll); });
+  window.addEventListener("online", function () { retryIn = FIRST_RETRY; refresh().then(sendAll); });
   window.addEventListener("offline", function () { refresh(); });
   setInterval(sendAll, 30000);
   refresh().then(sendAll);
