@@ -8,10 +8,7 @@ short transaction of its own, so a crash loses at most the page in flight.
 """
 from __future__ import annotations
 
-import html
 import logging
-import random
-import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -20,7 +17,6 @@ from urllib.parse import urljoin, urlsplit
 
 import sqlalchemy as sa
 from flask import current_app
-from sqlalchemy.exc import OperationalError
 
 from ..audit import record_event
 from ..extensions import db
@@ -35,6 +31,7 @@ from .browser import PageRenderer
 from .classify import Verdict, classify
 from .discover import discover_policy_urls, discover_product_urls, is_same_site, looks_like_policy_page, parse_sitemap
 from .fetch import SITEMAP_TYPES, Fetcher, FetchResult, FetchSettings
+from .listing_rows import _get_listing, _last_text, _retrying, _title  # noqa: F401  (_retrying: the scheduler's)
 from .targets import store_verdict
 
 log = logging.getLogger(__name__)
@@ -42,9 +39,6 @@ log = logging.getLogger(__name__)
 MAX_POLICY_PAGES = 6
 PROGRESS_EVERY = 1.0  # seconds between progress writes
 MAX_CHILD_SITEMAPS = 3
-_TITLE = re.compile(r"<title[^>]*>(.*?)</title>", re.IGNORECASE | re.DOTALL)
-_H1 = re.compile(r"<h1[^>]*>(.*?)</h1>", re.IGNORECASE | re.DOTALL)
-_TAGS = re.compile(r"<[^>]+>")
 
 ClassifyFn = Callable[[str, str | None], Verdict]
 
@@ -213,52 +207,6 @@ class CheckResult:
     alerts: int = 0
     out_of_time: bool = False  # the check stopped at its time limit; the pages left keep their last verdicts
     screenshots: int = 0  # pages photographed for the evidence file after the check
-
-
-def _retrying(fn, attempts: int = 6):
-    """Run a short write transaction, retrying when SQLite reports the file busy (several processes share it)."""
-    for attempt in range(attempts):
-        try:
-            result = fn()
-            db.session.commit()
-            return result
-        except OperationalError as exc:
-            db.session.rollback()
-            if "locked" not in str(exc).lower() and "busy" not in str(exc).lower() or attempt == attempts - 1:
-                raise
-            time.sleep(0.05 * (attempt + 1) + random.random() * 0.05)
-    return None
-
-
-def _title(document: str | None) -> str:
-    if not document:
-        return ""
-    match = _TITLE.search(document[:200_000]) or _H1.search(document[:200_000])
-    if not match:
-        return ""
-    return " ".join(html.unescape(_TAGS.sub(" ", match.group(1))).split())[:300]
-
-
-def _get_listing(store_id: int, url: str, kind: ListingKind, *, checked_at: datetime,
-                 status: int | None) -> tuple[Listing, bool]:
-    """The store's listing for `url` (made if new, already marked as checked now), and whether it was made."""
-    listing = db.session.scalar(sa.select(Listing).where(Listing.online_store_id == store_id, Listing.url == url))
-    if listing is None:
-        listing = Listing(online_store_id=store_id, url=url, kind=kind, prohibited=[], cues=[],
-                          last_seen_at=checked_at, last_checked_at=checked_at, last_status=status)
-        db.session.add(listing)
-        db.session.flush()
-        return listing, True
-    if listing.kind != kind and not listing.added_by_hand and kind != ListingKind.CATEGORY:
-        listing.kind = kind
-    return listing, False
-
-
-def _last_text(listing_id: int) -> str | None:
-    check = db.session.scalar(sa.select(ListingCheck).where(ListingCheck.listing_id == listing_id,
-                                                            ListingCheck.page_text.is_not(None))
-                              .order_by(ListingCheck.id.desc()).limit(1))
-    return check.text if check else None
 
 
 class StoreChecker:
