@@ -2,6 +2,8 @@
 a client, a CLI runner, users of every role and a login helper that goes through the real form."""
 import os
 import re
+import sys
+from datetime import date
 
 import pytest
 import sqlalchemy as sa
@@ -9,6 +11,7 @@ from flask.testing import FlaskClient
 
 from retail import create_app
 from retail.access import Role
+from retail.timeutil import today_london
 from retail.extensions import db as _db
 from retail.models.accounts import User
 
@@ -20,6 +23,17 @@ def _database_url(tmp_path_factory) -> str:
     if url:
         return url
     return "sqlite:///" + str(tmp_path_factory.mktemp("db") / "test.sqlite3")
+
+
+@pytest.fixture(autouse=True)
+def _today_is_the_apps_today():
+    """Test modules keep `TODAY` for building dates around; the app reads the date when it answers. A module-level
+    value goes stale when a run crosses midnight, and four tests failed that way: each test now starts with every
+    loaded test module's TODAY set to the app's today."""
+    today = today_london()
+    for name, module in list(sys.modules.items()):
+        if name.startswith("tests.") and isinstance(getattr(module, "TODAY", None), date):
+            module.TODAY = today
 
 
 @pytest.fixture(scope="session")

@@ -6,13 +6,14 @@ import pytest
 
 from retail import programme
 from retail.access import Role
+from retail.timeutil import today_london
 from retail.extensions import db
 from retail.models.visits import AdviceVisit
 from tests.conftest import authority_id, login_as
 from tests.factories import create_business, sign_rra
 from tests.test_scoring import make_purchase
 
-TODAY = date.today()
+TODAY = today_london()  # the app's today (London), not the machine's
 
 
 def visit(shop, days, authority="hackney", **checks):

@@ -8,6 +8,7 @@ import sqlalchemy as sa
 from retail import scoring
 from retail.purchases import sync_enforcement_stage
 from retail.access import Role
+from retail.timeutil import today_london
 from retail.extensions import db
 from retail.models.compliance import ComplianceScore, ScoreFactor, ScoringRules
 from retail.models.listings import Listing, StoreMonitor
@@ -16,7 +17,7 @@ from retail.models.training import TrainingAttendance, TrainingCourse, TrainingR
 from tests.conftest import login_as
 from tests.factories import create_business, create_store, sign_rra
 
-TODAY = date.today()
+TODAY = today_london()  # the app's today (London), not the machine's
 
 
 def days_ago(n: int) -> date:
@@ -254,7 +255,6 @@ def test_a_save_in_a_web_request_is_answered_before_its_rescore_which_follows_on
     from flask.testing import FlaskClient
 
     from retail import training as tr
-    from retail.timeutil import today_london
 
     scoring.rescore_business(shop.id)
     invitation = tr.create_invitation(shop, {"premises_id": shop.premises[0].id, "session_id": None,
@@ -280,7 +280,6 @@ def test_with_the_rescore_after_response_turned_off_a_save_waits_for_its_rescore
     from flask.testing import FlaskClient
 
     from retail import training as tr
-    from retail.timeutil import today_london
 
     scoring.rescore_business(shop.id)
     invitation = tr.create_invitation(shop, {"premises_id": shop.premises[0].id, "session_id": None,

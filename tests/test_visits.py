@@ -1,7 +1,7 @@
 """Advice visits (issue 11 part 1): recorded on a phone in one round trip, on the business timeline, in the
 retailer's portal (the advice, never the officer's notes), printable for the shop, and in the score as "advice
 ignored" when a sale follows advice on the same point (brief 1.1, sentencing factors)."""
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
@@ -10,12 +10,12 @@ from retail import scoring
 from retail.access import Role
 from retail.extensions import db
 from retail.models.visits import AdviceVisit
-from retail.timeutil import add_months
+from retail.timeutil import add_months, today_london
 from tests.conftest import csrf_token_from, login_as, make_user
 from tests.factories import create_business
 from tests.test_scoring import make_purchase
 
-TODAY = date.today()
+TODAY = today_london()  # the app's today (London), not the machine's
 
 
 @pytest.fixture
