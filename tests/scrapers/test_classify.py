@@ -599,3 +599,59 @@ def test_a_prefilter_that_cannot_compile_leaves_classification_to_the_anchor_ind
     page = knife_page("We use Yoti to verify your age at checkout.")
     verdict = classify(page)
     assert not broken.ready("x") and verdict.age_check == "strong" and verdict.bladed
+
+
+# --- page reading: the fast forms give what the plain forms gave (issue 13, speed) ---------------------------------
+
+
+@pytest.mark.parametrize("raw", [
+    "", "  ", "\n\n", "a", " a  b\t\tc \n\n  d\u00a0 e \r\n f\u2028g \x0b\x0c h\n \n",
+    "Add\u00a0to  basket\n\n\n  \u00a3 35", "\u3000lead\u2003em space\n\x1c\x1dtrail  \n",
+])
+def test_normalising_text_collapses_whitespace_per_line_as_the_regex_form_did(raw):
+    import re
+
+    from retail.scrapers.page_reading import _FOLD, _normalise
+
+    folded = raw
+    for old, new in _FOLD:
+        folded = folded.replace(old, new)
+    regex_form = re.sub(r" ?\n[ \n]*", "\n", re.sub(r"[^\S\n]{2,}|[^\S \n]", " ", folded)).strip()
+    assert _normalise(raw) == regex_form
+
+
+def test_a_tiles_leading_text_is_the_start_of_all_its_text():
+    from lxml import etree
+
+    from retail.scrapers.page_reading import _leading_text
+
+    words = " ".join(f"word{i}" for i in range(400))
+    for markup in (f"<div><p>{words}</p></div>", "<div>" + "".join(f"<span> w{i}\n</span>" for i in range(900))
+                   + "</div>", "<div>short <b>tile</b></div>", "<div><p>" + "x" * 2000 + " tail</p></div>"):
+        el = etree.fromstring(markup, etree.HTMLParser()).find(".//div")
+        full = " ".join("".join(el.itertext()).split())
+        for limit in (1, 120, 300):
+            assert _leading_text(el, limit) == full[:limit]
+
+
+def test_the_first_platform_marker_in_the_page_names_the_platform():
+    from retail.scrapers.page_reading import _first_platform_marker
+
+    assert _first_platform_marker("<p>no shop here</p>") is None
+    # "single_add_to_cart_button" holds "add_to_cart_button": the longer one starts first, and wins, as in a regex.
+    assert _first_platform_marker('<button class="single_add_to_cart_button">') == "single_add_to_cart_button"
+    page = '<a class="add-to-cart-button"></a> ... <form action="/cart/add">'
+    assert _first_platform_marker(page) == "add-to-cart-button"
+    shop = classify('<html><body><h1>Chef knife</h1><p>£40</p><form action="/cart/add"><button>Add to cart'
+                    "</button></form></body></html>")
+    assert any(c.phrase == "Shopify buy box" for c in shop.cues)
+
+
+@pytest.mark.parametrize("link,is_control", [
+    ("Buy £35", True), ("ORDER NOW", True), ("Add To Basket", True), ("Our knife guide", False),
+    ("Buy this beautiful hand forged chef's knife from our Sheffield workshop", False),
+])
+def test_a_link_is_read_as_a_buy_control_only_when_its_short_words_buy(link, is_control):
+    page = classify(f'<html><body><h1>Santoku knife</h1><div class="product"><a href="/b">{link}</a></div>'
+                    "</body></html>")
+    assert any(c.rule == "structured" and c.phrase == "buy control" for c in page.cues) is is_control
