@@ -127,11 +127,20 @@
     deleteItem(item.token).then(function () { form.submit(); });
   }
 
+  // A send on a connection that has stalled (a weak signal, a captive network) can wait for ever, and while it waits
+  // nothing else is sent: it is abandoned after this long and tried again like any send that found no signal. If the
+  // server did save it, the resend carries the same submission token and is recognised.
+  var SEND_TIMEOUT = 20000;
+
   function sendOne(item) {
+    var timeout = Number(status && status.getAttribute("data-send-timeout-ms")) || SEND_TIMEOUT;
+    var abort = window.AbortController ? new AbortController() : null;
+    var timer = abort ? setTimeout(function () { abort.abort(); }, timeout) : null;
     return fetch(item.url, {
       method: "POST", credentials: "same-origin", body: new URLSearchParams(item.fields),
-      headers: { "Accept": "text/html" }
+      headers: { "Accept": "text/html" }, signal: abort ? abort.signal : undefined
     }).then(function (response) {
+      clearTimeout(timer);
       var url = new URL(response.url);
       if (response.ok && response.redirected && url.pathname !== new URL(item.url, location.href).pathname) {
         return deleteItem(item.token).then(function () { return 1; });  // saved (or already saved): a record page
@@ -139,7 +148,7 @@
       item.problem = response.status === 400 ? "your sign-in expired; sign in again, then open it to send"
         : "the server could not save it as it is";
       return putItem(item).then(function () { return 0; });
-    }, function () { return -1; });  // still no signal: keep it
+    }, function () { clearTimeout(timer); return -1; });  // still no signal (or it stalled): keep it
   }
 
   function retryLater() {

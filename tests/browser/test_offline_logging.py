@@ -88,3 +88,37 @@ def test_a_record_the_server_refuses_comes_back_to_the_officer_to_fix(page, live
     page.get_by_role("button", name="Save attempt").click()
     expect(page.get_by_text("Saved: Patel Hardware")).to_be_visible()
     assert _saved() == ["EX-ZZ99ZZ"]
+
+
+def test_a_send_that_stalls_is_abandoned_and_tried_again(browser, live_server, users, operation):  # noqa: F811
+    """A weak signal can take a record and never answer. Before, that one send held every record on the phone for
+    ever ("sending…" with nothing sent); now it is abandoned after its time and sent again, and saved once."""
+    create_business(legal_name="Patel Hardware Ltd", trading_name="Patel Hardware", postcode="N16 7QJ",
+                    borough="hackney")
+    # No service worker: its fetch handler would hide the page's requests from the route that stalls one.
+    context = browser.new_context(viewport={"width": 390, "height": 844}, service_workers="block")
+    page = context.new_page()
+    try:
+        sign_in(page, live_server, users[Role.OFFICER].email, PASSWORD)
+        page.goto(f"{live_server}/purchases/new")
+        status = page.locator("[data-offline-status]")
+        status.evaluate("el => el.setAttribute('data-send-timeout-ms', '1500')")  # the phone's 20 s, shortened
+        page.context.set_offline(True)
+        _log_attempt(page, "N16 7QJ")
+        expect(status).to_contain_text("Waiting to send (1)")
+
+        stalled = []
+
+        def stall_the_first_send(route):
+            if route.request.method == "POST" and not stalled:
+                stalled.append(route)  # never answered, as on a connection that has stalled
+            else:
+                route.continue_()
+
+        page.route("**/purchases/new", stall_the_first_send)
+        page.context.set_offline(False)
+        expect(status).to_contain_text("Sent: 1 record saved.", timeout=15000)
+        assert len(stalled) == 1
+        assert _saved() == ["EX-N167QJ"]
+    finally:
+        context.close()
