@@ -431,6 +431,45 @@ def test_officer_logs_in_store_attempt_and_double_submit_creates_one(client, set
     assert "Sold without any challenge" in page and "FALCON" in page
 
 
+def _form_as_filled(page: str) -> dict:
+    """What a browser would send from the page's record form (the one holding the record's version)."""
+    import lxml.html
+
+    form = next(f for f in lxml.html.fromstring(page).forms if "version" in f.fields)
+    return dict(form.form_values())
+
+
+def test_an_online_record_is_edited_then_amended_after_its_letter_through_the_forms(client, setup, db):
+    """The online record's edit and amend pages save what the officer changed; once the letter has gone, editing
+    leads to amending, which needs a reason and keeps the original in the history."""
+    _seller, store = online_setup(setup)
+    tp = order(setup, store, order_ref="ORD-7", checkout_av_run="yes", checkout_av_provider="AgeCheckCo",
+               order_cancelled="yes")
+    login_as(client, setup["users"][Role.OFFICER])
+    data = _form_as_filled(client.get(f"/purchases/{tp.id}/edit").get_data(as_text=True))
+    assert data["order_ref"] == "ORD-7"
+    response = client.post(f"/purchases/{tp.id}/edit", data={**data, "order_ref": "ORD-8"})
+    assert response.status_code == 302 and response.headers["Location"].endswith(f"/purchases/{tp.id}")
+    db.session.refresh(tp)
+    assert tp.order_ref == "ORD-8" and tp.amendment_count == 0
+
+    P.conclude_online(tp, tp.version)  # refused at checkout: a pass, with its letter
+    P.mark_letters_sent(tp.letters, TODAY, "post")
+    db.session.commit()
+    stale = client.post(f"/purchases/{tp.id}/edit", data={**data, "order_ref": "ORD-9", "version": tp.version})
+    assert stale.status_code == 302 and stale.headers["Location"].endswith(f"/purchases/{tp.id}/amend")
+    data = _form_as_filled(client.get(f"/purchases/{tp.id}/amend").get_data(as_text=True))
+    no_reason = client.post(f"/purchases/{tp.id}/amend", data={**data, "order_ref": "ORD-9"})
+    assert no_reason.status_code == 422
+    response = client.post(f"/purchases/{tp.id}/amend", data={**data, "order_ref": "ORD-9",
+                                                              "reason": "Order number misread from the receipt"})
+    assert response.status_code == 302
+    db.session.refresh(tp)
+    assert tp.order_ref == "ORD-9" and tp.amendment_count == 1
+    history = client.get(f"/purchases/{tp.id}").get_data(as_text=True)
+    assert "Order number misread from the receipt" in history
+
+
 def test_new_form_defaults_from_the_running_operation(client, setup):
     login_as(client, setup["users"][Role.POLICE])
     page = client.get("/purchases/new").get_data(as_text=True)

@@ -10,6 +10,7 @@ from ...models.purchases import Operation, TestPurchase
 from ...register import StaleRecord
 from ...timeutil import today_london
 from ...validation import InvalidValue, parse_id
+from .._helpers import field_error
 
 
 def _form_values(form, names) -> dict:
@@ -54,6 +55,24 @@ def _save(apply, on_success):
         db.session.rollback()
         return None, exc
     return on_success(result), None
+
+
+def _save_edit(tp: TestPurchase, form, data: dict, amend: bool):
+    """Save an edit (before the letter) or an amendment (after it, with its reason): the record page on success,
+    else None with the form's messages set. A save that finds the letter already sent goes to amending instead."""
+    if amend:
+        apply = lambda: P.amend_purchase(tp, data, form.reason.data, form.version.data, current_user)  # noqa: E731
+    else:
+        apply = lambda: P.update_purchase(tp, data, form.version.data, current_user)  # noqa: E731
+    done, error = _save(apply, lambda _: redirect(url_for(".view", purchase_id=tp.id)))
+    if done:
+        flash("Amendment saved; the original is kept in the history." if amend else "Saved.", "success")
+        return done
+    if isinstance(error, P.LetterAlreadySent):
+        return _letter_sent_redirect(tp)
+    if isinstance(error, InvalidValue):
+        field_error(form, error)
+    return None
 
 
 # --- picking defaults -------------------------------------------------------------------------------------------

@@ -15,8 +15,8 @@ from ...timeutil import LONDON, today_london
 from ...validation import InvalidValue, parse_id
 from .._helpers import field_error
 from . import bp
-from .helpers import (_default_operation, _fill_bools, _fill_enums, _form_values, _letter_sent_redirect,
-                      _officer_names, _operation_choices, _save, _volunteer_choices)
+from .helpers import (_default_operation, _fill_bools, _fill_enums, _form_values, _officer_names, _operation_choices,
+                      _save_edit, _volunteer_choices)
 
 
 def _resolve_premises(form):
@@ -141,19 +141,9 @@ def _edit_in_store(tp: TestPurchase, form, amend: bool):
     if form.validate_on_submit():
         premises_id, candidates = _resolve_premises(form)
         if premises_id:
-            data = _in_store_data(form, premises_id)
-            if amend:
-                apply = lambda: P.amend_purchase(tp, data, form.reason.data, form.version.data, current_user)  # noqa: E731
-            else:
-                apply = lambda: P.update_purchase(tp, data, form.version.data, current_user)  # noqa: E731
-            done, error = _save(apply, lambda _: redirect(url_for(".view", purchase_id=tp.id)))
-            if done:
-                flash("Amendment saved; the original is kept in the history." if amend else "Saved.", "success")
-                return done
-            if isinstance(error, P.LetterAlreadySent):
-                return _letter_sent_redirect(tp)
-            if isinstance(error, InvalidValue):
-                field_error(form, error)
+            saved = _save_edit(tp, form, _in_store_data(form, premises_id), amend)
+            if saved:
+                return saved
     status = 422 if form.is_submitted() else 200
     return render_template("purchases/in_store_form.html", form=form, candidates=candidates, purchase=tp,
                            amend=amend), status

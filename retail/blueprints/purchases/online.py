@@ -16,7 +16,7 @@ from ...validation import InvalidValue, normalise_url, parse_id, url_domain
 from .._helpers import field_error, get_for_change
 from . import bp
 from .helpers import (_default_operation, _fill_bools, _fill_enums, _form_values, _letter_sent_redirect,
-                      _operation_choices, _save, _volunteer_choices)
+                      _operation_choices, _save, _save_edit, _volunteer_choices)
 
 
 # --- online ---------------------------------------------------------------------------------------------------
@@ -105,18 +105,9 @@ def _edit_online(tp: TestPurchase, form, amend: bool):
     if form.validate_on_submit():
         data = _form_values(form, ONLINE_FIELDS)
         data["online_store_id"] = tp.online_store_id
-        if amend:
-            apply = lambda: P.amend_purchase(tp, data, form.reason.data, form.version.data, current_user)  # noqa: E731
-        else:
-            apply = lambda: P.update_purchase(tp, data, form.version.data, current_user)  # noqa: E731
-        done, error = _save(apply, lambda _: redirect(url_for(".view", purchase_id=tp.id)))
-        if done:
-            flash("Amendment saved; the original is kept in the history." if amend else "Saved.", "success")
-            return done
-        if isinstance(error, P.LetterAlreadySent):
-            return _letter_sent_redirect(tp)
-        if isinstance(error, InvalidValue):
-            field_error(form, error)
+        saved = _save_edit(tp, form, data, amend)
+        if saved:
+            return saved
     status = 422 if form.is_submitted() else 200
     return render_template("purchases/online_form.html", form=form, purchase=tp, amend=amend), status
 
