@@ -11,12 +11,17 @@ from collections.abc import Iterable, Mapping, Sequence
 import sqlalchemy as sa
 
 
+def _quoted(connection, table: sa.Table, columns: Sequence[str]) -> tuple[str, str]:
+    """The table's name and its column list, quoted for this database."""
+    quote = connection.dialect.identifier_preparer.quote
+    return quote(table.name), ", ".join(quote(c) for c in columns)
+
+
 def copy_rows(connection, table: sa.Table, columns: Sequence[str], rows: Iterable[Sequence]) -> None:
     """PostgreSQL only: COPY `rows` (tuples in `columns` order, values as psycopg adapts them) into `table`."""
-    quote = connection.dialect.identifier_preparer.quote
-    names = ", ".join(quote(c) for c in columns)
+    name, names = _quoted(connection, table, columns)
     with connection.connection.driver_connection.cursor() as cursor:
-        with cursor.copy(f"COPY {quote(table.name)} ({names}) FROM STDIN") as copy:
+        with cursor.copy(f"COPY {name} ({names}) FROM STDIN") as copy:
             for row in rows:
                 copy.write_row(row)
 
@@ -27,10 +32,9 @@ def insert_rows(connection, table: sa.Table, columns: Sequence[str], rows: list[
     if connection.dialect.name == "postgresql":
         copy_rows(connection, table, columns, rows)
         return
-    quote = connection.dialect.identifier_preparer.quote
-    names = ", ".join(quote(c) for c in columns)
+    name, names = _quoted(connection, table, columns)
     mark = "?" if connection.dialect.paramstyle == "qmark" else "%s"
-    sql = f"INSERT INTO {quote(table.name)} ({names}) VALUES ({', '.join(mark for _ in columns)})"
+    sql = f"INSERT INTO {name} ({names}) VALUES ({', '.join(mark for _ in columns)})"
     for start in range(0, len(rows), chunk):
         connection.exec_driver_sql(sql, rows[start:start + chunk])
 
