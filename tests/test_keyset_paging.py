@@ -53,6 +53,25 @@ def test_older_and_newer_walk_every_attempt_once_in_order(client, users, purchas
     assert shown_ids(html) == expected[0:3] and link(html, "prev") is None and link(html, "next")
 
 
+def test_each_page_says_which_dates_it_holds(client, users, purchases):
+    """Keyset pages have no numbers: the line above the list says where a page sits, by its first and last dates."""
+    from retail.timeutil import format_date
+
+    login_as(client, users[Role.OFFICER])
+    html = client.get("/purchases").get_data(as_text=True)
+    first, last = purchases[0].purchase_date, purchases[2].purchase_date
+    assert f"7 test purchases. This page: {format_date(first)} back to {format_date(last)}." in html
+    html = client.get(link(client.get(link(html, "next")).get_data(as_text=True), "next")).get_data(as_text=True)
+    assert f"This page: {format_date(purchases[6].purchase_date)}. The export" in html  # one day on the last page
+
+
+def test_a_list_that_fits_on_one_page_says_no_more_than_its_count(client, users, purchases, app):
+    app.config["REGISTER_PAGE_SIZE"] = 50
+    login_as(client, users[Role.OFFICER])
+    html = client.get("/purchases").get_data(as_text=True)
+    assert "7 test purchases. The export" in html and "This page:" not in html
+
+
 def test_a_deep_page_runs_the_first_pages_statements_without_an_offset(client, users, purchases):
     login_as(client, users[Role.OFFICER])
     first = client.get("/purchases").get_data(as_text=True)

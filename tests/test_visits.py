@@ -189,3 +189,18 @@ def test_advice_on_another_point_or_a_pass_is_not_advice_ignored(app, shop):
     make_purchase(shop, TODAY - timedelta(days=10), outcome="PASS_REFUSED")
     score = scoring.rescore_business(shop.id)
     assert not [f for f in score.factors if f.kind == "advice_ignored"]
+
+
+def test_the_visits_list_says_how_many_and_which_dates_a_page_holds(app, client, users, shop):
+    from retail.timeutil import format_date
+
+    login_as(client, users[Role.OFFICER])
+    for days in (3, 10, 20):
+        assert record(client, shop.premises[0], visited_on=(TODAY - timedelta(days=days)).isoformat()).status_code == 302
+    app.config["REGISTER_PAGE_SIZE"] = 2
+    try:
+        html = client.get("/visits").get_data(as_text=True)
+    finally:
+        app.config["REGISTER_PAGE_SIZE"] = 50
+    newest, second = format_date(TODAY - timedelta(days=3)), format_date(TODAY - timedelta(days=10))
+    assert f"3 visits. This page: {newest} back to {second}." in html
