@@ -21,14 +21,15 @@ from ..extensions import db
 from ..models.authority import Authority, operation_authority
 from ..models.purchases import (FollowUpAction, NotificationLetter, Operation, TestPurchase, Volunteer,
                                 VolunteerConsent, operation_officer)
-from ..models.register import Business, BusinessType, OnlineStore, Premises, name_key
-from ..purchases.outcomes import derive_in_store_outcome, online_facts, online_outcome, party_failures
+from ..models.register import Business, OnlineStore, Premises
+from ..purchases.outcomes import derive_in_store_outcome
 from ..rules import enforcement as enforcement_rules
 from ..rules import items as item_rules
-from ..rules import online as online_rules
 from ..rules import volunteers as volunteer_rules
 from ..timeutil import add_months, utcnow
 from . import DemoContext, bulk_insert, generator, next_id
+from .follow_ups import decide_follow_up
+from .online_orders import courier_businesses, judge_online_fields, online_fields
 from .organisations import DEMO_BOROUGHS, POLICE, authority_ids, borough_owners, person_name
 
 ATTEMPTS = {"small": 170, "london": 8000, "uk": 175_000}  # retests of failures add ~15%
@@ -44,8 +45,6 @@ BIRDS = ["Falcon", "Kestrel", "Robin", "Wren", "Swift", "Heron", "Owl", "Lark", 
 PARENTS = ["Mrs A. Turner", "Mr B. Osei", "Ms C. Novak", "Mrs D. Iqbal", "Mr E. Walsh", "Ms F. Adeyemi",
            "Mrs G. Kowalska", "Mr H. Said", "Ms I. Byrne", "Mrs J. Lindqvist"]
 CHECKERS = ["PC A. Wright", "PC D. Nowak", "J. Okafor", "S. Patel"]
-COURTS = ["Highbury Corner Magistrates' Court", "Thames Magistrates' Court", "Croydon Magistrates' Court",
-          "Westminster Magistrates' Court", "Bromley Magistrates' Court", "Willesden Magistrates' Court"]
 # (category, description, price, blade length in cm, locks): what the rules layer judges (retail.rules.items).
 ITEMS = [("kitchen", "Cook's knife, 20 cm blade", "12.99", "20", None),
          ("kitchen", "Vegetable knife", "4.50", "9", None),
@@ -59,12 +58,6 @@ ITEMS = [("kitchen", "Cook's knife, 20 cm blade", "12.99", "20", None),
 ARTICLE_ITEMS = [i for i in ITEMS if not (i[0] == "folding" and i[4] is False)]
 # Now and then a shop has something it may not sell at all (brief 1.4): its own finding on the record.
 PROHIBITED_ITEMS = [("curved-sword", "Display katana, 69 cm blade", "49.99", "69", None)]
-# Delivery companies in the register: parties to online sales with their own letters (OWA 2019 s.39).
-COURIER_BUSINESSES = {"QuickParcel": "QuickParcel Logistics Ltd", "CityDrop": "CityDrop Couriers Ltd",
-                      "Royal Mail": "Royal Mail Group Ltd", "DPD": "DPD Group UK Ltd"}
-AV_PROVIDERS = ["Verify My Age", "AgeChecked", "Yoti"]
-COURIERS = [("QuickParcel", "Standard 48h"), ("CityDrop", "Next day"), ("Royal Mail", "Tracked 24"),
-            ("DPD", "Age-verified delivery")]
 
 
 def _op_name(start: date, index: int, owner: str, names: dict[str, str]) -> str:
@@ -211,7 +204,7 @@ def generate_purchases(ctx: DemoContext) -> None:
         if age(v["dob"], today) >= 18:
             volunteer_rows[v["id"] - volunteer_rows[0]["id"]]["active"] = False
 
-    couriers, couriers_by_id = _courier_businesses(authority_ids(ctx).get("hackney"))
+    couriers, couriers_by_id = courier_businesses(authority_ids(ctx).get("hackney"))
     rare_cases: dict = {}  # the first of each rarer case is always told, so even the small demo shows it
 
     # --- what we need to know about shops and stores -------------------------------------------------------------
@@ -411,10 +404,10 @@ def generate_purchases(ctx: DemoContext) -> None:
                     store_id, business_id, base_url = item["store"]
                     key = ("s", store_id)
                     failed = rng.random() < (0.42 if key not in failed_before else 0.5)
-                    fields = _online_fields(rng, failed, day, today, rare_cases)
+                    fields = online_fields(rng, failed, day, today, rare_cases)
                     in_progress = item.get("in_progress", False)
                     if not in_progress:
-                        _judge_online_fields(fields, verdict.kind.value, item["kind"], couriers)
+                        judge_online_fields(fields, verdict.kind.value, item["kind"], couriers)
                         failed = fields["failed"]
                     if in_progress:
                         fields.update(stage=item.get("stage") or rng.choice(["ordered", "dispatched"]),
@@ -482,7 +475,7 @@ def generate_purchases(ctx: DemoContext) -> None:
                         # The demo retailer's story: warning letters, no caution pending, so its naming case can run.
                         add_action(row, "warning-letter", decided, status="completed", completed_on=decided)
                     elif decided <= today and row["kind"] == "underage":
-                        _decide(rng, add_action, row, decided, today, rare_cases)
+                        decide_follow_up(rng, add_action, row, decided, today, rare_cases)
                     elif decided <= today:
                         add_action(row, "advice-letter", decided, status="completed", completed_on=decided)
                 tp_id += 1
@@ -514,114 +507,3 @@ def generate_purchases(ctx: DemoContext) -> None:
     bulk_insert(TestPurchase.__table__, tp_rows)
     bulk_insert(NotificationLetter.__table__, letter_rows)
     bulk_insert(FollowUpAction.__table__, action_rows)
-
-
-def _decide(rng, add_action, row, decided: date, today: date, rare_cases: dict) -> None:
-    """The follow-up after an underage sale: mostly advice or warning, some cautions and prosecutions."""
-    choice = rng.choices(["advice-letter", "warning-letter", "simple-caution", "prosecution", "none"],
-                         weights=[38, 35, 13, 9, 5])[0]
-    if choice in ("advice-letter", "warning-letter", "none"):
-        add_action(row, choice, decided, status="completed", completed_on=decided)
-    elif choice == "simple-caution":
-        done = decided + timedelta(days=rng.randint(20, 60))
-        add_action(row, choice, decided, status="completed" if done <= today else "pending",
-                   completed_on=done if done <= today else None)
-    else:
-        hearing = decided + timedelta(days=rng.randint(60, 150))
-        if hearing <= today and (rng.random() < 0.15 or not rare_cases.get("acquittal")):
-            rare_cases["acquittal"] = True
-            # Not every prosecution succeeds: an acquittal is never held against the business (brief 5.3).
-            add_action(row, choice, decided, status="completed", completed_on=hearing, court=rng.choice(COURTS),
-                       hearing_on=hearing, court_result="Not guilty: due diligence defence accepted",
-                       court_outcome="acquitted")
-        elif hearing <= today:
-            fine = Decimal(rng.choice([500, 1200, 2000, 4000, 8000, 15000, 40000]))
-            add_action(row, choice, decided, status="completed", completed_on=hearing, court=rng.choice(COURTS),
-                       hearing_on=hearing, court_result=rng.choice(["Guilty plea", "Convicted after trial"]),
-                       court_outcome="convicted", fine=fine, costs=Decimal(rng.choice([450, 850, 1200, 2300])))
-        else:
-            add_action(row, choice, decided, court=rng.choice(COURTS), hearing_on=hearing)
-
-
-def _courier_businesses(registered_by: int | None) -> tuple[dict[str, int], dict[int, dict]]:
-    """The delivery companies the demo's parcels travel with, in the register as couriers (found or added; Hackney
-    registered them, so the council reference is Hackney's)."""
-    by_name, by_id = {}, {}
-    for index, (short, legal) in enumerate(COURIER_BUSINESSES.items()):
-        business = db.session.scalar(sa.select(Business).where(Business.legal_name == legal))
-        if business is None:
-            business = Business(legal_name=legal, legal_name_key=name_key(legal), trading_name=short,
-                                trading_name_key=name_key(short), business_type=BusinessType.COURIER,
-                                head_office_address=f"{index + 1} Depot Way, Park Royal, London",
-                                head_office_postcode=f"NW10 {index + 6}RA",
-                                contact_email=f"compliance@{name_key(short).replace(' ', '')}.example",
-                                external_ref=f"TS-COURIER-{index + 1}", ref_authority_id=registered_by)
-            db.session.add(business)
-            db.session.flush()
-        by_name[short] = business.id
-        by_id[business.id] = {"name": legal, "address": f"{business.head_office_address}\n"
-                                                        f"{business.head_office_postcode}"}
-    return by_name, by_id
-
-
-def _judge_online_fields(fields: dict, item_verdict: str, kind: str, couriers: dict[str, int]) -> None:
-    """Judge a generated online attempt by the same rules an officer's record goes through (rules.online)."""
-    facts = online_facts(fields)
-    judgment = online_rules.judge(facts)
-    outcome = online_outcome(facts, judgment, item_verdict, kind)
-    checkout, dispatch, courier = party_failures(judgment, outcome)
-    fields.update(outcome=outcome.value, failed=outcome.failed, checkout_failed=checkout, dispatch_failed=dispatch,
-                  courier_failed=courier, seller_result=judgment.seller.result.value,
-                  courier_result=judgment.courier.result.value,
-                  conditions={c.value: state for c, state in judgment.conditions.items()},
-                  courier_business_id=couriers.get(fields.get("courier", "")))
-
-
-def _online_fields(rng, failed: bool, day: date, today: date, rare_cases: dict) -> dict:
-    dispatched = min(day + timedelta(days=rng.randint(1, 3)), today)
-    delivered = min(dispatched + timedelta(days=rng.randint(1, 4)), today)
-    courier, service = rng.choice(COURIERS)
-    fields = dict(stage="concluded", dob_entered=rng.choice(["true", "false", "not-asked"]),
-                  account_details="Cover name and address held by the test-purchase team",
-                  checkout_age_statement=rng.random() < 0.7, checkout_dob_asked=rng.random() < 0.5,
-                  checkout_tickbox=rng.random() < 0.4, concluded_on=delivered)
-    if failed:
-        outcome = rng.choices(["FAIL_DELIVERED_NO_AGE_CHECK", "FAIL_LEFT_UNATTENDED", "FAIL_DELIVERED_TO_LOCKER"],
-                              weights=[60, 25, 15])[0]
-        marked = rng.random() < 0.3
-        fields.update(checkout_av_run=False, order_cancelled=False, dispatched_on=dispatched, parcel_marked=marked,
-                      parcel_marking_text="Contains a bladed article: deliver to 18+ only" if marked else "",
-                      courier=courier, courier_service=service, age_verified_service=service.startswith("Age"),
-                      delivered_on=delivered,
-                      delivered_to="locker" if outcome == "FAIL_DELIVERED_TO_LOCKER" else "home",
-                      residential_premises=outcome != "FAIL_DELIVERED_TO_LOCKER",
-                      received_by="Volunteer" if outcome == "FAIL_DELIVERED_NO_AGE_CHECK" else "",
-                      delivery_id_asked=False, delivery_dob_entered=False,
-                      left_unattended=outcome == "FAIL_LEFT_UNATTENDED", left_with_neighbour=False,
-                      signature_taken=rng.random() < 0.4, outcome=outcome, failed=True,
-                      checkout_failed=True, dispatch_failed=not marked or outcome == "FAIL_DELIVERED_TO_LOCKER",
-                      courier_failed=outcome != "FAIL_DELIVERED_TO_LOCKER")
-    elif rng.random() < 0.12 or not rare_cases.get("courier_case"):
-        # The seller did everything s.141B asks; the courier handed it over anyway (the courier's failure).
-        rare_cases["courier_case"] = True
-        courier, service = rng.choice(COURIERS[:2])
-        fields.update(checkout_av_run=True, checkout_av_provider=rng.choice(AV_PROVIDERS),
-                      checkout_av_result="Passed (false details supplied by the team)", order_cancelled=False,
-                      dob_entered="false", dispatched_on=dispatched, parcel_marked=True,
-                      parcel_marking_text="Contains a bladed article: deliver to 18+ only", courier=courier,
-                      courier_service="Age-verified delivery", age_verified_service=True, delivered_on=delivered,
-                      delivered_to="home", residential_premises=True, received_by="Volunteer",
-                      delivery_id_asked=False, delivery_dob_entered=False, left_unattended=False,
-                      left_with_neighbour=False, signature_taken=True)
-    elif rng.random() < 0.6:
-        fields.update(checkout_av_run=True, checkout_av_provider=rng.choice(AV_PROVIDERS),
-                      checkout_av_result="Could not verify: order cancelled", order_cancelled=True,
-                      outcome="PASS_REFUSED_AT_CHECKOUT", concluded_on=day)
-    else:
-        fields.update(checkout_av_run=False, order_cancelled=False, dispatched_on=dispatched, parcel_marked=True,
-                      parcel_marking_text="Age-restricted item: ID required on delivery", courier="DPD",
-                      courier_service="Age-verified delivery", age_verified_service=True, delivered_on=delivered,
-                      delivered_to="not-delivered", delivery_id_asked=True, delivery_dob_entered=False,
-                      left_unattended=False, left_with_neighbour=False, signature_taken=False,
-                      outcome="PASS_REFUSED_AT_DELIVERY", checkout_failed=True)
-    return fields
