@@ -130,7 +130,7 @@ def _bare_export_ms(url: str) -> float:
 
     import sqlalchemy as sa
 
-    from retail.register_csv import export_statement
+    from retail.register_export import export_statement
 
     engine = sa.create_engine(url)
     started = time.perf_counter()

@@ -2,6 +2,7 @@
 return first) is written with a leading apostrophe, so names typed into the register stay text (formula injection).
 Numbers, dates and empty cells are written as they are."""
 import csv
+import io
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
@@ -31,6 +32,21 @@ class SafeWriter:
 
 def writer(buffer, **options) -> SafeWriter:
     return SafeWriter(buffer, **options)
+
+
+class StreamingWriter(SafeWriter):
+    """A SafeWriter into its own buffer, for a streamed export: `take()` returns what was written since the last
+    call, so each batch of rows goes out as it is made and memory stays that of one batch."""
+
+    def __init__(self, **options):
+        self._buffer = io.StringIO()
+        super().__init__(self._buffer, **options)
+
+    def take(self) -> str:
+        data = self._buffer.getvalue()
+        self._buffer.seek(0)
+        self._buffer.truncate()
+        return data
 
 
 def read_cell(value: str) -> str:

@@ -18,7 +18,8 @@ from ..forms.register import (SELLS_CHOICES, BusinessCreateForm, BusinessEditFor
 from ..idempotency import create_once
 from ..models.register import (BUSINESS_TYPE_LABELS, RRA_COMMITMENTS, RRA_FILTERS, Business, ImportBatch,
                                OnlineStore, Premises, RraSignature)
-from ..register_csv import COLUMNS, HEADING_ALIASES, ImportFileError, apply_import, export_rows, plan_import
+from ..register_csv import COLUMNS, HEADING_ALIASES, ImportFileError, apply_import, plan_import
+from ..register_export import export_rows
 from ..timeline import business_timeline
 from ..timeutil import today_london, utcnow
 from ._helpers import form_data, get_for_change, get_or_404, save_edit

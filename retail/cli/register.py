@@ -6,7 +6,8 @@ import click
 from flask.cli import with_appcontext
 
 from ..audit import acting_as
-from ..register_csv import ImportFileError, apply_import, export_rows, plan_import
+from ..register_csv import ImportFileError, apply_import, plan_import
+from ..register_export import export_rows
 from ..scoping import AUTHORITY, OutsideAuthority, Scope, acting_for
 from .authorities import authority_option, resolve_authority
 

@@ -1,5 +1,4 @@
 """The test purchases CSV export: pseudonymised (no volunteer, no tester, no officer names)."""
-import io
 
 import sqlalchemy as sa
 
@@ -25,17 +24,9 @@ def _yn(value) -> str:
 
 def export_rows(filters: PurchaseFilters | None = None):
     """Yield CSV text for test purchases: pseudonymised (no volunteer, no tester, no officer names)."""
-    buffer = io.StringIO()
-    writer = csvout.writer(buffer)
-
-    def flush():
-        data = buffer.getvalue()
-        buffer.seek(0)
-        buffer.truncate()
-        return data
-
+    writer = csvout.StreamingWriter()
     writer.writerow(EXPORT_COLUMNS)
-    yield flush()
+    yield writer.take()
     query = purchases_query(filters or PurchaseFilters()).with_only_columns(TestPurchase.id)
     ids = db.session.scalars(query).all()
     for start in range(0, len(ids), 1000):
@@ -73,4 +64,4 @@ def export_rows(filters: PurchaseFilters | None = None):
                 "|".join(p.value for p in tp.failing_parties), letter.sent_on.isoformat() if letter else "",
                 letter.channel.value if letter and letter.channel else "", "|".join(acts.get(tp.id, [])),
             ])
-        yield flush()
+        yield writer.take()
