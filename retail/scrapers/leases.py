@@ -22,7 +22,8 @@ from ..models.listings import StoreMonitor
 from ..models.register import OnlineStore
 from ..timeutil import utcnow
 from .fetch import host_key
-from .monitor import LeaseLost, _retrying
+from .listing_rows import _retrying
+from .monitor import LeaseLost
 
 log = logging.getLogger(__name__)
 
