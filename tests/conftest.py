@@ -25,15 +25,19 @@ def _database_url(tmp_path_factory) -> str:
     return "sqlite:///" + str(tmp_path_factory.mktemp("db") / "test.sqlite3")
 
 
+def set_modules_today(today: date) -> None:
+    """Every loaded test module's TODAY set to `today`."""
+    for name, module in list(sys.modules.items()):
+        if name.startswith("tests.") and isinstance(getattr(module, "TODAY", None), date):
+            module.TODAY = today
+
+
 @pytest.fixture(autouse=True)
 def _today_is_the_apps_today():
     """Test modules keep `TODAY` for building dates around; the app reads the date when it answers. A module-level
     value goes stale when a run crosses midnight, and four tests failed that way: each test now starts with every
     loaded test module's TODAY set to the app's today."""
-    today = today_london()
-    for name, module in list(sys.modules.items()):
-        if name.startswith("tests.") and isinstance(getattr(module, "TODAY", None), date):
-            module.TODAY = today
+    set_modules_today(today_london())
 
 
 @pytest.fixture(scope="session")

@@ -141,3 +141,17 @@ def test_police_home_page_opens_on_their_operation_with_consents_and_attempts(cl
     assert "KESTREL" in page and "1 attempt logged, 1 sale" in page and "Corner Knives" in page
     assert f"/purchases/new?operation={op.id}" in page
     assert volunteer.date_of_birth.strftime("%d %b %Y") not in page
+
+
+def test_a_test_modules_today_is_the_apps_today_after_midnight():
+    """A run that crosses midnight: a module's TODAY computed the day before is set to the new day before each test
+    (the autouse fixture in conftest), so dates built from it agree with the app's."""
+    from datetime import timedelta
+
+    import tests.test_purchases as purchases_tests
+    from retail.timeutil import today_london
+    from tests.conftest import set_modules_today
+
+    purchases_tests.TODAY = today_london() - timedelta(days=1)  # as if imported before midnight
+    set_modules_today(today_london())
+    assert purchases_tests.TODAY == today_london() and TODAY == today_london()
