@@ -35,11 +35,15 @@ def candidates(today: date | None = None, page: int = 1, per_page: int = CANDIDA
 
 
 def held_candidates() -> list[tuple[ComplianceScore, Business]]:
-    """Businesses that would be candidates but a caution or prosecution decision is pending."""
-    return db.session.execute(
+    """Businesses that would be candidates but a caution or prosecution decision is pending, by trading name.
+
+    Sorted here, not in SQL: asked for them in name order, SQLite with statistics (after ANALYZE) walked every
+    business in the name index and probed each one's score (550 ms at UK scale) rather than read the few held
+    scores from (current, enforcement_pending) and sort them (1 ms). There are tens or hundreds of them."""
+    rows = db.session.execute(
         sa.select(ComplianceScore, Business).join(Business, Business.id == ComplianceScore.business_id)
-        .where(ComplianceScore.current.is_(True), ComplianceScore.enforcement_pending.is_(True))
-        .order_by(Business.trading_name_key)).all()
+        .where(ComplianceScore.current.is_(True), ComplianceScore.enforcement_pending.is_(True))).all()
+    return sorted(rows, key=lambda row: (row[1].trading_name_key or "", row[1].id))
 
 
 def _evidence_snapshot(evidence: dict) -> list[dict]:
