@@ -48,7 +48,7 @@ class KeysetPage:
     (the id), which the list's index serves. `after` / `before` are cursors from a page's links (the values of the
     keys of its last / first row): the page that follows or precedes it. Neither: the first page.
 
-    Attributes the templates use: items, total, has_next, has_prev, next_cursor, prev_cursor."""
+    Attributes the templates use: items, total, has_next, has_prev, next_cursor, prev_cursor, paged, span()."""
 
     def __init__(self, query, keys, per_page: int, after: str | None = None, before: str | None = None):
         self.keys = list(keys)
@@ -72,6 +72,18 @@ class KeysetPage:
         self.next_cursor = self._format(rows[-1]) if rows and self.has_next else None
         self.prev_cursor = self._format(rows[0]) if rows and self.has_prev else None
         self.total = db.session.scalar(sa.select(sa.func.count()).select_from(query.order_by(None).subquery()))
+
+    @property
+    def paged(self) -> bool:
+        """The list runs over more than one page (there is a page after this one, or this is not the first)."""
+        return self.has_next or not self.at_start
+
+    def span(self, attribute: str) -> tuple | None:
+        """(first row's, last row's) `attribute` on this page, where the page needs saying (keyset pages have no
+        numbers); None for an empty page or a list that fits on one."""
+        if not self.items or not self.paged:
+            return None
+        return getattr(self.items[0], attribute), getattr(self.items[-1], attribute)
 
     def _beyond(self, values: list, backwards: bool):
         """Rows after the cursor in the list's order (before it when going back): a lexicographic comparison
