@@ -65,7 +65,10 @@ def sign_in(page, base_url: str, email: str, password: str) -> None:
     page.goto(f"{base_url}/login")
     page.get_by_label("Email").fill(email)
     page.get_by_label("Password").fill(password)
-    page.get_by_role("button", name="Sign in").click()
+    # Wait for the answer: a test that goes to another page straight after would cancel the sign-in in flight (a
+    # retailer's walk once landed back on the sign-in page that way).
+    with page.expect_navigation():
+        page.get_by_role("button", name="Sign in").click()
 
 
 ARTIFACTS = os.environ.get("TEST_ARTIFACTS", os.path.join("test-results", "screenshots"))
