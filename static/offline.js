@@ -73,7 +73,7 @@
   // the phone with no signal), and then no "online" event ever comes to say the signal is back. So a send that
   // finds no signal tries again by itself: in 3 s, then twice as long each time, up to 30 s.
   var FIRST_RETRY = 3000, LAST_RETRY = 30000;
-  var retryIn = FIRST_RETRY, retryTimer = null, noSignal = false;
+  var retryIn = FIRST_RETRY, retryTimer = null, noSignal = false, sentSoFar = 0;
 
   function render(items, note) {
     if (!status) { return; }
@@ -171,7 +171,12 @@
         sending = false;
         noSignal = unsent > 0;
         if (noSignal) { retryLater(); } else { retryIn = FIRST_RETRY; }
-        return refresh(saved ? "Sent: " + saved + " record" + (saved === 1 ? "" : "s") + " saved." : "");
+        // Counted over the retries until nothing is left to send: the officer is told of every record, not the
+        // last try's share of them.
+        sentSoFar += saved;
+        var total = noSignal ? 0 : sentSoFar;
+        if (!noSignal) { sentSoFar = 0; }
+        return refresh(total ? "Sent: " + total + " record" + (total === 1 ? "" : "s") + " saved." : "");
       });
     }).catch(function () { sending = false; });
   }
